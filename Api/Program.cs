@@ -1,0 +1,26 @@
+using FastEndpoints;
+using Platform.Core;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddNpgsqlDataSource(ResourceNames.Database);
+builder.AddRedisClient(ResourceNames.Cache);
+builder.Services.AddProblemDetails();
+builder.Services.AddFastEndpoints();
+
+var app = builder.Build();
+
+app.UseExceptionHandler();
+app.UseStatusCodePages();
+app.UseFastEndpoints(config =>
+{
+    config.Errors.UseProblemDetails();
+    config.Serializer.Options.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+});
+app.MapDefaultEndpoints();
+
+app.Run();
+
+/// <summary>Entry point, visible to the integration tests' WebApplicationFactory-free hosts.</summary>
+public partial class Program;

@@ -1,0 +1,57 @@
+using Microsoft.Extensions.Configuration;
+using Aspire.Hosting.ApplicationModel;
+using Platform.AppHost;
+using Platform.Core;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+var mode = InfrastructureModeSelector.Select(builder.Configuration, builder.ExecutionContext.IsPublishMode);
+// Local mode keeps the Postgres cluster here between runs (git-ignored); tests point it at a temp folder.
+var localData = builder.Configuration["Infrastructure:DataDirectory"] is { Length: > 0 } dataDirectory
+    ? Path.GetFullPath(dataDirectory)
+    : Path.Combine(builder.AppHostDirectory, ".localdata");
+
+IResourceBuilder<IResourceWithConnectionString> database;
+IResourceBuilder<IResourceWithConnectionString> cache;
+if (mode == InfrastructureMode.Container)
+{
+    var postgres = builder.AddPostgres(ResourceNames.PostgresServer);
+    var redis = builder.AddRedis(ResourceNames.Cache);
+    if (builder.ExecutionContext.IsRunMode)
+    {
+        // Volumes are a local-run convenience; Azure Container Apps cannot mount them.
+        postgres.WithDataVolume();
+    }
+
+    database = postgres.AddDatabase(ResourceNames.Database);
+    cache = redis;
+}
+else
+{
+    database = builder.AddLocalPostgres(ResourceNames.PostgresServer, Path.Combine(localData, "postgres"))
+        .AddDatabase(ResourceNames.Database);
+    cache = builder.AddLocalRedis(ResourceNames.Cache, Path.Combine(localData, "redis"));
+}
+
+var migrations = builder.AddProject<Projects.Migrations>(ResourceNames.Migrations)
+    .WithArgs("apply")
+    .WithReference(database)
+    .WaitFor(database);
+
+builder.AddProject<Projects.Api>(ResourceNames.Api)
+    .WithReference(database)
+    .WithReference(cache)
+    .WaitFor(cache)
+    .WaitForCompletion(migrations)
+    .WithHttpHealthCheck("/health")
+    .WithExternalHttpEndpoints();
+
+builder.AddProject<Projects.Workers>(ResourceNames.Workers)
+    .WithReference(database)
+    .WithReference(cache)
+    .WaitFor(cache)
+    .WaitForCompletion(migrations)
+    .WithHttpHealthCheck("/health")
+    .WithReplicas(builder.Configuration.GetValue("Workers:Replicas", 1));
+
+builder.Build().Run();

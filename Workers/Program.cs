@@ -1,0 +1,13 @@
+using Platform.Core;
+
+// The Workers host: job queue processors and schedules. It serves /health and /alive over HTTP so the
+// AppHost and container platforms can probe it like the Api.
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddNpgsqlDataSource(ResourceNames.Database);
+builder.AddRedisClient(ResourceNames.Cache);
+
+var app = builder.Build();
+app.MapDefaultEndpoints();
+app.Run();

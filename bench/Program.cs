@@ -1,0 +1,27 @@
+using Platform.Bench;
+
+// dotnet run -c Release --project bench -- <suite> [--runs N]
+// Connection strings: ConnectionStrings__platformdb (a role that may create databases), ConnectionStrings__cache.
+var suites = new Dictionary<string, Func<string, int, Task>>
+{
+    ["migrations"] = MigrationsBench.RunAsync,
+};
+
+var suite = args.FirstOrDefault(a => !a.StartsWith('-'));
+if (suite is null || !suites.TryGetValue(suite, out var run))
+{
+    Console.Error.WriteLine($"Usage: bench <suite> [--runs N]   suites: {string.Join(", ", suites.Keys)}");
+    return 2;
+}
+
+var connectionString = Environment.GetEnvironmentVariable("ConnectionStrings__platformdb");
+if (string.IsNullOrWhiteSpace(connectionString))
+{
+    Console.Error.WriteLine("Set ConnectionStrings__platformdb to a PostgreSQL server where this role may create databases.");
+    return 2;
+}
+
+var runsIndex = Array.IndexOf(args, "--runs");
+var runs = runsIndex >= 0 && runsIndex + 1 < args.Length && int.TryParse(args[runsIndex + 1], out var n) && n > 0 ? n : 5;
+await run(connectionString, runs);
+return 0;

@@ -1,0 +1,103 @@
+using Microsoft.Extensions.Configuration;
+using Platform.Core;
+
+namespace Platform.AppHost.Tests;
+
+/// <summary>The application model, built without starting anything.</summary>
+public class AppHostModelTests
+{
+    private static async Task<IDistributedApplicationTestingBuilder> BuildModelAsync(string mode) =>
+        await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
+            [$"--Infrastructure:Mode={mode}", "--Infrastructure:DataDirectory=" + Path.Combine(Path.GetTempPath(), "platform-apphost-model")]);
+
+    private static IResource Resource(IDistributedApplicationTestingBuilder builder, string name) =>
+        Assert.Single(builder.Resources, r => r.Name == name);
+
+    private static IEnumerable<string> ReferencedNames(IResource resource) =>
+        resource.Annotations.OfType<ResourceRelationshipAnnotation>().Where(r => r.Type == "Reference").Select(r => r.Resource.Name);
+
+    private static IEnumerable<(string Name, WaitType Type)> Waits(IResource resource) =>
+        resource.Annotations.OfType<WaitAnnotation>().Select(w => (w.Resource.Name, w.WaitType));
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("container")]
+    public async Task Has_every_resource_named_as_agreed(string mode)
+    {
+        await using var builder = await BuildModelAsync(mode);
+
+        foreach (var name in new[] { "postgres", "platformdb", "cache", "migrations", "api", "workers" })
+        {
+            Resource(builder, name);
+        }
+
+        Assert.IsAssignableFrom<IResourceWithConnectionString>(Resource(builder, ResourceNames.Database));
+        Assert.IsAssignableFrom<IResourceWithConnectionString>(Resource(builder, ResourceNames.Cache));
+        Assert.IsType<ProjectResource>(Resource(builder, ResourceNames.Migrations));
+    }
+
+    [Theory]
+    [InlineData("local")]
+    [InlineData("container")]
+    public async Task Api_and_workers_reference_the_database_and_cache_and_wait_for_the_migrations_to_complete(string mode)
+    {
+        await using var builder = await BuildModelAsync(mode);
+
+        foreach (var service in new[] { ResourceNames.Api, ResourceNames.Workers })
+        {
+            var resource = Resource(builder, service);
+            Assert.Contains(ResourceNames.Database, ReferencedNames(resource));
+            Assert.Contains(ResourceNames.Cache, ReferencedNames(resource));
+            Assert.Contains((ResourceNames.Migrations, WaitType.WaitForCompletion), Waits(resource));
+            Assert.Contains(ResourceNames.Cache, Waits(resource).Select(w => w.Name));
+        }
+
+        var migrations = Resource(builder, ResourceNames.Migrations);
+        Assert.Contains(ResourceNames.Database, ReferencedNames(migrations));
+        Assert.Contains(ResourceNames.Database, Waits(migrations).Select(w => w.Name));
+    }
+
+    [Fact]
+    public async Task Container_mode_uses_the_aspire_postgres_and_redis_containers()
+    {
+        await using var builder = await BuildModelAsync("container");
+
+        Assert.IsType<PostgresServerResource>(Resource(builder, ResourceNames.PostgresServer));
+        Assert.IsType<PostgresDatabaseResource>(Resource(builder, ResourceNames.Database));
+        Assert.IsType<RedisResource>(Resource(builder, ResourceNames.Cache));
+    }
+
+    [Fact]
+    public async Task Local_mode_runs_postgres_and_redis_as_executables_from_local_binaries()
+    {
+        await using var builder = await BuildModelAsync("local");
+
+        var postgres = Assert.IsType<LocalPostgresServerResource>(Resource(builder, ResourceNames.PostgresServer));
+        Assert.IsAssignableFrom<ExecutableResource>(postgres);
+        var database = Assert.IsType<LocalPostgresDatabaseResource>(Resource(builder, ResourceNames.Database));
+        Assert.Same(postgres, database.Parent);
+        Assert.IsType<LocalRedisResource>(Resource(builder, ResourceNames.Cache));
+    }
+
+    [Fact]
+    public void An_unknown_mode_is_refused_with_the_setting_named()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [InfrastructureModeSelector.SettingKey] = "cloud" })
+            .Build();
+
+        var error = Assert.Throws<InvalidOperationException>(() => InfrastructureModeSelector.Select(configuration, isPublishMode: false));
+        Assert.Contains("Infrastructure:Mode", error.Message);
+    }
+
+    [Theory]
+    [InlineData(true, InfrastructureMode.Container)]
+    [InlineData(false, InfrastructureMode.Local)]
+    public void Auto_mode_follows_whether_a_container_runtime_answers(bool answers, InfrastructureMode expected)
+    {
+        var configuration = new ConfigurationBuilder().Build();
+
+        Assert.Equal(expected, InfrastructureModeSelector.Select(configuration, isPublishMode: false, () => answers));
+        Assert.Equal(InfrastructureMode.Container, InfrastructureModeSelector.Select(configuration, isPublishMode: true, () => answers));
+    }
+}
