@@ -21,6 +21,3 @@ app.UseFastEndpoints(config =>
 app.MapDefaultEndpoints();
 
 app.Run();
-
-/// <summary>Entry point, visible to the integration tests' WebApplicationFactory-free hosts.</summary>
-public partial class Program;
