@@ -1,0 +1,42 @@
+using System.Text.Json;
+
+namespace Platform.Core.Jobs;
+
+/// <summary>Who may enqueue a job type through the API.</summary>
+public enum JobAccess
+{
+    /// <summary>Any signed-in user.</summary>
+    User,
+    /// <summary>Admins, and anyone in the Development environment (diagnostic types such as <c>echo</c>).</summary>
+    AdminOrDevelopment,
+    /// <summary>Only the platform itself (schedules, webhooks); never through the API.</summary>
+    System,
+}
+
+/// <summary>
+/// A job type's contract, shared by the Api (validation and enqueue options) and the Workers (retry policy,
+/// timeout, cache policy; the handler lives in Workers).
+/// </summary>
+public sealed record JobTypeDefinition
+{
+    public required string Name { get; init; }
+
+    public string Queue { get; init; } = "default";
+
+    /// <summary>Attempts in all (the first try included) before the job is <c>failed</c>.</summary>
+    public int MaxAttempts { get; init; } = 3;
+
+    /// <summary>The handler's CancellationToken fires after this long; the attempt then fails (and may retry).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>When set, an identical payload within this long returns the cached result instead of running again.</summary>
+    public TimeSpan? CacheTtl { get; init; }
+
+    public JobAccess Access { get; init; } = JobAccess.User;
+
+    /// <summary>Checks a payload; returns the problems (field → message), empty when valid.</summary>
+    public Func<JsonElement, IReadOnlyDictionary<string, string>> Validate { get; init; } = _ => new Dictionary<string, string>();
+
+    /// <summary>Base of the exponential backoff: attempt n waits about base × 2^(n-1), with jitter, capped at an hour.</summary>
+    public TimeSpan RetryBase { get; init; } = TimeSpan.FromSeconds(1);
+}

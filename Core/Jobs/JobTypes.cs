@@ -1,0 +1,63 @@
+using System.Text.Json;
+
+namespace Platform.Core.Jobs;
+
+/// <summary>The catalog of job types: one place, read by the Api (validation, access) and the Workers (policies).</summary>
+public static class JobTypes
+{
+    /// <summary>Diagnostic: the payload comes back as the result; optional <c>delay_ms</c>, <c>fail_times</c>, <c>progress_steps</c>.</summary>
+    public const string Echo = "echo";
+
+    public static readonly JobTypeDefinition EchoDefinition = new()
+    {
+        Name = Echo,
+        MaxAttempts = 3,
+        Timeout = TimeSpan.FromMinutes(2),
+        Access = JobAccess.AdminOrDevelopment,
+        RetryBase = TimeSpan.FromMilliseconds(200),
+        Validate = ValidateEcho,
+    };
+
+    /// <summary>Diagnostic: <c>echo</c> whose result is cached for 10 minutes per identical payload.</summary>
+    public const string EchoCached = "echo_cached";
+
+    public static readonly JobTypeDefinition EchoCachedDefinition = EchoDefinition with { Name = EchoCached, CacheTtl = TimeSpan.FromMinutes(10) };
+
+    private static readonly Dictionary<string, JobTypeDefinition> Definitions = new(StringComparer.Ordinal)
+    {
+        [Echo] = EchoDefinition,
+        [EchoCached] = EchoCachedDefinition,
+    };
+
+    public static IReadOnlyCollection<JobTypeDefinition> All => Definitions.Values;
+
+    public static bool TryGet(string name, out JobTypeDefinition definition) => Definitions.TryGetValue(name, out definition!);
+
+    private static IReadOnlyDictionary<string, string> ValidateEcho(JsonElement payload)
+    {
+        var errors = new Dictionary<string, string>();
+        if (payload.ValueKind != JsonValueKind.Object)
+        {
+            errors["payload"] = "must be a JSON object";
+            return errors;
+        }
+
+        CheckInt(payload, "delay_ms", 0, 600_000, errors);
+        CheckInt(payload, "fail_times", 0, 100, errors);
+        CheckInt(payload, "progress_steps", 0, 100, errors);
+        return errors;
+    }
+
+    private static void CheckInt(JsonElement payload, string name, int min, int max, Dictionary<string, string> errors)
+    {
+        if (!payload.TryGetProperty(name, out var value))
+        {
+            return;
+        }
+
+        if (value.ValueKind != JsonValueKind.Number || !value.TryGetInt32(out var number) || number < min || number > max)
+        {
+            errors[$"payload.{name}"] = $"must be an integer from {min} to {max}";
+        }
+    }
+}

@@ -1,0 +1,48 @@
+using System.Text.Json;
+using Npgsql;
+using Platform.Core.Jobs;
+
+namespace Platform.Workers.Queue;
+
+/// <summary>What a handler gets: the job, its payload, and progress reporting.</summary>
+public sealed class JobContext(JobRecord job, string workerId, NpgsqlDataSource dataSource, IServiceProvider services)
+{
+    private static readonly JsonSerializerOptions PayloadOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    public JobRecord Job { get; } = job;
+
+    /// <summary>1 for the first try.</summary>
+    public int Attempt => Job.Attempts;
+
+    public string WorkerId { get; } = workerId;
+
+    /// <summary>The job's DI scope.</summary>
+    public IServiceProvider Services { get; } = services;
+
+    public JsonElement Payload => Job.Payload;
+
+    /// <summary>The payload as <typeparamref name="T"/> (snake_case JSON); a payload that does not fit fails the job permanently.</summary>
+    public T GetPayload<T>()
+    {
+        try
+        {
+            return Job.Payload.Deserialize<T>(PayloadOptions)
+                ?? throw new PermanentJobFailureException($"The {Job.JobType} payload is empty.");
+        }
+        catch (JsonException error)
+        {
+            throw new PermanentJobFailureException($"The {Job.JobType} payload is malformed: {error.Message}", error);
+        }
+    }
+
+    /// <summary>Reports progress (0-100) and a message; clients see it over SSE and WebSocket at once.</summary>
+    public async Task ReportProgressAsync(int percent, string? message = null, CancellationToken cancellationToken = default)
+    {
+        await using var command = dataSource.CreateCommand("SELECT update_job_progress(@id, @worker, @progress, @message)");
+        command.Parameters.AddWithValue("id", Job.Id);
+        command.Parameters.AddWithValue("worker", WorkerId);
+        command.Parameters.AddWithValue("progress", Math.Clamp(percent, 0, 100));
+        command.Parameters.Add(new NpgsqlParameter("message", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)message ?? DBNull.Value });
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+}

@@ -1,0 +1,26 @@
+using Platform.Core.Jobs;
+using Platform.Workers.Handlers;
+
+namespace Platform.Workers.Queue;
+
+public static class QueueServiceExtensions
+{
+    /// <summary>The queue engine (dispatcher, lease rescue, depth metrics) and the built-in handlers.</summary>
+    public static IHostApplicationBuilder AddJobQueue(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section);
+        builder.Services.AddSingleton<QueueMetrics>();
+        builder.Services.AddSingleton<JobDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<JobDispatcher>());
+        builder.Services.AddHostedService<LeaseRescuer>();
+        builder.Services.AddHostedService<QueueDepthSampler>();
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+        builder.Services.AddOpenTelemetry()
+            .WithTracing(t => t.AddSource(QueueMetrics.Name))
+            .WithMetrics(m => m.AddMeter(QueueMetrics.Name));
+
+        builder.Services.AddJobHandler<EchoHandler>(JobTypes.Echo);
+        builder.Services.AddJobHandler<EchoHandler>(JobTypes.EchoCached);
+        return builder;
+    }
+}

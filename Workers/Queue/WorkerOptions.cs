@@ -1,0 +1,33 @@
+namespace Platform.Workers.Queue;
+
+/// <summary>Queue processing settings, section <c>Workers</c> (e.g. <c>Workers__Queues__default=16</c>).</summary>
+public sealed class WorkerOptions
+{
+    public const string Section = "Workers";
+
+    /// <summary>Queues this process serves and how many jobs of each it runs at once.</summary>
+    public Dictionary<string, int> Queues { get; set; } = new() { ["default"] = 16, ["webhooks"] = 4 };
+
+    /// <summary>Most jobs claimed in one statement.</summary>
+    public int ClaimBatchSize { get; set; } = 100;
+
+    /// <summary>How long a claimed job stays ours without a heartbeat.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(20);
+
+    public TimeSpan HeartbeatInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Fallback when no NOTIFY arrives (delayed jobs, retries, a lost LISTEN connection).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How often expired leases are looked for (one replica per tick).</summary>
+    public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>On shutdown, in-flight jobs get this long to finish; the rest are released back to pending.</summary>
+    public TimeSpan ShutdownGrace { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>Most completions written in one statement.</summary>
+    public int CompletionBatchSize { get; set; } = 500;
+
+    /// <summary>Defaults to machine:pid:random.</summary>
+    public string? WorkerId { get; set; }
+}
