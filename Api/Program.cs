@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Platform.Api.Auth;
 using Platform.Core;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -6,6 +7,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
+builder.AddPlatformAuth();
 builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();
 
@@ -13,6 +15,9 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseAuthentication();
+app.UseAuthorization();
+app.UseMiddleware<EnsureUserMiddleware>();
 app.UseFastEndpoints(config =>
 {
     config.Errors.UseProblemDetails();

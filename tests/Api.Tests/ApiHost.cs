@@ -19,6 +19,14 @@ public class ApiHost : MigratedDatabase
     /// <summary>A client for the running Api (real HTTP).</summary>
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
 
+    /// <summary>A client signed in as <paramref name="userId"/> (a bearer token the Api accepts).</summary>
+    public HttpClient CreateClient(Guid userId, bool admin = false)
+    {
+        var client = CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", TestTokens.For(userId, admin));
+        return client;
+    }
+
     public IServiceProvider Services => factory?.Services ?? throw new InvalidOperationException("The Api is not started");
 
     /// <summary>Settings (configuration keys with ':') a derived fixture adds or overrides.</summary>
@@ -34,6 +42,9 @@ public class ApiHost : MigratedDatabase
         {
             ["ConnectionStrings:platformdb"] = ConnectionString,
             ["ConnectionStrings:cache"] = RedisConnectionString,
+            ["Auth:SigningKey"] = TestTokens.SigningKey,
+            ["Auth:Issuer"] = TestTokens.Issuer,
+            ["Auth:Audience"] = TestTokens.Audience,
         };
         Configure(settings);
 

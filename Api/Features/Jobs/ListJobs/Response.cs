@@ -1,0 +1,3 @@
+namespace Platform.Api.Features.Jobs.ListJobs;
+
+public sealed record Response(IReadOnlyList<JobResponse> Items, string? NextCursor);
