@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Platform.Api.Auth;
+using Platform.Api.Features.Jobs;
 using Platform.Core;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,6 +9,7 @@ builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddPlatformAuth();
+builder.AddJobStreaming();
 builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();
 
@@ -18,6 +20,7 @@ app.UseStatusCodePages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseMiddleware<EnsureUserMiddleware>();
+app.MapJobStreaming();
 app.UseFastEndpoints(config =>
 {
     config.Errors.UseProblemDetails();

@@ -24,21 +24,29 @@ public sealed class Endpoint(NpgsqlDataSource dataSource) : Endpoint<Request, Jo
     {
         var userId = User.UserId()!.Value;
         await using var scope = await UserScope.BeginAsync(dataSource, userId, ct);
-        await using var cancel = scope.CreateCommand("SELECT cancel_job(@id, @user)");
-        cancel.Parameters.AddWithValue("id", request.Id);
-        cancel.Parameters.AddWithValue("user", userId);
-        var outcome = await cancel.ExecuteScalarAsync(ct) as string;
-        var job = outcome is null ? null : await JobReader.FindAsync(scope, request.Id, ct);
-        await scope.CommitAsync(ct);
-
-        if (job is null)
+        var before = await JobReader.FindAsync(scope, request.Id, ct);
+        if (before is null)
         {
             await Send.ResultAsync(Problems.NotFound($"No job {request.Id} of yours."));
             return;
         }
 
+        if (JobStatus.IsTerminal(before.Status))
+        {
+            await Send.ResultAsync(Problems.Conflict($"Job {request.Id} is already {before.Status}."));
+            return;
+        }
+
+        await using var cancel = scope.CreateCommand("SELECT cancel_job(@id, @user)");
+        cancel.Parameters.AddWithValue("id", request.Id);
+        cancel.Parameters.AddWithValue("user", userId);
+        var outcome = await cancel.ExecuteScalarAsync(ct) as string;
+        var job = await JobReader.FindAsync(scope, request.Id, ct) ?? before;
+        await scope.CommitAsync(ct);
+
         if (outcome is not ("cancelled" or "cancel_requested"))
         {
+            // It finished between our read and the cancel.
             await Send.ResultAsync(Problems.Conflict($"Job {request.Id} is already {job.Status}."));
             return;
         }

@@ -42,7 +42,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, IHostEnvironment envir
         var payload = request.Payload ?? JsonSerializer.SerializeToElement(new { });
         foreach (var (field, message) in definition.Validate(payload))
         {
-            AddError(field, message);
+            ValidationFailures.Add(new FluentValidation.Results.ValidationFailure(field, message));
         }
 
         ThrowIfAnyErrors();
