@@ -1,4 +1,6 @@
 using FastEndpoints;
+using Marten;
+using Platform.Core.Audit;
 using Platform.Api.Auth;
 using Platform.Api.Features.Jobs;
 using Platform.Core;
@@ -10,6 +12,7 @@ builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddPlatformAuth();
 builder.AddJobStreaming();
+builder.Services.AddMarten(options => AuditStore.Configure(options)).UseNpgsqlDataSource();
 builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();
 

@@ -36,9 +36,16 @@ public sealed class MigrationRunner
     private readonly string connectionString;
     private readonly IReadOnlyList<MigrationScript> scripts;
     private readonly ILogger logger;
+    private readonly Func<CancellationToken, Task>? afterMigrations;
 
-    public MigrationRunner(string connectionString, IReadOnlyList<MigrationScript> scripts, ILogger? logger = null)
+    /// <param name="afterMigrations">
+    /// Runs after the scripts, still under the lock, on every apply (e.g. Marten creating or updating the audit schema
+    /// it owns); it must be idempotent.
+    /// </param>
+    public MigrationRunner(
+        string connectionString, IReadOnlyList<MigrationScript> scripts, ILogger? logger = null, Func<CancellationToken, Task>? afterMigrations = null)
     {
+        this.afterMigrations = afterMigrations;
         // A dedicated, unpooled connection: the advisory lock lives exactly as long as it does.
         var builder = new NpgsqlConnectionStringBuilder(connectionString)
         {
@@ -77,16 +84,20 @@ public sealed class MigrationRunner
         {
             await EnsureHistoryTableAsync(connection, cancellationToken);
             var pending = Validate(await ReadHistoryAsync(connection, cancellationToken));
-            if (pending.Count == 0)
-            {
-                logger.LogInformation("Database is up to date ({Count} migrations applied); nothing to do", scripts.Count);
-                return [];
-            }
-
             var applied = new List<AppliedMigration>(pending.Count);
             foreach (var script in pending)
             {
                 applied.Add(await ApplyOneAsync(connection, script, cancellationToken));
+            }
+
+            if (pending.Count == 0)
+            {
+                logger.LogInformation("Database is up to date ({Count} migrations applied); nothing to do", scripts.Count);
+            }
+
+            if (afterMigrations is not null)
+            {
+                await afterMigrations(cancellationToken);
             }
 
             return applied;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Platform.Core.Audit;
 using Platform.Migrations;
 
 // dotnet run --project Migrations -- apply|status|plan [--scripts <folder>]
@@ -50,7 +51,8 @@ async Task<int> RunAsync(IConfiguration configuration, ILogger log)
     {
         var scriptsFolder = configuration["scripts"];
         var scripts = scriptsFolder is null ? MigrationScriptSource.Embedded() : MigrationScriptSource.FromDirectory(scriptsFolder);
-        var runner = new MigrationRunner(connectionString, scripts, log);
+        // Marten owns the audit schema; it is created and updated here, under the runner's lock, never at run time.
+        var runner = new MigrationRunner(connectionString, scripts, log, ct => AuditStore.ApplySchemaAsync(connectionString, ct));
         await WaitForDatabaseAsync(connectionString, configuration.GetValue("Migrations:ConnectTimeoutSeconds", 60), log);
 
         switch (command)

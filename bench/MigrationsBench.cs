@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Npgsql;
+using Platform.Core.Audit;
 using Platform.Migrations;
 
 namespace Platform.Bench;
@@ -33,7 +34,7 @@ public static class MigrationsBench
             try
             {
                 var target = new NpgsqlConnectionStringBuilder(connectionString) { Database = name }.ConnectionString;
-                var runner = new MigrationRunner(target, scripts);
+                var runner = new MigrationRunner(target, scripts, afterMigrations: ct => AuditStore.ApplySchemaAsync(target, ct));
                 var stopwatch = Stopwatch.StartNew();
                 await runner.ApplyAsync();
                 apply.Add(stopwatch.Elapsed.TotalMilliseconds);

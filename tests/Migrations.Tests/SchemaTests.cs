@@ -35,6 +35,14 @@ public class SchemaTests(MigratedDatabase db) : IClassFixture<MigratedDatabase>
     }
 
     [Fact]
+    public async Task Martens_audit_event_store_lives_in_its_own_schema()
+    {
+        var tables = await NamesAsync("SELECT tablename FROM pg_tables WHERE schemaname = 'audit'");
+
+        Assert.Superset(new HashSet<string> { "mt_events", "mt_streams" }, tables);
+    }
+
+    [Fact]
     public async Task The_fifteen_categories_are_seeded()
     {
         Assert.Equal(15L, await db.ScalarAsync<long>("SELECT count(*) FROM content_category"));

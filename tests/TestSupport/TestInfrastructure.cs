@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Audit;
 using Platform.Migrations;
 
 namespace Platform.TestSupport;
@@ -67,7 +68,8 @@ public static class TestInfrastructure
         }
 
         var connectionString = server.ConnectionStringFor(name);
-        await new MigrationRunner(connectionString, MigrationScriptSource.Embedded()).ApplyAsync();
+        await new MigrationRunner(
+            connectionString, MigrationScriptSource.Embedded(), afterMigrations: ct => AuditStore.ApplySchemaAsync(connectionString, ct)).ApplyAsync();
         // A template must have no open sessions while it is cloned.
         NpgsqlConnection.ClearPool(new NpgsqlConnection(connectionString));
         return name;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using Platform.Workers.Audit;
 using Platform.Workers.Queue;
 
 namespace Platform.Workers.Tests;
@@ -19,7 +20,7 @@ public sealed class WorkerHost : IAsyncDisposable
     public IServiceProvider Services => host.Services;
 
     public static async Task<WorkerHost> StartAsync(
-        string connectionString, Action<IServiceCollection>? services = null, IDictionary<string, string?>? settings = null)
+        string connectionString, Action<IServiceCollection>? services = null, IDictionary<string, string?>? settings = null, bool audit = false)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -37,6 +38,11 @@ public sealed class WorkerHost : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         builder.AddJobQueue();
+        if (audit)
+        {
+            builder.AddJobAudit();
+        }
+
         services?.Invoke(builder.Services);
         var host = builder.Build();
         await host.StartAsync();
