@@ -9,16 +9,12 @@ public static class BenchReport
 {
     private static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public static JsonObject System(string? postgresVersion = null) => new()
-    {
-        ["machine"] = Environment.MachineName,
-        ["cores"] = Environment.ProcessorCount,
-        ["os"] = RuntimeInformation.OSDescription,
-        ["dotnet"] = RuntimeInformation.FrameworkDescription,
-        ["postgres"] = postgresVersion,
-    };
+    /// <summary>The machine in one line: cores, OS, runtime and the PostgreSQL server measured.</summary>
+    public static string System(string? postgresVersion = null) =>
+        $"{Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}" +
+        (postgresVersion is null ? string.Empty : $", PostgreSQL {postgresVersion}");
 
-    public static void Print(string bench, JsonObject system, JsonObject figures)
+    public static void Print(string bench, string system, JsonObject figures)
     {
         var line = new JsonObject { ["bench"] = bench, ["system"] = system };
         foreach (var (key, value) in figures)

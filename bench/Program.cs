@@ -1,16 +1,17 @@
 using Platform.Bench;
 
-// dotnet run -c Release --project bench -- <suite> [--runs N]
+// dotnet run -c Release --project bench -- <suite> [--runs N] [--jobs N]
 // Connection strings: ConnectionStrings__platformdb (a role that may create databases), ConnectionStrings__cache.
-var suites = new Dictionary<string, Func<string, int, Task>>
+var suites = new Dictionary<string, Func<string, Dictionary<string, string>, Task>>
 {
-    ["migrations"] = MigrationsBench.RunAsync,
+    ["migrations"] = (cs, o) => MigrationsBench.RunAsync(cs, Option(o, "runs", 5)),
+    ["queue"] = (cs, o) => QueueBench.RunAsync(cs, Option(o, "jobs", 100_000)),
 };
 
 var suite = args.FirstOrDefault(a => !a.StartsWith('-'));
 if (suite is null || !suites.TryGetValue(suite, out var run))
 {
-    Console.Error.WriteLine($"Usage: bench <suite> [--runs N]   suites: {string.Join(", ", suites.Keys)}");
+    Console.Error.WriteLine($"Usage: bench <suite> [--runs N] [--jobs N]   suites: {string.Join(", ", suites.Keys)}");
     return 2;
 }
 
@@ -21,7 +22,17 @@ if (string.IsNullOrWhiteSpace(connectionString))
     return 2;
 }
 
-var runsIndex = Array.IndexOf(args, "--runs");
-var runs = runsIndex >= 0 && runsIndex + 1 < args.Length && int.TryParse(args[runsIndex + 1], out var n) && n > 0 ? n : 5;
-await run(connectionString, runs);
+var options = new Dictionary<string, string>();
+for (var i = 0; i < args.Length - 1; i++)
+{
+    if (args[i].StartsWith("--", StringComparison.Ordinal))
+    {
+        options[args[i][2..]] = args[i + 1];
+    }
+}
+
+await run(connectionString, options);
 return 0;
+
+static int Option(Dictionary<string, string> options, string name, int fallback) =>
+    options.TryGetValue(name, out var text) && int.TryParse(text, out var value) && value > 0 ? value : fallback;

@@ -39,12 +39,13 @@ public sealed partial class JobDispatcher : BackgroundService
         this.metrics = metrics;
         this.logger = logger;
         WorkerId = this.options.WorkerId ?? $"{Environment.MachineName}:{Environment.ProcessId}:{Guid.NewGuid().ToString("N")[..6]}";
-        queues = this.options.Queues.Where(q => q.Value > 0).ToDictionary(q => q.Key, q => new QueueState(q.Key, q.Value));
+        queues = this.options.Queues.Where(q => q.Value > 0)
+            .ToDictionary(q => q.Key, q => new QueueState(q.Key, q.Value, this.options.Prefetch ?? q.Value));
     }
 
     public string WorkerId { get; }
 
-    /// <summary>Jobs whose handlers are running in this process right now.</summary>
+    /// <summary>Jobs claimed by this process and not finished (buffered or running).</summary>
     public int InFlight => running.Count;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -55,7 +56,29 @@ public sealed partial class JobDispatcher : BackgroundService
         var heartbeat = HeartbeatLoopAsync(background.Token);
         var flusher = FlushCompletionsAsync();
 
+        var executors = queues.Values
+            .SelectMany(q => Enumerable.Range(0, q.Concurrency).Select(_ => Task.Run(() => RunExecutorAsync(q), CancellationToken.None)))
+            .ToList();
         await Task.WhenAll(queues.Values.Select(q => ClaimLoopAsync(q, stoppingToken)));
+
+        // Claimed but not started: back to pending at once, without waiting for anything.
+        var unstarted = new List<Guid>();
+        foreach (var queue in queues.Values)
+        {
+            queue.Buffer.Writer.TryComplete();
+            while (queue.Buffer.Reader.TryRead(out var job))
+            {
+                running.TryRemove(job.Id, out var entry);
+                entry?.Dispose();
+                Interlocked.Decrement(ref queue.Outstanding);
+                unstarted.Add(job.Id);
+            }
+        }
+
+        if (unstarted.Count > 0)
+        {
+            await ReleaseAsync(unstarted.ToArray());
+        }
 
         // Graceful shutdown: no new claims; in-flight jobs get the grace period, then their tokens fire and what is
         // still running is released back to pending (the interrupted attempt does not count).
@@ -80,6 +103,7 @@ public sealed partial class JobDispatcher : BackgroundService
             }
         }
 
+        await Task.WhenAll(executors);
         completions.Writer.TryComplete();
         await flusher;
         if (!running.IsEmpty)
@@ -92,14 +116,19 @@ public sealed partial class JobDispatcher : BackgroundService
         LogStopped(WorkerId);
     }
 
+    /// <summary>
+    /// Keeps the queue's local buffer filled: claims in batches (at least half a prefetch at a time, so claims stay
+    /// big under load), or anything at all when idle (so latency stays low).
+    /// </summary>
     private async Task ClaimLoopAsync(QueueState queue, CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var free = queue.Concurrency - queue.InFlight;
-                if (free <= 0)
+                var outstanding = Volatile.Read(ref queue.Outstanding);
+                var free = queue.Concurrency + queue.Prefetch - outstanding;
+                if (free <= 0 || (outstanding > 0 && free < Math.Max(1, queue.Prefetch / 2)))
                 {
                     await queue.WaitAsync(options.PollInterval, stoppingToken);
                     continue;
@@ -109,8 +138,9 @@ public sealed partial class JobDispatcher : BackgroundService
                 var jobs = await ClaimAsync(queue.Name, wanted, stoppingToken);
                 foreach (var job in jobs)
                 {
-                    Interlocked.Increment(ref queue.InFlight);
-                    _ = Task.Run(() => ExecuteAsync(job, queue), CancellationToken.None);
+                    Interlocked.Increment(ref queue.Outstanding);
+                    running[job.Id] = new RunningJob(job, hardStop.Token);
+                    queue.Buffer.Writer.TryWrite(job);
                 }
 
                 if (jobs.Count < wanted)
@@ -127,6 +157,15 @@ public sealed partial class JobDispatcher : BackgroundService
                 LogClaimFailed(error, queue.Name);
                 await Delay(options.PollInterval, stoppingToken);
             }
+        }
+    }
+
+    /// <summary>One of the queue's <c>concurrency</c> executors: runs buffered jobs one after another.</summary>
+    private async Task RunExecutorAsync(QueueState queue)
+    {
+        await foreach (var job in queue.Buffer.Reader.ReadAllAsync(CancellationToken.None))
+        {
+            await ExecuteAsync(job, queue);
         }
     }
 
@@ -162,8 +201,14 @@ public sealed partial class JobDispatcher : BackgroundService
     {
         JobTypes.TryGet(job.JobType, out var definition);
         var timeout = job.TimeoutSeconds is int seconds ? TimeSpan.FromSeconds(seconds) : definition?.Timeout ?? TimeSpan.FromMinutes(5);
-        using var run = new RunningJob(job, hardStop.Token, timeout);
-        running[job.Id] = run;
+        if (!running.TryGetValue(job.Id, out var registered))
+        {
+            Interlocked.Decrement(ref queue.Outstanding); // released while buffered
+            return;
+        }
+
+        using var run = registered;
+        run.StartTimeout(timeout);
         var parent = ActivityContext.TryParse(job.TraceParent, job.TraceState, out var context) ? context : default;
         using var activity = QueueMetrics.ActivitySource.StartActivity($"job {job.JobType}", ActivityKind.Consumer, parent);
         activity?.SetTag("job.id", job.Id);
@@ -227,7 +272,7 @@ public sealed partial class JobDispatcher : BackgroundService
         finally
         {
             running.TryRemove(job.Id, out _);
-            Interlocked.Decrement(ref queue.InFlight);
+            Interlocked.Decrement(ref queue.Outstanding);
             queue.Signal();
         }
     }
@@ -513,14 +558,19 @@ public sealed partial class JobDispatcher : BackgroundService
     private sealed class RunningJob : IDisposable
     {
         private readonly CancellationTokenSource source;
-        private readonly CancellationTokenSource timeoutSource;
-        private readonly CancellationTokenRegistration timeoutRegistration;
+        private CancellationTokenSource? timeoutSource;
+        private CancellationTokenRegistration timeoutRegistration;
         private int reason;
 
-        public RunningJob(JobRecord job, CancellationToken hardStop, TimeSpan timeout)
+        public RunningJob(JobRecord job, CancellationToken hardStop)
         {
             Job = job;
             source = CancellationTokenSource.CreateLinkedTokenSource(hardStop);
+        }
+
+        /// <summary>The job's time limit counts from when its handler starts, not from when it was claimed.</summary>
+        public void StartTimeout(TimeSpan timeout)
+        {
             timeoutSource = new CancellationTokenSource(timeout);
             timeoutRegistration = timeoutSource.Token.Register(() => Stop(StopReason.Timeout));
         }
@@ -549,20 +599,27 @@ public sealed partial class JobDispatcher : BackgroundService
         public void Dispose()
         {
             timeoutRegistration.Dispose();
-            timeoutSource.Dispose();
+            timeoutSource?.Dispose();
             source.Dispose();
         }
     }
 
     /// <summary>A queue served here: its concurrency, what runs, and the signal that wakes its claim loop.</summary>
-    private sealed class QueueState(string name, int concurrency)
+    private sealed class QueueState(string name, int concurrency, int prefetch)
     {
         private readonly SemaphoreSlim signal = new(0, 1);
-        public int InFlight;
+
+        /// <summary>Claimed here and not finished: buffered plus running.</summary>
+        public int Outstanding;
 
         public string Name { get; } = name;
 
         public int Concurrency { get; } = concurrency;
+
+        /// <summary>How many claimed jobs may wait in the local buffer beyond those running.</summary>
+        public int Prefetch { get; } = prefetch;
+
+        public Channel<JobRecord> Buffer { get; } = Channel.CreateUnbounded<JobRecord>();
 
         public void Signal()
         {

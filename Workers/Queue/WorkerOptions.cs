@@ -11,6 +11,12 @@ public sealed class WorkerOptions
     /// <summary>Most jobs claimed in one statement.</summary>
     public int ClaimBatchSize { get; set; } = 100;
 
+    /// <summary>
+    /// Claimed jobs a queue may hold in its local buffer beyond those running (default: its concurrency). More means
+    /// bigger claims for short jobs; less means long jobs are not held back from other replicas.
+    /// </summary>
+    public int? Prefetch { get; set; }
+
     /// <summary>How long a claimed job stays ours without a heartbeat.</summary>
     public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromSeconds(20);
 

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Platform.Core;
 
@@ -12,6 +13,7 @@ namespace Platform.AppHost.Tests;
 public sealed class AppHostEndToEndTests : IDisposable
 {
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromMinutes(3);
+    private const string SigningKey = "apphost-e2e-signing-key-0123456789abcdefghijklmnop";
     private readonly string dataDirectory = Path.Combine(Path.GetTempPath(), "platform-apphost-e2e-" + Guid.NewGuid().ToString("N")[..8]);
 
     [Fact]
@@ -19,7 +21,8 @@ public sealed class AppHostEndToEndTests : IDisposable
     {
         using var timeout = new CancellationTokenSource(StartupTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.AppHost>(
-            ["--Infrastructure:Mode=local", $"--Infrastructure:DataDirectory={dataDirectory}"], timeout.Token);
+            ["--Infrastructure:Mode=local", $"--Infrastructure:DataDirectory={dataDirectory}", $"--Parameters:auth-signing-key={SigningKey}"],
+            timeout.Token);
         await using var app = await builder.BuildAsync(timeout.Token);
         await app.StartAsync(timeout.Token);
 
@@ -49,7 +52,36 @@ public sealed class AppHostEndToEndTests : IDisposable
         using var workers = app.CreateHttpClient(ResourceNames.Workers);
         using var workersHealth = await workers.GetAsync("/health", timeout.Token);
         Assert.Equal(HttpStatusCode.OK, workersHealth.StatusCode);
+
+        // A job end to end: enqueued through the Api, run by the Workers process, its result read back.
+        api.DefaultRequestHeaders.Authorization = new("Bearer", Token(Guid.NewGuid()));
+        using var created = await api.PostAsJsonAsync("/api/jobs", new { type = "echo", payload = new { hello = "aspire" } }, timeout.Token);
+        Assert.Equal(HttpStatusCode.Accepted, created.StatusCode);
+        var location = created.Headers.Location!.ToString();
+        string? status = null;
+        JsonElement job = default;
+        while (status != "completed")
+        {
+            await Task.Delay(100, timeout.Token);
+            job = JsonDocument.Parse(await api.GetStringAsync(location, timeout.Token)).RootElement.Clone();
+            status = job.GetProperty("status").GetString();
+            Assert.NotEqual("failed", status);
+        }
+
+        Assert.Equal("aspire", job.GetProperty("result").GetProperty("hello").GetString());
     }
+
+    private static string Token(Guid userId) =>
+        new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Claims = new Dictionary<string, object> { ["sub"] = userId.ToString() },
+            Issuer = "platform",
+            Audience = "platform-api",
+            Expires = DateTime.UtcNow.AddMinutes(10),
+            SigningCredentials = new(
+                new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(System.Text.Encoding.UTF8.GetBytes(SigningKey)),
+                Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
+        });
 
     public void Dispose()
     {

@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using Marten;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using NpgsqlTypes;
+using Platform.Core.Audit;
+using Platform.Workers.Audit;
+using Platform.Workers.Queue;
+
+namespace Platform.Bench;
+
+/// <summary>
+/// <c>queue [--jobs N]</c>: our queue on a fresh database: batched enqueue (create_jobs_bulk, 1,000 per statement),
+/// no-op processing by one Workers engine in-process (with and without the audit projection), and enqueue→start
+/// latency when idle.
+/// </summary>
+public static class QueueBench
+{
+    private const int EnqueueBatch = 1000;
+
+    public static async Task RunAsync(string serverConnectionString, int jobs)
+    {
+        foreach (var audit in new[] { false, true })
+        {
+            await using var database = await BenchDatabase.CreateAsync(serverConnectionString, audit ? "queue_audit" : "queue");
+            var system = BenchReport.System(database.ServerVersion);
+            await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+
+            var enqueueSeconds = await EnqueueAsync(dataSource, jobs);
+            if (!audit)
+            {
+                BenchReport.Print("queue.enqueue", system, new JsonObject
+                {
+                    ["jobs"] = jobs,
+                    ["batch"] = EnqueueBatch,
+                    ["per_s"] = Math.Round(jobs / enqueueSeconds),
+                });
+            }
+
+            using var host = BuildWorkersHost(database.ConnectionString, audit);
+            var stopwatch = Stopwatch.StartNew();
+            await host.StartAsync();
+            await WaitUntilAsync(async () => await ScalarAsync(dataSource, "SELECT count(*) FROM job_queue WHERE status IN ('pending', 'processing')") == 0);
+            var processed = stopwatch.Elapsed.TotalSeconds;
+            if (audit)
+            {
+                var lastLogId = await ScalarAsync(dataSource, "SELECT coalesce(max(id), 0) FROM job_log");
+                var store = host.Services.GetRequiredService<IDocumentStore>();
+                await WaitUntilAsync(async () =>
+                {
+                    await using var session = store.QuerySession();
+                    var checkpoint = await session.LoadAsync<AuditCheckpoint>(JobAuditProjector.CheckpointId);
+                    return checkpoint?.LastLogId >= lastLogId;
+                });
+            }
+
+            var total = stopwatch.Elapsed.TotalSeconds;
+            BenchReport.Print("queue.process", system, new JsonObject
+            {
+                ["audit"] = audit,
+                ["jobs"] = jobs,
+                ["per_s"] = Math.Round(jobs / total),
+                ["processing_per_s"] = Math.Round(jobs / processed),
+                ["seconds"] = Math.Round(total, 2),
+            });
+
+            if (!audit)
+            {
+                var latencies = await MeasureLatencyAsync(dataSource, 300);
+                BenchReport.Print("queue.latency_ms", system, new JsonObject
+                {
+                    ["jobs"] = latencies.Count,
+                    ["p50"] = Math.Round(BenchReport.Percentile(latencies, 50), 2),
+                    ["p99"] = Math.Round(BenchReport.Percentile(latencies, 99), 2),
+                    ["max"] = Math.Round(latencies.Max(), 2),
+                });
+            }
+
+            await host.StopAsync();
+        }
+    }
+
+    private static IHost BuildWorkersHost(string connectionString, bool audit)
+    {
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Workers:Queues:default"] = "64",
+            ["Workers:ClaimBatchSize"] = "500",
+            ["Workers:CompletionBatchSize"] = "1000",
+            ["Workers:Prefetch"] = "500",
+        });
+        builder.Logging.ClearProviders();
+        builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        builder.AddJobQueue();
+        if (audit)
+        {
+            builder.AddJobAudit();
+        }
+
+        return builder.Build();
+    }
+
+    private static async Task<double> EnqueueAsync(NpgsqlDataSource dataSource, int jobs)
+    {
+        var payloads = Enumerable.Repeat("{}", EnqueueBatch).ToArray();
+        var stopwatch = Stopwatch.StartNew();
+        for (var done = 0; done < jobs; done += EnqueueBatch)
+        {
+            var size = Math.Min(EnqueueBatch, jobs - done);
+            await using var command = dataSource.CreateCommand("SELECT create_jobs_bulk(NULL, 'echo', @payloads)");
+            command.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            {
+                Value = size == EnqueueBatch ? payloads : payloads[..size],
+            });
+            await command.ExecuteScalarAsync();
+        }
+
+        return stopwatch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>One job at a time into an idle, running queue: started_at − created_at (both the server's clock).</summary>
+    private static async Task<List<double>> MeasureLatencyAsync(NpgsqlDataSource dataSource, int samples)
+    {
+        var latencies = new List<double>(samples);
+        for (var i = 0; i < samples; i++)
+        {
+            await using var create = dataSource.CreateCommand("SELECT id FROM create_job(NULL, 'echo', '{}'::jsonb)");
+            var id = (Guid)(await create.ExecuteScalarAsync())!;
+            double? latency = null;
+            while (latency is null)
+            {
+                await using var read = dataSource.CreateCommand(
+                    "SELECT extract(epoch FROM (started_at - created_at)) * 1000 FROM job_queue WHERE id = @id AND started_at IS NOT NULL");
+                read.Parameters.AddWithValue("id", id);
+                latency = await read.ExecuteScalarAsync() is decimal value ? (double)value : null;
+                if (latency is null)
+                {
+                    await Task.Delay(1);
+                }
+            }
+
+            latencies.Add(latency.Value);
+            await Task.Delay(10);
+        }
+
+        return latencies;
+    }
+
+    private static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
+    {
+        while (!await condition())
+        {
+            await Task.Delay(20);
+        }
+    }
+}
