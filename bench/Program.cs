@@ -1,16 +1,24 @@
 using Platform.Bench;
+using Platform.Bench.Peers;
 
-// dotnet run -c Release --project bench -- <suite> [--runs N]
+// dotnet run -c Release --project bench -- <suite> [--runs N] [--jobs N]
 // Connection strings: ConnectionStrings__platformdb (a role that may create databases), ConnectionStrings__cache.
 var suites = new Dictionary<string, Func<string, int, Task>>
 {
     ["migrations"] = MigrationsBench.RunAsync,
+    ["peer-graphile"] = (cs, runs) => GraphileWorkerPeer.RunAsync(cs, runs, Option("--jobs", GraphileWorkerPeer.DefaultJobs)),
+    ["peer-hangfire"] = (cs, runs) => HangfirePeer.RunAsync(cs, runs, Option("--jobs", HangfirePeer.DefaultJobs)),
+    ["peers"] = async (cs, runs) =>
+    {
+        await GraphileWorkerPeer.RunAsync(cs, runs, Option("--jobs", GraphileWorkerPeer.DefaultJobs));
+        await HangfirePeer.RunAsync(cs, runs, Option("--jobs", HangfirePeer.DefaultJobs));
+    },
 };
 
-var suite = args.FirstOrDefault(a => !a.StartsWith('-'));
+var suite = args.FirstOrDefault(a => !a.StartsWith('-') && !int.TryParse(a, out _));
 if (suite is null || !suites.TryGetValue(suite, out var run))
 {
-    Console.Error.WriteLine($"Usage: bench <suite> [--runs N]   suites: {string.Join(", ", suites.Keys)}");
+    Console.Error.WriteLine($"Usage: bench <suite> [--runs N] [--jobs N]   suites: {string.Join(", ", suites.Keys)}");
     return 2;
 }
 
@@ -21,7 +29,12 @@ if (string.IsNullOrWhiteSpace(connectionString))
     return 2;
 }
 
-var runsIndex = Array.IndexOf(args, "--runs");
-var runs = runsIndex >= 0 && runsIndex + 1 < args.Length && int.TryParse(args[runsIndex + 1], out var n) && n > 0 ? n : 5;
-await run(connectionString, runs);
+await run(connectionString, Option("--runs", 5));
 return 0;
+
+// A positive integer option (--name N), or the fallback.
+int Option(string name, int fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], out var value) && value > 0 ? value : fallback;
+}
