@@ -64,6 +64,12 @@ let succeeded = 0;
 let failed = 0;
 let allSucceeded;
 const done = new Promise((resolve) => (allSucceeded = resolve));
+// A no-op never fails; should one anyway (it would be retried later), give up instead of waiting forever.
+const timeoutMs = Math.max(120_000, jobs / 500 * 1000);
+const timer = setTimeout(() => {
+  console.error(`graphile-worker: ${succeeded}/${jobs} succeeded (${failed} failed) after ${timeoutMs} ms; giving up`);
+  process.exit(1);
+}, timeoutMs);
 
 const events = new EventEmitter();
 events.on("job:success", () => {
@@ -81,6 +87,7 @@ const runner = await run({
   },
 });
 await done;
+clearTimeout(timer);
 
 // Completions are batched: wait until the database agrees that every job is gone.
 const check = await makeWorkerUtils({ connectionString, logger });
