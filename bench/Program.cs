@@ -1,14 +1,22 @@
 using Platform.Bench;
+using Platform.Bench.Peers;
 
 // dotnet run -c Release --project bench -- <suite> [--runs N] [--jobs N]
 // Connection strings: ConnectionStrings__platformdb (a role that may create databases), ConnectionStrings__cache.
-var suites = new Dictionary<string, Func<string, Dictionary<string, string>, Task>>
+var suites = new Dictionary<string, Func<string, int, Task>>
 {
-    ["migrations"] = (cs, o) => MigrationsBench.RunAsync(cs, Option(o, "runs", 5)),
-    ["queue"] = (cs, o) => QueueBench.RunAsync(cs, Option(o, "jobs", 100_000)),
+    ["migrations"] = (cs, runs) => MigrationsBench.RunAsync(cs, runs),
+    ["queue"] = (cs, _) => QueueBench.RunAsync(cs, Option("--jobs", 100_000)),
+    ["peer-graphile"] = (cs, runs) => GraphileWorkerPeer.RunAsync(cs, runs, Option("--jobs", GraphileWorkerPeer.DefaultJobs)),
+    ["peer-hangfire"] = (cs, runs) => HangfirePeer.RunAsync(cs, runs, Option("--jobs", HangfirePeer.DefaultJobs)),
+    ["peers"] = async (cs, runs) =>
+    {
+        await GraphileWorkerPeer.RunAsync(cs, runs, Option("--jobs", GraphileWorkerPeer.DefaultJobs));
+        await HangfirePeer.RunAsync(cs, runs, Option("--jobs", HangfirePeer.DefaultJobs));
+    },
 };
 
-var suite = args.FirstOrDefault(a => !a.StartsWith('-'));
+var suite = args.FirstOrDefault(a => !a.StartsWith('-') && !int.TryParse(a, out _));
 if (suite is null || !suites.TryGetValue(suite, out var run))
 {
     Console.Error.WriteLine($"Usage: bench <suite> [--runs N] [--jobs N]   suites: {string.Join(", ", suites.Keys)}");
@@ -22,17 +30,12 @@ if (string.IsNullOrWhiteSpace(connectionString))
     return 2;
 }
 
-var options = new Dictionary<string, string>();
-for (var i = 0; i < args.Length - 1; i++)
-{
-    if (args[i].StartsWith("--", StringComparison.Ordinal))
-    {
-        options[args[i][2..]] = args[i + 1];
-    }
-}
-
-await run(connectionString, options);
+await run(connectionString, Option("--runs", 5));
 return 0;
 
-static int Option(Dictionary<string, string> options, string name, int fallback) =>
-    options.TryGetValue(name, out var text) && int.TryParse(text, out var value) && value > 0 ? value : fallback;
+// A positive integer option (--name N), or the fallback.
+int Option(string name, int fallback)
+{
+    var index = Array.IndexOf(args, name);
+    return index >= 0 && index + 1 < args.Length && int.TryParse(args[index + 1], out var value) && value > 0 ? value : fallback;
+}

@@ -1,0 +1,120 @@
+// Peer benchmark: graphile-worker, N no-op jobs.
+//   node bench.mjs <connection-string> <jobs>
+// 1. migrates the graphile_worker schema (not timed),
+// 2. enqueues N no-op jobs with addJobs in batches of 1,000, one batch after another (timed: enqueue jobs/s),
+// 3. starts one runner (concurrency 24, local queue 500, batched completion) and times it from run() until the
+//    last job has succeeded and the jobs table is empty (timed: processed jobs/s).
+// Prints one JSON object as the last line of stdout; the bench console (suite peer-graphile) reads it.
+// Graphile's log goes to stderr (warnings and errors only).
+import { readFileSync } from "node:fs";
+import { EventEmitter } from "node:events";
+import { performance } from "node:perf_hooks";
+import { Logger, makeWorkerUtils, run } from "graphile-worker";
+
+const [connectionString, jobsArg] = process.argv.slice(2);
+const jobs = Number.parseInt(jobsArg ?? "100000", 10);
+if (!connectionString || !Number.isFinite(jobs) || jobs <= 0) {
+  console.error("usage: node bench.mjs <connection-string> <jobs>");
+  process.exit(2);
+}
+
+const BATCH = 1000;
+const version = JSON.parse(
+  readFileSync(new URL("./node_modules/graphile-worker/package.json", import.meta.url), "utf8"),
+).version;
+
+// The configuration graphile-worker documents for its own performance figures
+// (https://worker.graphile.org/docs/performance), against our database.
+const settings = {
+  concurrentJobs: 24,
+  maxPoolSize: 25,
+  localQueue: { size: 500 },
+  completeJobBatchDelay: 0,
+  failJobBatchDelay: 0,
+  pollInterval: 2000,
+};
+
+const logger = new Logger(() => (level, message) => {
+  if (level === "error" || level === "warning") {
+    console.error(`[graphile-worker ${level}] ${message}`);
+  }
+});
+
+const preset = { worker: { connectionString, ...settings } };
+
+const utils = await makeWorkerUtils({ connectionString, logger });
+let enqueueSeconds;
+try {
+  await utils.migrate();
+  const started = performance.now();
+  for (let offset = 0; offset < jobs; offset += BATCH) {
+    const size = Math.min(BATCH, jobs - offset);
+    const specs = new Array(size);
+    for (let i = 0; i < size; i++) {
+      specs[i] = { identifier: "noop", payload: { n: offset + i } };
+    }
+    await utils.addJobs(specs);
+  }
+  enqueueSeconds = (performance.now() - started) / 1000;
+} finally {
+  await utils.release();
+}
+
+let succeeded = 0;
+let failed = 0;
+let allSucceeded;
+const done = new Promise((resolve) => (allSucceeded = resolve));
+// A no-op never fails; should one anyway (it would be retried later), give up instead of waiting forever.
+const timeoutMs = Math.max(120_000, jobs / 500 * 1000);
+const timer = setTimeout(() => {
+  console.error(`graphile-worker: ${succeeded}/${jobs} succeeded (${failed} failed) after ${timeoutMs} ms; giving up`);
+  process.exit(1);
+}, timeoutMs);
+
+const events = new EventEmitter();
+events.on("job:success", () => {
+  if (++succeeded === jobs) allSucceeded();
+});
+events.on("job:error", () => failed++);
+
+const processStarted = performance.now();
+const runner = await run({
+  preset,
+  logger,
+  events,
+  taskList: {
+    noop: async () => {},
+  },
+});
+await done;
+clearTimeout(timer);
+
+// Completions are batched: wait until the database agrees that every job is gone.
+const check = await makeWorkerUtils({ connectionString, logger });
+let remaining;
+try {
+  for (;;) {
+    remaining = await check.withPgClient(async (client) => {
+      const result = await client.query("select count(*)::int as n from graphile_worker._private_jobs");
+      return result.rows[0].n;
+    });
+    if (remaining === 0) break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+} finally {
+  await check.release();
+}
+const processSeconds = (performance.now() - processStarted) / 1000;
+await runner.stop();
+
+console.log(
+  JSON.stringify({
+    peer: `graphile-worker ${version}`,
+    node: process.version,
+    jobs,
+    failed,
+    enqueue: { batch: BATCH, seconds: enqueueSeconds, per_s: jobs / enqueueSeconds },
+    process: { seconds: processSeconds, per_s: jobs / processSeconds },
+    settings,
+  }),
+);
