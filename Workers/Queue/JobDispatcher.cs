@@ -27,7 +27,7 @@ public sealed partial class JobDispatcher : BackgroundService
     private readonly ILogger<JobDispatcher> logger;
     private readonly ConcurrentDictionary<Guid, RunningJob> running = new();
     private readonly Dictionary<string, QueueState> queues;
-    private readonly Channel<Completion> completions = Channel.CreateUnbounded<Completion>(new() { SingleReader = true });
+    private readonly Channel<Completion> completions = Channel.CreateUnbounded<Completion>();
     private readonly CancellationTokenSource hardStop = new();
 
     public JobDispatcher(
@@ -54,7 +54,8 @@ public sealed partial class JobDispatcher : BackgroundService
         using var background = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var listener = ListenAsync(background.Token);
         var heartbeat = HeartbeatLoopAsync(background.Token);
-        var flusher = FlushCompletionsAsync();
+        // Several writers, so one batch's commit does not hold back the next one under load.
+        var flusher = Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.CompletionWriters)).Select(_ => FlushCompletionsAsync()));
 
         var executors = queues.Values
             .SelectMany(q => Enumerable.Range(0, q.Concurrency).Select(_ => Task.Run(() => RunExecutorAsync(q), CancellationToken.None)))

@@ -34,6 +34,9 @@ public sealed class WorkerOptions
     /// <summary>Most completions written in one statement.</summary>
     public int CompletionBatchSize { get; set; } = 500;
 
+    /// <summary>Completion batches written at once (each its own connection and transaction).</summary>
+    public int CompletionWriters { get; set; } = 2;
+
     /// <summary>Defaults to machine:pid:random.</summary>
     public string? WorkerId { get; set; }
 }
