@@ -27,12 +27,14 @@ public sealed record JobRecord(
     DateTimeOffset? StartedAt,
     DateTimeOffset? CompletedAt,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    string? CacheKey = null)
 {
     /// <summary>The column list <see cref="Read"/> expects, in order (qualify with an alias as needed).</summary>
     public const string Columns =
         "id, user_id, queue, job_type, payload, status, priority, run_at, attempts, max_attempts, idempotency_key, result, error, " +
-        "progress, progress_message, timeout_seconds, cancel_requested, trace_parent, trace_state, started_at, completed_at, created_at, updated_at";
+        "progress, progress_message, timeout_seconds, cancel_requested, trace_parent, trace_state, started_at, completed_at, created_at, updated_at, " +
+        "cache_key";
 
     public static JobRecord Read(NpgsqlDataReader reader) => new(
         reader.GetGuid(0),
@@ -57,7 +59,8 @@ public sealed record JobRecord(
         reader.IsDBNull(19) ? null : reader.GetFieldValue<DateTimeOffset>(19),
         reader.IsDBNull(20) ? null : reader.GetFieldValue<DateTimeOffset>(20),
         reader.GetFieldValue<DateTimeOffset>(21),
-        reader.GetFieldValue<DateTimeOffset>(22));
+        reader.GetFieldValue<DateTimeOffset>(22),
+        reader.IsDBNull(23) ? null : reader.GetString(23));
 
     private static JsonElement? ReadJson(NpgsqlDataReader reader, int ordinal)
     {

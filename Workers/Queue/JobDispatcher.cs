@@ -24,6 +24,7 @@ public sealed partial class JobDispatcher : BackgroundService
     private readonly IServiceScopeFactory scopes;
     private readonly WorkerOptions options;
     private readonly QueueMetrics metrics;
+    private readonly JobResultCache resultCache;
     private readonly ILogger<JobDispatcher> logger;
     private readonly ConcurrentDictionary<Guid, RunningJob> running = new();
     private readonly Dictionary<string, QueueState> queues;
@@ -31,8 +32,14 @@ public sealed partial class JobDispatcher : BackgroundService
     private readonly CancellationTokenSource hardStop = new();
 
     public JobDispatcher(
-        NpgsqlDataSource dataSource, IServiceScopeFactory scopes, IOptions<WorkerOptions> options, QueueMetrics metrics, ILogger<JobDispatcher> logger)
+        NpgsqlDataSource dataSource,
+        IServiceScopeFactory scopes,
+        IOptions<WorkerOptions> options,
+        QueueMetrics metrics,
+        JobResultCache resultCache,
+        ILogger<JobDispatcher> logger)
     {
+        this.resultCache = resultCache;
         this.dataSource = dataSource;
         this.scopes = scopes;
         this.options = options.Value;
@@ -226,6 +233,15 @@ public sealed partial class JobDispatcher : BackgroundService
                 run.Token.ThrowIfCancellationRequested();
             }
 
+            if (definition?.CacheTtl is not null && job.CacheKey is not null
+                && await resultCache.GetAsync(job.JobType, job.CacheKey) is { } cachedResult)
+            {
+                // Identical work already finished while this copy waited: its result, without running again.
+                activity?.SetTag("job.cache_hit", true);
+                completions.Writer.TryWrite(new Completion(job, cachedResult, definition.CacheTtl, tags));
+                return;
+            }
+
             await using var scope = scopes.CreateAsyncScope();
             var handler = scope.ServiceProvider.GetKeyedService<IJobHandler>(job.JobType)
                 ?? throw new PermanentJobFailureException($"No handler for job type '{job.JobType}' in this worker.");
@@ -236,7 +252,7 @@ public sealed partial class JobDispatcher : BackgroundService
                 return; // another worker owns it now; completing would be refused anyway
             }
 
-            completions.Writer.TryWrite(new Completion(job.Id, result?.ToJsonString() ?? "null", definition?.CacheTtl, tags));
+            completions.Writer.TryWrite(new Completion(job, result?.ToJsonString() ?? "null", definition?.CacheTtl, tags));
         }
         catch (JobRescheduleException reschedule)
         {
@@ -381,6 +397,10 @@ public sealed partial class JobDispatcher : BackgroundService
                 foreach (var completion in batch)
                 {
                     metrics.Completed.Add(1, completion.Tags);
+                    if (cacheTtl is { } resultTtl && completion.Job.CacheKey is { } key)
+                    {
+                        await resultCache.SetAsync(completion.Job.JobType, key, completion.ResultJson, resultTtl);
+                    }
                 }
 
                 return;
@@ -544,7 +564,10 @@ public sealed partial class JobDispatcher : BackgroundService
         base.Dispose();
     }
 
-    private sealed record Completion(Guid JobId, string ResultJson, TimeSpan? CacheTtl, TagList Tags);
+    private sealed record Completion(JobRecord Job, string ResultJson, TimeSpan? CacheTtl, TagList Tags)
+    {
+        public Guid JobId => Job.Id;
+    }
 
     private enum StopReason
     {

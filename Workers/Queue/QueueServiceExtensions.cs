@@ -10,6 +10,7 @@ public static class QueueServiceExtensions
     {
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section);
         builder.Services.AddSingleton<QueueMetrics>();
+        builder.Services.AddSingleton<JobResultCache>();
         builder.Services.AddSingleton<JobDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobDispatcher>());
         builder.Services.AddHostedService<LeaseRescuer>();

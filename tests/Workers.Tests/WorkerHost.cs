@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
+using StackExchange.Redis;
 using Platform.Workers.Audit;
 using Platform.Workers.Queue;
 
@@ -20,7 +21,11 @@ public sealed class WorkerHost : IAsyncDisposable
     public IServiceProvider Services => host.Services;
 
     public static async Task<WorkerHost> StartAsync(
-        string connectionString, Action<IServiceCollection>? services = null, IDictionary<string, string?>? settings = null, bool audit = false)
+        string connectionString,
+        Action<IServiceCollection>? services = null,
+        IDictionary<string, string?>? settings = null,
+        bool audit = false,
+        string? redis = null)
     {
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Development" });
         builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
@@ -37,6 +42,11 @@ public sealed class WorkerHost : IAsyncDisposable
 
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+        if (redis is not null)
+        {
+            builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redis));
+        }
+
         builder.AddJobQueue();
         if (audit)
         {
