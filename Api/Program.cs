@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Platform.Api.Auth;
+using Platform.Api.Features.Billing;
 using Platform.Core;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,6 +9,7 @@ builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddPlatformAuth();
+builder.AddBilling();
 builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();
 
