@@ -1,4 +1,5 @@
 using Platform.Core;
+using Platform.Workers.Billing;
 using Platform.Workers.Queue;
 
 // The Workers host: job queue processors and schedules. It serves /health and /alive over HTTP so the
@@ -9,6 +10,7 @@ builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddJobQueue();
+builder.AddStripeWebhookProcessing();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -5,7 +5,7 @@ namespace Platform.Core.Billing;
 /// <summary>Builds the Stripe.net client from <see cref="StripeOptions"/> (API key, base URL, network retries).</summary>
 public static class StripeClientFactory
 {
-    public static IStripeClient Create(StripeOptions options, HttpClient? httpClient = null)
+    public static StripeClient Create(StripeOptions options, HttpClient? httpClient = null)
     {
         if (!options.HasSecretKey)
         {
