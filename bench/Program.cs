@@ -5,6 +5,7 @@ using Platform.Bench;
 var suites = new Dictionary<string, Func<string, int, Task>>
 {
     ["migrations"] = MigrationsBench.RunAsync,
+    ["webhooks"] = WebhooksBench.RunAsync, // [--seconds N] [--rate N] [--concurrency N]
 };
 
 var suite = args.FirstOrDefault(a => !a.StartsWith('-'));
