@@ -1,4 +1,8 @@
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Platform.TestSupport;
 
@@ -51,14 +55,16 @@ public class ApiHost : MigratedDatabase
         factory = new WebApplicationFactory<ApiEntryPoint>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Development");
+            web.UseUrls("http://127.0.0.1:0");
             foreach (var (key, value) in settings)
             {
                 web.UseSetting(key, value);
             }
         });
-        factory.UseKestrel(0);
+        factory.UseKestrel();
         factory.StartServer();
-        BaseAddress = factory.ClientOptions.BaseAddress;
+        var addresses = factory.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>();
+        BaseAddress = new Uri(addresses.Addresses.Single());
     }
 
     public override async Task DisposeAsync()
