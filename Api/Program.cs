@@ -1,7 +1,7 @@
 using FastEndpoints;
 using Platform.Api.Auth;
-using Platform.Api.Features.Billing;
 using Platform.Core;
+using Platform.Api.Features.Billing;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -9,9 +9,9 @@ builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddPlatformAuth();
-builder.AddBilling();
 builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();
+builder.AddBilling();
 
 var app = builder.Build();
 

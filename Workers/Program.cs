@@ -1,6 +1,6 @@
 using Platform.Core;
-using Platform.Workers.Billing;
 using Platform.Workers.Queue;
+using Platform.Workers.Billing;
 
 // The Workers host: job queue processors and schedules. It serves /health and /alive over HTTP so the
 // AppHost and container platforms can probe it like the Api.
@@ -9,8 +9,8 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
-builder.AddJobQueue();
 builder.AddStripeWebhookProcessing();
+builder.AddJobQueue();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
