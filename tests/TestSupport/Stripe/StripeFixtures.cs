@@ -60,7 +60,9 @@ public static class StripeFixtures
                         ["product"] = "prod_TestPlan",
                         ["recurring"] = new JsonObject
                         {
-                            ["interval"] = "month", ["interval_count"] = 1, ["usage_type"] = "licensed",
+                            ["interval"] = "month",
+                            ["interval_count"] = 1,
+                            ["usage_type"] = "licensed",
                         },
                         ["type"] = "recurring",
                         ["unit_amount"] = price == BusinessPrice ? 4900 : 1500,

@@ -149,7 +149,9 @@ public class BillingDatabase : MigratedDatabase
         var subscriptionId = Stripe.NextId("sub");
         Stripe.SetCustomer(new JsonObject
         {
-            ["id"] = customerId, ["object"] = "customer", ["metadata"] = new JsonObject { ["user_id"] = userId.ToString() },
+            ["id"] = customerId,
+            ["object"] = "customer",
+            ["metadata"] = new JsonObject { ["user_id"] = userId.ToString() },
         });
         Stripe.SetSubscription(StripeFixtures.Subscription(subscriptionId, customerId, status, price, userId: userId));
         return (userId, customerId, subscriptionId);
