@@ -18,7 +18,7 @@ public static class StripeFixtures
     /// <summary>A subscription (since API 2025-03-31 the period lives on the items).</summary>
     public static JsonObject Subscription(
         string id, string customer, string status = "active", string price = ProPrice, bool cancelAtPeriodEnd = false,
-        long? created = null, long? periodEnd = null, Guid? userId = null)
+        long? created = null, long? periodEnd = null, Guid? userId = null, long? trialEnd = null)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var start = created ?? now;
@@ -79,8 +79,8 @@ public static class StripeFixtures
             ["metadata"] = userId is null ? new JsonObject() : new JsonObject { ["user_id"] = userId.ToString() },
             ["start_date"] = start,
             ["status"] = status,
-            ["trial_end"] = null,
-            ["trial_start"] = null,
+            ["trial_end"] = trialEnd,
+            ["trial_start"] = trialEnd is null ? null : start,
         };
     }
 

@@ -121,6 +121,25 @@ public class StripeReconciliationAndRetentionTests(BillingDatabase db) : IClassF
         Assert.All([update, delete, truncate], e => Assert.Contains("append-only", e.MessageText));
     }
 
+    [Fact]
+    public async Task The_api_user_role_can_neither_read_nor_write_the_billing_tables()
+    {
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        foreach (var sql in new[]
+                 {
+                     "SELECT count(*) FROM billing_audit", "INSERT INTO billing_audit (action, actor) VALUES ('received', 'x')",
+                     "SELECT count(*) FROM stripe_reconcile_state", "SELECT count(*) FROM stripe_webhook_events",
+                 })
+        {
+            await using var transaction = await connection.BeginTransactionAsync();
+            await using var command = new NpgsqlCommand(
+                $"SET LOCAL ROLE app_user; SELECT set_config('app.user_id', '{Guid.NewGuid()}', true); {sql}", connection, transaction);
+            var error = await Assert.ThrowsAsync<PostgresException>(() => command.ExecuteNonQueryAsync());
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, error.SqlState);
+            await transaction.RollbackAsync();
+        }
+    }
+
     private async Task<JobRecord> ReconcileAsync(DateTimeOffset slot)
     {
         var enqueued = await StripeReconcileScheduler.EnqueueAsync(db.DataSource, TimeSpan.FromMinutes(15), slot, CancellationToken.None);

@@ -156,6 +156,26 @@ public class StripeWebhookProcessingTests(BillingDatabase db) : IClassFixture<Bi
     }
 
     [Fact]
+    public async Task A_trial_ending_soon_resyncs_the_trial()
+    {
+        var (userId, customerId, subscriptionId) = await db.NewCustomerAsync("trialing");
+        var trialEnd = DateTimeOffset.UtcNow.AddDays(3).ToUnixTimeSeconds();
+        db.Stripe.SetSubscription(StripeFixtures.Subscription(subscriptionId, customerId, "trialing", userId: userId, trialEnd: trialEnd));
+        await using var worker = await db.StartWorkerAsync();
+
+        var stripeEvent = StripeFixtures.Event("customer.subscription.trial_will_end",
+            StripeFixtures.Subscription(subscriptionId, customerId, "trialing", userId: userId, trialEnd: trialEnd));
+        await db.DeliverAsync(stripeEvent);
+        await db.WaitForEventAsync((string)stripeEvent["id"]!, "processed");
+
+        var row = await db.SubscriptionAsync(userId);
+        Assert.Equal("pro", row["tier"]);
+        Assert.Equal("trialing", row["status"]);
+        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(trialEnd).UtcDateTime, await db.ScalarAsync<DateTime>(
+            $"SELECT trial_end AT TIME ZONE 'UTC' FROM subscription WHERE user_id = '{userId}'"));
+    }
+
+    [Fact]
     public async Task A_price_that_maps_to_no_tier_fails_at_once_with_the_reason_kept()
     {
         var (_, customerId, subscriptionId) = await db.NewCustomerAsync("active", price: "price_unknown_legacy");
