@@ -4,6 +4,7 @@ using Platform.Core.Audit;
 using Platform.Api.Auth;
 using Platform.Api.Features.Jobs;
 using Platform.Core;
+using Platform.Api.Features.Billing;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -15,6 +16,7 @@ builder.AddJobStreaming();
 builder.Services.AddMarten(options => AuditStore.Configure(options)).UseNpgsqlDataSource();
 builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();
+builder.AddBilling();
 
 var app = builder.Build();
 

@@ -42,7 +42,7 @@ var migrations = builder.AddProject<Projects.Migrations>(ResourceNames.Migration
 var authSigningKey = builder.AddParameter(
     "auth-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
 
-builder.AddProject<Projects.Api>(ResourceNames.Api)
+var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
     .WithEnvironment("Auth__SigningKey", authSigningKey)
     .WithReference(database)
     .WithReference(cache)
@@ -51,12 +51,15 @@ builder.AddProject<Projects.Api>(ResourceNames.Api)
     .WithHttpHealthCheck("/health")
     .WithExternalHttpEndpoints();
 
-builder.AddProject<Projects.Workers>(ResourceNames.Workers)
+var workers = builder.AddProject<Projects.Workers>(ResourceNames.Workers)
     .WithReference(database)
     .WithReference(cache)
     .WaitFor(cache)
     .WaitForCompletion(migrations)
     .WithHttpHealthCheck("/health")
     .WithReplicas(builder.Configuration.GetValue("Workers:Replicas", 1));
+
+// Stripe (test mode locally): secret parameters when configured, and the `stripe listen` forwarder.
+builder.AddStripe(api, workers);
 
 builder.Build().Run();

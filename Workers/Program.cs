@@ -1,6 +1,7 @@
 using Platform.Core;
 using Platform.Workers.Audit;
 using Platform.Workers.Queue;
+using Platform.Workers.Billing;
 
 // The Workers host: job queue processors and schedules. It serves /health and /alive over HTTP so the
 // AppHost and container platforms can probe it like the Api.
@@ -9,6 +10,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
+builder.AddStripeWebhookProcessing();
 builder.AddJobQueue();
 builder.AddJobAudit();
 

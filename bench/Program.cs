@@ -14,6 +14,7 @@ var suites = new Dictionary<string, Func<string, int, Task>>
         await GraphileWorkerPeer.RunAsync(cs, runs, Option("--jobs", GraphileWorkerPeer.DefaultJobs));
         await HangfirePeer.RunAsync(cs, runs, Option("--jobs", HangfirePeer.DefaultJobs));
     },
+    ["webhooks"] = (cs, runs) => WebhooksBench.RunAsync(cs, runs), // [--seconds N] [--rate N] [--concurrency N]
 };
 
 var suite = args.FirstOrDefault(a => !a.StartsWith('-') && !int.TryParse(a, out _));

@@ -1,0 +1,114 @@
+using FastEndpoints;
+using Npgsql;
+using Platform.Api.Auth;
+using Platform.Core.Billing;
+using Platform.Core.Data;
+using Stripe;
+using Stripe.Checkout;
+
+namespace Platform.Api.Features.Billing.CreateCheckoutSession;
+
+/// <summary>
+/// <c>POST /api/billing/checkout</c>: a Stripe Checkout Session (subscription mode) for a paid tier; answers its URL.
+/// The user's Stripe customer is created once and reused. The session is created with an idempotency key: the
+/// client's <c>Idempotency-Key</c> header, else one per user, price and 10-minute window, so a double click or a
+/// retried request returns the same session instead of opening a second one. 409 when a paid plan is already live.
+/// </summary>
+public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, StripeCustomers customers, TimeProvider clock)
+    : Endpoint<Request, Response>
+{
+    public override void Configure()
+    {
+        Post("/api/billing/checkout");
+        Description(d => d.WithTags("Billing").ProducesProblemDetails(400).ProducesProblemDetails(409).ProducesProblemDetails(502)
+            .ProducesProblemDetails(503));
+        Summary(s => s.Summary = "Start a Stripe Checkout for a paid plan");
+    }
+
+    public override async Task HandleAsync(Request request, CancellationToken ct)
+    {
+        if (!stripe.IsConfigured)
+        {
+            await Send.ResultAsync(BillingProblems.NotConfigured());
+            return;
+        }
+
+        var settings = stripe.Options;
+        string tier;
+        string priceId;
+        if (!string.IsNullOrWhiteSpace(request.Tier))
+        {
+            tier = request.Tier;
+            priceId = settings.PriceForTier(tier) ?? string.Empty;
+            if (priceId.Length == 0)
+            {
+                ThrowError(r => r.Tier!, $"No Stripe price is configured for the {tier} tier (Stripe:Prices:{tier}).");
+            }
+        }
+        else
+        {
+            priceId = request.PriceId!;
+            tier = settings.TierForPrice(priceId) ?? string.Empty;
+            if (tier.Length == 0 || tier == TierEntitlements.Free)
+            {
+                ThrowError(r => r.PriceId!, $"'{priceId}' is not one of this platform's prices.");
+            }
+        }
+
+        var userId = User.UserId()!.Value;
+        await using (var scope = await UserScope.BeginAsync(dataSource, userId, ct))
+        {
+            var current = await SubscriptionRecord.FindAsync(scope, userId, ct);
+            if (current is { StripeSubscriptionId: not null } && TierEntitlements.EffectiveTier(current.Tier, current.Status) != TierEntitlements.Free)
+            {
+                await Send.ResultAsync(TypedResults.Problem(
+                    title: "Already subscribed",
+                    detail: $"You are on the {current.Tier} plan ({current.Status}). Change or cancel it in the customer portal (POST /api/billing/portal).",
+                    statusCode: StatusCodes.Status409Conflict));
+                return;
+            }
+        }
+
+        try
+        {
+            var customerId = await customers.GetOrCreateAsync(userId, User.FindFirst("email")?.Value, ct);
+            var clientKey = HttpContext.Request.Headers["Idempotency-Key"].ToString();
+            var window = clock.GetUtcNow().ToUnixTimeSeconds() / 600;
+            var idempotencyKey = clientKey is { Length: > 0 and <= 200 }
+                ? $"platform-checkout-{userId:N}-{clientKey}"
+                : $"platform-checkout-{userId:N}-{priceId}-{window}";
+            var session = await new SessionService(stripe.Client).CreateAsync(
+                new SessionCreateOptions
+                {
+                    Mode = "subscription",
+                    Customer = customerId,
+                    ClientReferenceId = userId.ToString(),
+                    LineItems = [new SessionLineItemOptions { Price = priceId, Quantity = 1 }],
+                    SuccessUrl = settings.CheckoutSuccessUrl,
+                    CancelUrl = settings.CheckoutCancelUrl,
+                    Metadata = new Dictionary<string, string> { ["user_id"] = userId.ToString(), ["tier"] = tier },
+                    SubscriptionData = new SessionSubscriptionDataOptions
+                    {
+                        Metadata = new Dictionary<string, string> { ["user_id"] = userId.ToString(), ["tier"] = tier },
+                    },
+                },
+                new RequestOptions { IdempotencyKey = idempotencyKey },
+                ct);
+
+            await using (var connection = await dataSource.OpenConnectionAsync(ct))
+            {
+                await BillingAudit.AppendAsync(connection, null, new BillingAuditEntry(BillingAudit.CheckoutStarted, $"user:{userId}")
+                {
+                    UserId = userId,
+                    Details = new { session_id = session.Id, customer_id = customerId, price_id = priceId, tier },
+                }, ct);
+            }
+
+            await Send.OkAsync(new Response(session.Id, session.Url, tier, priceId, customerId), ct);
+        }
+        catch (StripeException error)
+        {
+            await Send.ResultAsync(BillingProblems.StripeFailed(error));
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using FastEndpoints;
+using Npgsql;
+using Platform.Api.Auth;
+using Platform.Core.Billing;
+using Platform.Core.Data;
+using Stripe;
+using Stripe.BillingPortal;
+
+namespace Platform.Api.Features.Billing.CreatePortalSession;
+
+/// <summary><c>POST /api/billing/portal</c>: a Stripe customer portal session for the caller; 409 before their first checkout.</summary>
+public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe) : EndpointWithoutRequest<Response>
+{
+    public override void Configure()
+    {
+        Post("/api/billing/portal");
+        Description(d => d.WithTags("Billing").ProducesProblemDetails(409).ProducesProblemDetails(502).ProducesProblemDetails(503));
+        Summary(s => s.Summary = "Open the Stripe customer portal");
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        if (!stripe.IsConfigured)
+        {
+            await Send.ResultAsync(BillingProblems.NotConfigured());
+            return;
+        }
+
+        var userId = User.UserId()!.Value;
+        SubscriptionRecord? subscription;
+        await using (var scope = await UserScope.BeginAsync(dataSource, userId, ct))
+        {
+            subscription = await SubscriptionRecord.FindAsync(scope, userId, ct);
+        }
+
+        if (subscription?.StripeCustomerId is not { } customerId)
+        {
+            await Send.ResultAsync(TypedResults.Problem(
+                title: "No billing account yet",
+                detail: "You have no Stripe customer yet: subscribe first (POST /api/billing/checkout).",
+                statusCode: StatusCodes.Status409Conflict));
+            return;
+        }
+
+        try
+        {
+            var session = await new SessionService(stripe.Client).CreateAsync(
+                new SessionCreateOptions { Customer = customerId, ReturnUrl = stripe.Options.PortalReturnUrl }, cancellationToken: ct);
+            await Send.OkAsync(new Response(session.Url), ct);
+        }
+        catch (StripeException error)
+        {
+            await Send.ResultAsync(BillingProblems.StripeFailed(error));
+        }
+    }
+}

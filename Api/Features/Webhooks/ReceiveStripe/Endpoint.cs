@@ -1,0 +1,117 @@
+using FastEndpoints;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Core.Billing;
+
+namespace Platform.Api.Features.Webhooks.ReceiveStripe;
+
+/// <summary>
+/// <c>POST /webhooks/stripe</c> (anonymous; Stripe signs instead): verifies <c>Stripe-Signature</c> over the raw body
+/// against every configured secret with a 300 s tolerance, stores the event once together with its processing job
+/// (<c>record_stripe_webhook</c>, one statement) and answers 200 at once. A duplicate answers 200 and changes nothing;
+/// a type the platform does not act on is stored as ignored and acknowledged. Anything unverifiable or not a Stripe
+/// event is refused with 400 and nothing is stored. Any API version is accepted: processing re-reads the objects.
+/// </summary>
+public sealed partial class Endpoint(
+    NpgsqlDataSource dataSource, IOptionsMonitor<StripeOptions> options, TimeProvider clock)
+    : EndpointWithoutRequest<Response>
+{
+    public override void Configure()
+    {
+        Post("/webhooks/stripe");
+        AllowAnonymous();
+        Description(d => d.WithTags("Webhooks").Produces<Response>(200).ProducesProblemDetails(400).ProducesProblemDetails(413)
+            .ProducesProblemDetails(503));
+        Summary(s => s.Summary = "Stripe webhook receiver (signed events)");
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        var settings = options.CurrentValue;
+        var secrets = settings.WebhookSecrets;
+        if (secrets.Count == 0)
+        {
+            await Send.ResultAsync(TypedResults.Problem(
+                title: "Stripe webhooks are not configured",
+                detail: "Set Stripe:WebhookSecret (the endpoint's whsec_ signing secret) to receive Stripe events.",
+                statusCode: StatusCodes.Status503ServiceUnavailable));
+            return;
+        }
+
+        var body = await ReadBodyAsync(settings.MaxWebhookBodyBytes, ct);
+        if (body is null)
+        {
+            await Send.ResultAsync(TypedResults.Problem(
+                title: "Webhook body too large",
+                detail: $"Stripe events are accepted up to {settings.MaxWebhookBodyBytes} bytes.",
+                statusCode: StatusCodes.Status413PayloadTooLarge));
+            return;
+        }
+
+        var verdict = StripeSignature.Verify(
+            body, HttpContext.Request.Headers["Stripe-Signature"].ToString(), secrets, settings.WebhookToleranceSeconds, clock.GetUtcNow());
+        if (verdict != StripeSignatureResult.Valid)
+        {
+            LogRejected(verdict, HttpContext.Connection.RemoteIpAddress?.ToString());
+            await Send.ResultAsync(TypedResults.Problem(
+                title: "Invalid Stripe signature", detail: StripeSignature.Describe(verdict), statusCode: StatusCodes.Status400BadRequest));
+            return;
+        }
+
+        if (!StripeEventEnvelope.TryParse(body, out var envelope, out var error))
+        {
+            LogNotAnEvent(error!);
+            await Send.ResultAsync(TypedResults.Problem(
+                title: "Not a Stripe event", detail: error, statusCode: StatusCodes.Status400BadRequest));
+            return;
+        }
+
+        var recorded = await StripeWebhookStore.RecordAsync(
+            dataSource, envelope!, System.Text.Encoding.UTF8.GetString(body), StripeEventSource.Webhook, ct);
+        await Send.OkAsync(
+            new Response(envelope!.Id, !recorded.Inserted, StripeEventTypes.IsHandled(envelope.Type) ? "queued" : "ignored"), ct);
+    }
+
+    /// <summary>The raw body, or null when it is larger than <paramref name="limit"/> bytes.</summary>
+    private async Task<byte[]?> ReadBodyAsync(int limit, CancellationToken ct)
+    {
+        if (HttpContext.Request.ContentLength > limit)
+        {
+            return null;
+        }
+
+        if (HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+        {
+            sizeLimit.MaxRequestBodySize = limit;
+        }
+
+        using var buffer = new MemoryStream(HttpContext.Request.ContentLength is long length ? (int)length : 4096);
+        var chunk = new byte[16 * 1024];
+        try
+        {
+            int read;
+            while ((read = await HttpContext.Request.Body.ReadAsync(chunk, ct)) > 0)
+            {
+                if (buffer.Length + read > limit)
+                {
+                    return null;
+                }
+
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (BadHttpRequestException error) when (error.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return null;
+        }
+
+        return buffer.ToArray();
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Stripe webhook refused: {Verdict} (from {RemoteAddress})")]
+    private partial void LogRejected(StripeSignatureResult verdict, string? remoteAddress);
+
+    [LoggerMessage(LogLevel.Warning, "Stripe webhook refused: signed, but not a Stripe event ({Reason})")]
+    private partial void LogNotAnEvent(string reason);
+}

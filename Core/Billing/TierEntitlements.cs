@@ -1,0 +1,99 @@
+using Npgsql;
+
+namespace Platform.Core.Billing;
+
+/// <summary>What a plan allows.</summary>
+public sealed record TierEntitlement(string Tier, int MaxPlatformAccounts, int MaxConcurrentJobs);
+
+/// <summary>The outcome of an entitlement check: allowed while <see cref="Used"/> is below <see cref="Limit"/>.</summary>
+public sealed record EntitlementCheck(string Entitlement, string Tier, int Limit, int Used)
+{
+    public bool Allowed => Used < Limit;
+
+    public string Message => Allowed
+        ? $"{Used} of {Limit} {Entitlement} used on the {Tier} plan."
+        : $"The {Tier} plan allows {Limit} {Entitlement}; {Used} in use. Upgrade (POST /api/billing/checkout) or free one up.";
+}
+
+/// <summary>
+/// Tier entitlements, one place for every feature that needs them: how many platform accounts a user may connect and
+/// how many of their jobs may be pending or running at once. A paid tier counts only while its Stripe status is
+/// active, trialing or past_due (Stripe's dunning grace); otherwise the user has the free tier's allowances.
+/// The checks read through the caller's connection, so they work inside a <see cref="Data.UserScope"/> (RLS).
+/// </summary>
+public static class TierEntitlements
+{
+    public const string Free = "free";
+    public const string Pro = "pro";
+    public const string Business = "business";
+
+    public const string PlatformAccounts = "platform accounts";
+    public const string ConcurrentJobs = "concurrent jobs";
+
+    private static readonly Dictionary<string, TierEntitlement> ByTier = new(StringComparer.Ordinal)
+    {
+        [Free] = new(Free, MaxPlatformAccounts: 1, MaxConcurrentJobs: 2),
+        [Pro] = new(Pro, MaxPlatformAccounts: 10, MaxConcurrentJobs: 10),
+        [Business] = new(Business, MaxPlatformAccounts: 100, MaxConcurrentJobs: 50),
+    };
+
+    public static IReadOnlyCollection<TierEntitlement> All => ByTier.Values;
+
+    public static bool IsTier(string tier) => ByTier.ContainsKey(tier);
+
+    public static TierEntitlement For(string tier) => ByTier.TryGetValue(tier, out var entitlement) ? entitlement : ByTier[Free];
+
+    /// <summary>The tier whose allowances apply: the paid tier only while Stripe says it is paid (or in grace).</summary>
+    public static string EffectiveTier(string tier, string status) =>
+        status is "active" or "trialing" or "past_due" ? tier : Free;
+
+    /// <summary>The user's effective tier from their subscription row (free when they have none yet).</summary>
+    public static async Task<string> EffectiveTierAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid userId, CancellationToken cancellationToken = default)
+    {
+        await using var command = new NpgsqlCommand("SELECT tier, status FROM subscription WHERE user_id = @user", connection, transaction);
+        command.Parameters.AddWithValue("user", userId);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? EffectiveTier(reader.GetString(0), reader.GetString(1)) : Free;
+    }
+
+    /// <summary>May the user connect one more platform account?</summary>
+    public static async Task<EntitlementCheck> CheckPlatformAccountsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid userId, CancellationToken cancellationToken = default)
+    {
+        var tier = await EffectiveTierAsync(connection, transaction, userId, cancellationToken);
+        var used = await CountAsync(
+            connection, transaction, "SELECT count(*) FROM platform_account WHERE user_id = @user AND is_active", userId, null, cancellationToken);
+        return new EntitlementCheck(PlatformAccounts, tier, For(tier).MaxPlatformAccounts, used);
+    }
+
+    /// <summary>May the user have one more job pending or running (optionally counting only some job types, e.g. syncs)?</summary>
+    public static async Task<EntitlementCheck> CheckConcurrentJobsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid userId, IReadOnlyCollection<string>? jobTypes = null,
+        CancellationToken cancellationToken = default)
+    {
+        var tier = await EffectiveTierAsync(connection, transaction, userId, cancellationToken);
+        var used = await CountAsync(
+            connection,
+            transaction,
+            "SELECT count(*) FROM job_queue WHERE user_id = @user AND status IN ('pending', 'processing')"
+                + (jobTypes is null ? string.Empty : " AND job_type = ANY (@types)"),
+            userId,
+            jobTypes?.ToArray(),
+            cancellationToken);
+        return new EntitlementCheck(ConcurrentJobs, tier, For(tier).MaxConcurrentJobs, used);
+    }
+
+    private static async Task<int> CountAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, Guid userId, string[]? types, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection, transaction);
+        command.Parameters.AddWithValue("user", userId);
+        if (types is not null)
+        {
+            command.Parameters.AddWithValue("types", types);
+        }
+
+        return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+}

@@ -1,0 +1,276 @@
+using System.Collections.Concurrent;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Platform.TestSupport.Stripe;
+
+/// <summary>A request the fake received, as Stripe.net sent it.</summary>
+public sealed record FakeStripeRequest(
+    string Method, string Path, string Query, IReadOnlyDictionary<string, string> Form, string? IdempotencyKey, string? StripeVersion,
+    string? Authorization);
+
+/// <summary>
+/// Stripe's API faked at the HTTP boundary: a Kestrel server on a loopback port that answers the endpoints the platform
+/// calls (customers, subscriptions, checkout and portal sessions, events) with JSON shaped like Stripe's, so Stripe.net's
+/// real client, serialization and error handling run. It keeps state (customers, subscriptions, events), honours
+/// idempotency keys like Stripe (same key → same response), records every request, and can be told to fail.
+/// </summary>
+public sealed class FakeStripe : IAsyncDisposable
+{
+    private readonly WebApplication app;
+    private readonly ConcurrentDictionary<string, JsonObject> customers = new();
+    private readonly ConcurrentDictionary<string, JsonObject> subscriptions = new();
+    private readonly ConcurrentDictionary<string, (int Status, string Body)> idempotent = new();
+    private readonly List<JsonObject> events = [];
+    private readonly ConcurrentQueue<FakeStripeRequest> requests = new();
+    private int failuresLeft;
+    private int sequence;
+
+    private FakeStripe(WebApplication app) => this.app = app;
+
+    public string BaseUrl { get; private set; } = string.Empty;
+
+    public IReadOnlyCollection<FakeStripeRequest> Requests => requests.ToArray();
+
+    /// <summary>Requests to GET /v1/subscriptions/{id} fail with 500 while this is positive (each failure counts down); -1 = always.</summary>
+    public int SubscriptionReadFailures
+    {
+        get => Volatile.Read(ref failuresLeft);
+        set => Volatile.Write(ref failuresLeft, value);
+    }
+
+    public static async Task<FakeStripe> StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        var app = builder.Build();
+        var fake = new FakeStripe(app);
+        fake.Map(app);
+        await app.StartAsync();
+        fake.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return fake;
+    }
+
+    public string NextId(string prefix) => $"{prefix}_{Interlocked.Increment(ref sequence):D6}{Guid.NewGuid().ToString("N")[..10]}";
+
+    /// <summary>Puts (or replaces) a subscription as Stripe's API will return it.</summary>
+    public void SetSubscription(JsonObject subscription) => subscriptions[(string)subscription["id"]!] = (JsonObject)subscription.DeepClone();
+
+    public JsonObject? GetSubscription(string id) => subscriptions.TryGetValue(id, out var s) ? s : null;
+
+    public void SetCustomer(JsonObject customer) => customers[(string)customer["id"]!] = (JsonObject)customer.DeepClone();
+
+    public int CustomerCount => customers.Count;
+
+    /// <summary>An event Stripe "has" (listed by GET /v1/events), whether or not it was ever delivered.</summary>
+    public void AddEvent(JsonObject stripeEvent)
+    {
+        lock (events)
+        {
+            events.Add((JsonObject)stripeEvent.DeepClone());
+        }
+    }
+
+    public IEnumerable<FakeStripeRequest> RequestsTo(string method, string pathPrefix) =>
+        Requests.Where(r => r.Method == method && r.Path.StartsWith(pathPrefix, StringComparison.Ordinal));
+
+    private void Map(WebApplication web)
+    {
+        web.Use(async (context, next) =>
+        {
+            var form = new Dictionary<string, string>();
+            if (context.Request.HasFormContentType)
+            {
+                foreach (var (key, value) in await context.Request.ReadFormAsync())
+                {
+                    form[key] = value.ToString();
+                }
+            }
+
+            requests.Enqueue(new FakeStripeRequest(
+                context.Request.Method, context.Request.Path.Value ?? string.Empty, context.Request.QueryString.Value ?? string.Empty, form,
+                context.Request.Headers["Idempotency-Key"].FirstOrDefault(), context.Request.Headers["Stripe-Version"].FirstOrDefault(),
+                context.Request.Headers.Authorization.FirstOrDefault()));
+            context.Items["form"] = form;
+            context.Response.Headers["Request-Id"] = NextId("req");
+            await next(context);
+        });
+
+        web.MapPost("/v1/customers", (HttpContext context) => Idempotent(context, () =>
+        {
+            var form = Form(context);
+            var customer = new JsonObject
+            {
+                ["id"] = NextId("cus"),
+                ["object"] = "customer",
+                ["created"] = Now(),
+                ["email"] = form.GetValueOrDefault("email"),
+                ["livemode"] = false,
+                ["metadata"] = Metadata(form, "metadata"),
+            };
+            customers[(string)customer["id"]!] = customer;
+            return Json(customer);
+        }));
+
+        web.MapGet("/v1/customers/{id}", (string id) =>
+            customers.TryGetValue(id, out var customer) ? Json(customer) : Error(404, "invalid_request_error", "resource_missing", $"No such customer: '{id}'"));
+
+        web.MapGet("/v1/subscriptions/{id}", (string id) =>
+        {
+            var left = SubscriptionReadFailures;
+            if (left != 0)
+            {
+                if (left > 0)
+                {
+                    Interlocked.Decrement(ref failuresLeft);
+                }
+
+                return Error(500, "api_error", null, "An unknown error occurred (fake Stripe told to fail).");
+            }
+
+            return subscriptions.TryGetValue(id, out var subscription)
+                ? Json(subscription)
+                : Error(404, "invalid_request_error", "resource_missing", $"No such subscription: '{id}'");
+        });
+
+        web.MapPost("/v1/checkout/sessions", (HttpContext context) => Idempotent(context, () =>
+        {
+            var form = Form(context);
+            var id = NextId("cs_test");
+            return Json(new JsonObject
+            {
+                ["id"] = id,
+                ["object"] = "checkout.session",
+                ["client_reference_id"] = form.GetValueOrDefault("client_reference_id"),
+                ["created"] = Now(),
+                ["customer"] = form.GetValueOrDefault("customer"),
+                ["livemode"] = false,
+                ["metadata"] = Metadata(form, "metadata"),
+                ["mode"] = form.GetValueOrDefault("mode"),
+                ["status"] = "open",
+                ["payment_status"] = "unpaid",
+                ["success_url"] = form.GetValueOrDefault("success_url"),
+                ["cancel_url"] = form.GetValueOrDefault("cancel_url"),
+                ["subscription"] = null,
+                ["url"] = $"https://checkout.stripe.com/c/pay/{id}",
+            });
+        }));
+
+        web.MapPost("/v1/billing_portal/sessions", (HttpContext context) =>
+        {
+            var form = Form(context);
+            var id = NextId("bps");
+            return Json(new JsonObject
+            {
+                ["id"] = id,
+                ["object"] = "billing_portal.session",
+                ["created"] = Now(),
+                ["customer"] = form.GetValueOrDefault("customer"),
+                ["livemode"] = false,
+                ["return_url"] = form.GetValueOrDefault("return_url"),
+                ["url"] = $"https://billing.stripe.com/p/session/{id}",
+            });
+        });
+
+        // GET /v1/events?created[gte]=...&limit=...&starting_after=...: newest first, paged like Stripe's list API.
+        web.MapGet("/v1/events", (HttpContext context) =>
+        {
+            var query = context.Request.Query;
+            var gte = long.TryParse(query["created[gte]"], out var g) ? g : long.MinValue;
+            var limit = int.TryParse(query["limit"], out var l) ? Math.Clamp(l, 1, 100) : 10;
+            List<JsonObject> all;
+            lock (events)
+            {
+                all = events.Where(e => (long)e["created"]! >= gte)
+                    .OrderByDescending(e => (long)e["created"]!).ThenByDescending(e => (string)e["id"]!, StringComparer.Ordinal).ToList();
+            }
+
+            var start = 0;
+            if (query["starting_after"].FirstOrDefault() is { Length: > 0 } after)
+            {
+                start = all.FindIndex(e => (string)e["id"]! == after) + 1;
+            }
+
+            var page = all.Skip(start).Take(limit).ToList();
+            var data = new JsonArray();
+            foreach (var e in page)
+            {
+                data.Add(e.DeepClone());
+            }
+
+            return Json(new JsonObject
+            {
+                ["object"] = "list",
+                ["data"] = data,
+                ["has_more"] = start + page.Count < all.Count,
+                ["url"] = "/v1/events",
+            });
+        });
+
+        web.MapFallback((HttpContext context) =>
+            Error(404, "invalid_request_error", null, $"Unrecognized request URL ({context.Request.Method}: {context.Request.Path})."));
+    }
+
+    private IResult Idempotent(HttpContext context, Func<IResult> create)
+    {
+        var key = context.Request.Headers["Idempotency-Key"].FirstOrDefault();
+        if (key is null)
+        {
+            return create();
+        }
+
+        lock (idempotent)
+        {
+            var scoped = $"{context.Request.Path}|{key}";
+            if (idempotent.TryGetValue(scoped, out var earlier))
+            {
+                context.Response.Headers["Idempotent-Replayed"] = "true";
+                return Results.Content(earlier.Body, "application/json", statusCode: earlier.Status);
+            }
+
+            var result = create();
+            if (result is Microsoft.AspNetCore.Http.HttpResults.ContentHttpResult content)
+            {
+                idempotent[scoped] = (content.StatusCode ?? 200, content.ResponseContent ?? string.Empty);
+            }
+
+            return result;
+        }
+    }
+
+    private static Dictionary<string, string> Form(HttpContext context) => (Dictionary<string, string>)context.Items["form"]!;
+
+    private static JsonObject Metadata(Dictionary<string, string> form, string prefix)
+    {
+        var metadata = new JsonObject();
+        foreach (var (key, value) in form.Where(f => f.Key.StartsWith(prefix + "[", StringComparison.Ordinal)))
+        {
+            metadata[key[(prefix.Length + 1)..^1]] = value;
+        }
+
+        return metadata;
+    }
+
+    public static long Now() => DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    private static IResult Json(JsonNode body) => Results.Content(body.ToJsonString(), "application/json");
+
+    private static IResult Error(int status, string type, string? code, string message) =>
+        Results.Content(
+            new JsonObject { ["error"] = new JsonObject { ["type"] = type, ["code"] = code, ["message"] = message } }.ToJsonString(),
+            "application/json",
+            statusCode: status);
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}
