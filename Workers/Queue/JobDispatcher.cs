@@ -525,9 +525,16 @@ public sealed partial class JobDispatcher : BackgroundService
         try
         {
             using var payload = JsonDocument.Parse(e.Payload);
-            if (payload.RootElement.TryGetProperty("id", out var id) && id.TryGetGuid(out var jobId) && running.TryGetValue(jobId, out var job))
+            var jobs = payload.RootElement.ValueKind == JsonValueKind.Array
+                ? payload.RootElement.EnumerateArray().ToList()
+                : [payload.RootElement];
+            foreach (var element in jobs)
             {
-                job.Stop(StopReason.CancelledByUser);
+                if (element.TryGetProperty("cancel_requested", out var flag) && flag.ValueKind == JsonValueKind.True
+                    && element.TryGetProperty("id", out var id) && id.TryGetGuid(out var jobId) && running.TryGetValue(jobId, out var job))
+                {
+                    job.Stop(StopReason.CancelledByUser);
+                }
             }
         }
         catch (JsonException)

@@ -86,7 +86,7 @@ public class SchemaTests(MigratedDatabase db) : IClassFixture<MigratedDatabase>
             new HashSet<string>
             {
                 "trg_job_queue_updated_at", "trg_stripe_webhook_events_updated_at", "trg_job_queue_notify_enqueued",
-                "trg_job_queue_notify_progress", "trg_users_updated_at", "trg_content_item_updated_at", "trg_subscription_updated_at",
+                "trg_job_queue_notify_changes", "trg_users_updated_at", "trg_content_item_updated_at", "trg_subscription_updated_at",
             },
             triggers);
     }

@@ -65,27 +65,42 @@ public sealed partial class JobNotificationHub(NpgsqlDataSource dataSource, ILog
 
         try
         {
+            // One job, or (since 005) an array of the jobs one statement changed.
             using var payload = JsonDocument.Parse(e.Payload);
-            var root = payload.RootElement;
-            if (!root.TryGetProperty("id", out var idElement) || !idElement.TryGetGuid(out var id)
-                || !subscribers.TryGetValue(id, out var watchers))
+            if (payload.RootElement.ValueKind == JsonValueKind.Array)
             {
-                return;
+                foreach (var job in payload.RootElement.EnumerateArray())
+                {
+                    Dispatch(job);
+                }
             }
-
-            var notification = new JobNotification(
-                id,
-                root.GetProperty("status").GetString()!,
-                root.TryGetProperty("progress", out var progress) && progress.TryGetInt32(out var p) ? p : 0,
-                root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String ? message.GetString() : null);
-            foreach (var watcher in watchers.Keys)
+            else
             {
-                watcher.Writer.TryWrite(notification);
+                Dispatch(payload.RootElement);
             }
         }
         catch (Exception error) when (error is JsonException or KeyNotFoundException or InvalidOperationException)
         {
             LogBadPayload(error, e.Payload);
+        }
+    }
+
+    private void Dispatch(JsonElement root)
+    {
+        if (!root.TryGetProperty("id", out var idElement) || !idElement.TryGetGuid(out var id)
+            || !subscribers.TryGetValue(id, out var watchers))
+        {
+            return;
+        }
+
+        var notification = new JobNotification(
+            id,
+            root.GetProperty("status").GetString()!,
+            root.TryGetProperty("progress", out var progress) && progress.TryGetInt32(out var p) ? p : 0,
+            root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String ? message.GetString() : null);
+        foreach (var watcher in watchers.Keys)
+        {
+            watcher.Writer.TryWrite(notification);
         }
     }
 
