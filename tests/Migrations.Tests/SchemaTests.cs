@@ -110,7 +110,7 @@ public class SchemaTests(MigratedDatabase db) : IClassFixture<MigratedDatabase>
     [Fact]
     public async Task The_job_queue_is_indexed_for_claiming_and_the_webhook_event_id_is_unique()
     {
-        Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE tablename = 'job_queue'") >= 11);
+        Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE tablename = 'job_queue'") >= 9);
         Assert.True(await db.ScalarAsync<long>("SELECT count(*) FROM pg_indexes WHERE tablename = 'job_log'") >= 4);
         Assert.True(await db.ScalarAsync<bool>(
             """
