@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Platform.Api.Features.Discovery;
 using Platform.Core;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -8,11 +9,13 @@ builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
 builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();
+builder.AddDiscovery();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseDiscovery();
 app.UseFastEndpoints(config =>
 {
     config.Errors.UseProblemDetails();

@@ -40,6 +40,8 @@ public class ApiHost : MigratedDatabase
         factory = new WebApplicationFactory<ApiEntryPoint>().WithWebHostBuilder(web =>
         {
             web.UseEnvironment("Development");
+            // A free loopback port per host: test classes run in parallel (UseKestrel(0) alone fell back to :5000).
+            web.UseSetting(WebHostDefaults.ServerUrlsKey, "http://127.0.0.1:0");
             foreach (var (key, value) in settings)
             {
                 web.UseSetting(key, value);
