@@ -1,4 +1,5 @@
 using Platform.Core;
+using Platform.Workers.Trending;
 
 // The Workers host: job queue processors and schedules. It serves /health and /alive over HTTP so the
 // AppHost and container platforms can probe it like the Api.
@@ -7,6 +8,7 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
+builder.AddTrending();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
