@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Platform.Api.Auth;
 using Platform.Api.Features.Discovery;
 using Platform.Core;
 
@@ -10,6 +11,7 @@ builder.AddRedisClient(ResourceNames.Cache);
 builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();
 builder.AddDiscovery();
+builder.AddPlatformAuth();
 
 var app = builder.Build();
 

@@ -3,6 +3,7 @@ using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Caching.Distributed;
 using Microsoft.Extensions.Caching.StackExchangeRedis;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Platform.Api.Features.Discovery.Shared;
@@ -40,6 +41,7 @@ public static class DiscoveryServiceExtensions
         services.AddSingleton<PublicCache>();
         services.AddHostedService<CacheInvalidationListener>();
         services.AddSingleton<VisitorHasher>();
+        services.TryAddSingleton(TimeProvider.System);
 
         // The Api keeps answering from Postgres without Redis: Redis failing makes /health Degraded (200), not Unhealthy.
         services.Configure<HealthCheckServiceOptions>(options =>
