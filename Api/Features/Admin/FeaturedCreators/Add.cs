@@ -48,13 +48,20 @@ public sealed class Add(NpgsqlDataSource dataSource, PublicCache cache) : Endpoi
     public override async Task HandleAsync(AddRequest request, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand("""
+            WITH target AS (
+                SELECT id FROM users WHERE lower(username) = lower(@username) AND username IS NOT NULL AND is_public
+            ), shifted AS (
+                -- Inserting at a position moves the entries from there on one down.
+                UPDATE featured_creator SET position = position + 1
+                WHERE @position IS NOT NULL AND position >= @position AND EXISTS (SELECT 1 FROM target)
+                RETURNING 1
+            )
             INSERT INTO featured_creator (user_id, position, featured_from, featured_until, note, created_by)
             SELECT u.id,
                    coalesce(@position, (SELECT coalesce(max(position), 0) + 1 FROM featured_creator)),
                    coalesce(@from, now()), @until, @note,
                    (SELECT id FROM users WHERE id = @admin)
-            FROM users u
-            WHERE lower(u.username) = lower(@username) AND u.username IS NOT NULL AND u.is_public
+            FROM target u
             RETURNING id
             """);
         command.Parameters.AddWithValue("username", request.Username);
