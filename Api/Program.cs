@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Platform.Api.Auth;
 using Platform.Api.Features.Discovery;
+using Platform.Api.OpenApi;
 using Platform.Core;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +13,7 @@ builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();
 builder.AddDiscovery();
 builder.AddPlatformAuth();
+builder.AddPlatformOpenApi();
 
 var app = builder.Build();
 
@@ -23,6 +25,7 @@ app.UseFastEndpoints(config =>
     config.Errors.UseProblemDetails();
     config.Serializer.Options.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
 });
+app.UsePlatformOpenApi();
 app.MapDefaultEndpoints();
 
 app.Run();
