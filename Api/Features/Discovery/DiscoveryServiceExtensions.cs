@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Platform.Api.Features.Discovery.Shared;
+using Platform.Api.Features.Seo;
 using StackExchange.Redis;
 
 namespace Platform.Api.Features.Discovery;
@@ -41,6 +42,7 @@ public static class DiscoveryServiceExtensions
         services.AddSingleton<PublicCache>();
         services.AddHostedService<CacheInvalidationListener>();
         services.AddSingleton<VisitorHasher>();
+        builder.AddSeo();
         services.TryAddSingleton(TimeProvider.System);
 
         // The Api keeps answering from Postgres without Redis: Redis failing makes /health Degraded (200), not Unhealthy.
