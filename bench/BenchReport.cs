@@ -20,7 +20,7 @@ public static class BenchReport
 
     public static void Print(string bench, JsonObject system, JsonObject figures)
     {
-        var line = new JsonObject { ["bench"] = bench, ["system"] = system };
+        var line = new JsonObject { ["bench"] = bench, ["system"] = system.DeepClone() };
         foreach (var (key, value) in figures)
         {
             line[key] = value?.DeepClone();

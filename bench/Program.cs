@@ -1,16 +1,19 @@
 using Platform.Bench;
 
 // dotnet run -c Release --project bench -- <suite> [--runs N]
+//   seed --creators N --items M --clicks K     public [--seconds S] [--connections C]
 // Connection strings: ConnectionStrings__platformdb (a role that may create databases), ConnectionStrings__cache.
 var suites = new Dictionary<string, Func<string, int, Task>>
 {
     ["migrations"] = MigrationsBench.RunAsync,
+    ["seed"] = (connectionString, _) => SeedBench.RunAsync(connectionString, args),
+    ["public"] = (connectionString, _) => PublicApiBench.RunAsync(connectionString, args),
 };
 
 var suite = args.FirstOrDefault(a => !a.StartsWith('-'));
 if (suite is null || !suites.TryGetValue(suite, out var run))
 {
-    Console.Error.WriteLine($"Usage: bench <suite> [--runs N]   suites: {string.Join(", ", suites.Keys)}");
+    Console.Error.WriteLine($"Usage: bench <suite> [options]   suites: {string.Join(", ", suites.Keys)}");
     return 2;
 }
 

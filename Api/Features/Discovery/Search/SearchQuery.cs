@@ -14,7 +14,7 @@ namespace Platform.Api.Features.Discovery.Search;
 public static class SearchQuery
 {
     public const int MaxQueryLength = 200;
-    public const int CandidateCap = 2000;
+    public const int CandidateCap = 1000;
 
     /// <summary>Drops control characters (Postgres text cannot hold NUL), collapses whitespace, caps the length.</summary>
     public static string Normalize(string? q)
@@ -53,19 +53,24 @@ public static class SearchQuery
         }
 
         var categoryFilter = category is null ? "" : "AND c.category_id = (SELECT id FROM content_category WHERE slug = @category)";
+        // Rank the capped candidates from the GIN index alone, keep the best few, and only then join the card
+        // columns and check visibility (a private creator's hits are dropped there, so 4x the limit is kept).
         var fullText = $"""
             WITH query AS (SELECT websearch_to_tsquery('english', @q) AS tsq),
             candidates AS (
-                SELECT c.id, ts_rank(c.search_vector, query.tsq) AS rank
+                SELECT c.id, c.published_at, ts_rank(c.search_vector, query.tsq) AS rank
                 FROM content_item c, query
                 WHERE numnode(query.tsq) > 0 AND c.search_vector @@ query.tsq AND c.status = 'published' {categoryFilter}
                 LIMIT {CandidateCap}
+            ),
+            best AS (
+                SELECT id, rank FROM candidates ORDER BY rank DESC, published_at DESC, id DESC LIMIT @limit * 4
             )
-            SELECT {ContentCardReader.Columns}, candidates.rank
-            FROM candidates
-            JOIN {ContentCardReader.From} ON c.id = candidates.id
+            SELECT {ContentCardReader.Columns}, best.rank
+            FROM best
+            JOIN {ContentCardReader.From} ON c.id = best.id
             WHERE {ContentCardReader.Visible}
-            ORDER BY candidates.rank DESC, c.published_at DESC, c.id DESC
+            ORDER BY best.rank DESC, c.published_at DESC, c.id DESC
             LIMIT @limit
             """;
         var hits = await RunAsync(dataSource, fullText, q, category, limit, ct);
