@@ -49,10 +49,8 @@ public static partial class PublicApiBench
                     {
                         var script = Path.Combine(folder.FullName, name + ".lua");
                         await File.WriteAllTextAsync(script, LuaScript(paths));
-                        if (mode == "warm")
-                        {
-                            await RunWrkAsync(wrk, script, baseUrl, 2, 8, Math.Max(2, paths.Count / 500 + 2)); // fill the cache
-                        }
+                        // Warm-up: JIT and connection pool in both modes; in warm mode it also fills the cache.
+                        await RunWrkAsync(wrk, script, baseUrl, 2, 8, Math.Max(2, paths.Count / 500 + 2));
 
                         var latency = await RunWrkAsync(wrk, script, baseUrl, 1, 1, seconds);
                         var throughput = await RunWrkAsync(wrk, script, baseUrl, 2, connections, seconds);

@@ -70,7 +70,7 @@ public sealed class Add(NpgsqlDataSource dataSource, PublicCache cache) : Endpoi
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?>("until", request.FeaturedUntil) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
         command.Parameters.Add(new NpgsqlParameter<string?>("note", request.Note) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<Guid?>("admin", Guid.TryParse(User.FindFirst("sub")?.Value, out var admin) ? admin : null)
-            { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
+        { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         if (await command.ExecuteScalarAsync(ct) is not Guid id)
         {
             await Problems.NotFoundAsync(HttpContext, $"No public creator '{request.Username}'.");
