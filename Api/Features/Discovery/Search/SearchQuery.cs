@@ -8,13 +8,14 @@ namespace Platform.Api.Features.Discovery.Search;
 /// Full-text search over title (weight A) and description (B) with websearch_to_tsquery (never a syntax error,
 /// whatever the text) on the GIN index idx_content_item_search_vector, ranked by ts_rank; when that finds nothing
 /// (a typo), a trigram word-similarity match on titles (idx_content_item_title_trgm). The text is always a bound
-/// parameter. Ranking reads at most <see cref="CandidateCap"/> matches so a very common word stays fast: for such
+/// parameter. Ranking reads at most <see cref="CandidateCap"/> matches (the typo fallback <see cref="FuzzyCandidateCap"/>) so a very common word stays fast: for such
 /// words the result is the best of a sample, not of every match.
 /// </summary>
 public static class SearchQuery
 {
     public const int MaxQueryLength = 200;
     public const int CandidateCap = 1000;
+    public const int FuzzyCandidateCap = 300;
 
     /// <summary>Drops control characters (Postgres text cannot hold NUL), collapses whitespace, caps the length.</summary>
     public static string Normalize(string? q)
@@ -81,10 +82,17 @@ public static class SearchQuery
 
         // Typo fallback: the query is similar to a run of words of the title (pg_trgm word_similarity >= 0.6 by default; `<%` uses the trigram index).
         var fuzzy = $"""
-            SELECT {ContentCardReader.Columns}, word_similarity(@q, c.title) AS rank
-            FROM {ContentCardReader.From}
-            WHERE @q <% c.title AND {ContentCardReader.Visible} {categoryFilter}
-            ORDER BY rank DESC, c.published_at DESC, c.id DESC
+            WITH candidates AS (
+                SELECT c.id, word_similarity(@q, c.title) AS rank
+                FROM content_item c
+                WHERE @q <% c.title AND c.status = 'published' {categoryFilter}
+                LIMIT {FuzzyCandidateCap}
+            )
+            SELECT {ContentCardReader.Columns}, candidates.rank
+            FROM candidates
+            JOIN {ContentCardReader.From} ON c.id = candidates.id
+            WHERE {ContentCardReader.Visible}
+            ORDER BY candidates.rank DESC, c.published_at DESC, c.id DESC
             LIMIT @limit
             """;
         return new Response(q, "fuzzy", await RunAsync(dataSource, fuzzy, q, category, limit, ct));

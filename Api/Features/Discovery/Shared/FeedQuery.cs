@@ -75,8 +75,18 @@ public sealed record FeedQuery(
 
         if (Creator is not null)
         {
-            sql.Append(" AND c.creator_id = (SELECT id FROM users WHERE lower(username) = lower(@creator) AND username IS NOT NULL)");
-            command.Parameters.AddWithValue("creator", Creator);
+            // Resolved first so the planner sees the actual creator id: for a prolific creator it then walks
+            // idx_content_item_creator_published in order instead of sorting all of their items.
+            await using var lookup = dataSource.CreateCommand(
+                "SELECT id FROM users WHERE lower(username) = lower(@creator) AND username IS NOT NULL AND is_public");
+            lookup.Parameters.AddWithValue("creator", Creator);
+            if (await lookup.ExecuteScalarAsync(ct) is not Guid creatorId)
+            {
+                return new FeedPage([], null);
+            }
+
+            sql.Append(" AND c.creator_id = @creator_id");
+            command.Parameters.AddWithValue("creator_id", creatorId);
         }
 
         if (Cursor is { } cursor)
