@@ -13,14 +13,17 @@ EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols FROM :from WHERE :visible AND c.catego
 EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols FROM :from WHERE :visible AND EXISTS (SELECT 1 FROM content_tag t WHERE t.content_id = c.id AND t.tag = 'music-13') ORDER BY c.published_at DESC, c.id DESC LIMIT 21;
 \echo '== feed trending, category'
 EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols, tc.score FROM trending_content tc JOIN :from ON c.id = tc.content_id WHERE tc.time_window = '7d' AND :visible AND tc.category_id = (SELECT id FROM content_category WHERE slug = 'music') ORDER BY tc.score DESC, tc.content_id LIMIT 21;
-\echo '== creator page'
-EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols FROM :from WHERE :visible AND c.creator_id = (SELECT id FROM users WHERE lower(username) = lower((SELECT username FROM users WHERE username IS NOT NULL LIMIT 1)) AND username IS NOT NULL) ORDER BY c.published_at DESC, c.id DESC LIMIT 21;
+\echo '== creator page (the Api resolves the id first, as here)'
+SELECT creator_id AS prolific FROM content_item GROUP BY creator_id ORDER BY count(*) DESC LIMIT 1 \gset
+EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols FROM :from WHERE :visible AND c.creator_id = :'prolific' ORDER BY c.published_at DESC, c.id DESC LIMIT 21;
 \echo '== content by slug'
-EXPLAIN (ANALYZE, COSTS OFF) SELECT c.id FROM content_item c JOIN users u ON u.id = c.creator_id WHERE c.slug = (SELECT slug FROM content_item LIMIT 1) AND c.status = 'published' AND u.is_public;
+SELECT slug AS some_slug FROM content_item LIMIT 1 \gset
+EXPLAIN (ANALYZE, COSTS OFF) SELECT c.id FROM content_item c JOIN users u ON u.id = c.creator_id WHERE c.slug = :'some_slug' AND c.status = 'published' AND u.is_public;
 \echo '== search (full text)'
 EXPLAIN (ANALYZE, COSTS OFF) WITH query AS (SELECT websearch_to_tsquery('english', 'guitar') AS tsq),
 candidates AS (SELECT c.id, c.published_at, ts_rank(c.search_vector, query.tsq) AS rank FROM content_item c, query WHERE numnode(query.tsq) > 0 AND c.search_vector @@ query.tsq AND c.status = 'published' LIMIT 1000),
 best AS (SELECT id, rank FROM candidates ORDER BY rank DESC, published_at DESC, id DESC LIMIT 80)
 SELECT :cols, best.rank FROM best JOIN :from ON c.id = best.id WHERE :visible ORDER BY best.rank DESC, c.published_at DESC, c.id DESC LIMIT 20;
 \echo '== search (typo fallback)'
-EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols, word_similarity('sourdogh', c.title) AS rank FROM :from WHERE 'sourdogh' <% c.title AND :visible ORDER BY rank DESC, c.published_at DESC, c.id DESC LIMIT 20;
+EXPLAIN (ANALYZE, COSTS OFF) WITH candidates AS (SELECT c.id, word_similarity('sourdogh', c.title) AS rank FROM content_item c WHERE 'sourdogh' <% c.title AND c.status = 'published' LIMIT 300)
+SELECT :cols, candidates.rank FROM candidates JOIN :from ON c.id = candidates.id WHERE :visible ORDER BY candidates.rank DESC, c.published_at DESC, c.id DESC LIMIT 20;
