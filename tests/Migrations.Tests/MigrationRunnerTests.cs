@@ -45,7 +45,9 @@ public class MigrationRunnerTests : IAsyncLifetime
         Assert.Equal(runner.Scripts.Select(s => s.FileName), (await runner.PlanAsync()).Select(s => s.FileName));
         var applied = await runner.ApplyAsync();
 
-        Assert.Equal(["000_initial_schema.sql", "001_phase1_discovery_platform.sql", "002_async_job_queue.sql"], applied.Select(a => a.Script.FileName));
+        // Every embedded script, in order (the foundation's three first; later branches add theirs after them).
+        Assert.Equal(runner.Scripts.Select(s => s.FileName), applied.Select(a => a.Script.FileName));
+        Assert.Equal(["000_initial_schema.sql", "001_phase1_discovery_platform.sql", "002_async_job_queue.sql"], applied.Take(3).Select(a => a.Script.FileName));
         var status = await runner.StatusAsync();
         Assert.All(status, s => Assert.Equal(MigrationState.Applied, s.State));
         Assert.All(status, s => Assert.NotNull(s.AppliedBy));
