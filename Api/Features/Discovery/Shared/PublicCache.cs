@@ -68,12 +68,43 @@ public sealed class PublicCache(
     internal ValueTask InvalidateLocallyAsync(string tag) => cache.RemoveByTagAsync(tag);
 }
 
-/// <summary>Subscribes this replica to the invalidation channel for its lifetime; Redis' client resubscribes after a reconnect.</summary>
+/// <summary>
+/// Subscribes this replica to the invalidation channel for its lifetime. Redis' client resubscribes after a reconnect;
+/// if Redis was down when the Api started, the subscription is made when the connection comes up.
+/// </summary>
 public sealed class CacheInvalidationListener(IConnectionMultiplexer redis, PublicCache cache, ILogger<CacheInvalidationListener> logger)
     : IHostedService
 {
+    private int subscribed;
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        redis.ConnectionRestored += OnConnectionRestored;
+        await SubscribeAsync();
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        redis.ConnectionRestored -= OnConnectionRestored;
+        return Task.CompletedTask;
+    }
+
+    private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
+    {
+        if (Volatile.Read(ref subscribed) == 0)
+        {
+            _ = SubscribeAsync();
+        }
+    }
+
+    private async Task SubscribeAsync()
+    {
+        if (!redis.IsConnected)
+        {
+            logger.LogWarning("Redis is down: cache invalidations from other replicas are not heard until it is back");
+            return;
+        }
+
         try
         {
             await redis.GetSubscriber().SubscribeAsync(RedisChannel.Literal(DiscoveryCacheTags.InvalidationChannel), (channel, tag) =>
@@ -83,13 +114,12 @@ public sealed class CacheInvalidationListener(IConnectionMultiplexer redis, Publ
                     _ = cache.InvalidateLocallyAsync(tag.ToString());
                 }
             });
+            Volatile.Write(ref subscribed, 1);
         }
         catch (Exception error) when (error is RedisException or TimeoutException)
         {
             // Not fatal: the Api serves from Postgres; local cache lifetimes bound staleness until Redis is back.
-            logger.LogWarning(error, "Could not subscribe to cache invalidations; continuing without them");
+            logger.LogWarning(error, "Could not subscribe to cache invalidations; retrying when Redis reconnects");
         }
     }
-
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
