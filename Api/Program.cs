@@ -1,10 +1,12 @@
 using FastEndpoints;
 using Marten;
-using Platform.Core.Audit;
 using Platform.Api.Auth;
-using Platform.Api.Features.Jobs;
-using Platform.Core;
 using Platform.Api.Features.Billing;
+using Platform.Api.Features.Discovery;
+using Platform.Api.Features.Jobs;
+using Platform.Api.OpenApi;
+using Platform.Core;
+using Platform.Core.Audit;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -17,11 +19,14 @@ builder.Services.AddMarten(options => AuditStore.Configure(options)).UseNpgsqlDa
 builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();
 builder.AddBilling();
+builder.AddDiscovery();
+builder.AddPlatformOpenApi();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseDiscovery();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseMiddleware<EnsureUserMiddleware>();
@@ -31,6 +36,7 @@ app.UseFastEndpoints(config =>
     config.Errors.UseProblemDetails();
     config.Serializer.Options.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
 });
+app.UsePlatformOpenApi();
 app.MapDefaultEndpoints();
 
 app.Run();

@@ -1,7 +1,8 @@
 using Platform.Core;
 using Platform.Workers.Audit;
-using Platform.Workers.Queue;
 using Platform.Workers.Billing;
+using Platform.Workers.Queue;
+using Platform.Workers.Trending;
 
 // The Workers host: job queue processors and schedules. It serves /health and /alive over HTTP so the
 // AppHost and container platforms can probe it like the Api.
@@ -13,6 +14,7 @@ builder.AddRedisClient(ResourceNames.Cache);
 builder.AddStripeWebhookProcessing();
 builder.AddJobQueue();
 builder.AddJobAudit();
+builder.AddTrending();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

@@ -2,6 +2,7 @@ using Platform.Bench;
 using Platform.Bench.Peers;
 
 // dotnet run -c Release --project bench -- <suite> [--runs N] [--jobs N]
+//   seed --creators N --items M --clicks K     public [--seconds S] [--connections C]
 // Connection strings: ConnectionStrings__platformdb (a role that may create databases), ConnectionStrings__cache.
 var suites = new Dictionary<string, Func<string, int, Task>>
 {
@@ -15,12 +16,14 @@ var suites = new Dictionary<string, Func<string, int, Task>>
         await HangfirePeer.RunAsync(cs, runs, Option("--jobs", HangfirePeer.DefaultJobs));
     },
     ["webhooks"] = (cs, runs) => WebhooksBench.RunAsync(cs, runs), // [--seconds N] [--rate N] [--concurrency N]
+    ["seed"] = (cs, _) => SeedBench.RunAsync(cs, args),
+    ["public"] = (cs, _) => PublicApiBench.RunAsync(cs, args),
 };
 
 var suite = args.FirstOrDefault(a => !a.StartsWith('-') && !int.TryParse(a, out _));
 if (suite is null || !suites.TryGetValue(suite, out var run))
 {
-    Console.Error.WriteLine($"Usage: bench <suite> [--runs N] [--jobs N]   suites: {string.Join(", ", suites.Keys)}");
+    Console.Error.WriteLine($"Usage: bench <suite> [options]   suites: {string.Join(", ", suites.Keys)}");
     return 2;
 }
 

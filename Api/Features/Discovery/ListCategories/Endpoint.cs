@@ -1,20 +1,31 @@
 using FastEndpoints;
 using Npgsql;
+using Platform.Api.Features.Discovery.Shared;
+using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Discovery.ListCategories;
 
-/// <summary><c>GET /api/public/categories</c>: the browse categories, in display order. Anonymous.</summary>
-public sealed class Endpoint(NpgsqlDataSource dataSource) : EndpointWithoutRequest<Response>
+/// <summary><c>GET /api/public/categories</c>: the browse categories, in display order. Anonymous, cached, ETag.</summary>
+public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : EndpointWithoutRequest
 {
+    private static readonly string[] CacheTags = [DiscoveryCacheTags.Categories];
+
     public override void Configure()
     {
         Get("/api/public/categories");
         AllowAnonymous();
-        Description(d => d.WithTags("Discovery"));
+        Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
+        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json"));
         Summary(s => s.Summary = "The content categories, in display order");
     }
 
     public override async Task HandleAsync(CancellationToken ct)
+    {
+        var response = await cache.GetOrCreateAsync("categories", dataSource, LoadAsync, CacheTags, ct);
+        await HttpCaching.WriteAsync(HttpContext, response, HttpCaching.Reference, ct);
+    }
+
+    private static async ValueTask<CachedResponse> LoadAsync(NpgsqlDataSource dataSource, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(
             "SELECT id, slug, name, description, sort_order FROM content_category ORDER BY sort_order, id");
@@ -27,7 +38,6 @@ public sealed class Endpoint(NpgsqlDataSource dataSource) : EndpointWithoutReque
                 reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4)));
         }
 
-        HttpContext.Response.Headers.CacheControl = "public, max-age=300";
-        await Send.OkAsync(new Response(items), ct);
+        return CachedResponse.Json(new Response(items));
     }
 }

@@ -1,0 +1,52 @@
+using FastEndpoints;
+using Npgsql;
+using Platform.Api.Features.Discovery.Shared;
+using Platform.Core.Discovery;
+
+namespace Platform.Api.Features.Discovery.GetCreator;
+
+/// <summary><c>GET /api/public/creators/{username}</c>: a public profile and its content, newest first. 404 when private or unknown.</summary>
+public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : Endpoint<Request>
+{
+    private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
+
+    public override void Configure()
+    {
+        Get("/api/public/creators/{username}");
+        AllowAnonymous();
+        Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
+        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(400).ProducesProblemDetails(404));
+        Summary(s => s.Summary = "A creator's public profile and their content, newest first");
+    }
+
+    public override async Task HandleAsync(Request request, CancellationToken ct)
+    {
+        var username = request.Username.Trim().ToLowerInvariant();
+        if (username.Length is 0 or > 40)
+        {
+            await Problems.NotFoundAsync(HttpContext);
+            return;
+        }
+
+        FeedCursor? cursor = request.Cursor is not null && FeedCursor.TryDecode(request.Cursor, out var decoded) ? decoded : null;
+        var limit = request.Limit ?? 20;
+        var response = await cache.GetOrCreateAsync(
+            $"creator:{username}:{cursor?.Encode()}:{limit}",
+            (username, cursor, limit, dataSource),
+            static async (s, token) =>
+            {
+                var profile = await CreatorProfileQuery.ExecuteAsync(s.dataSource, s.username, token);
+                if (profile is null)
+                {
+                    return CachedResponse.NotFound();
+                }
+
+                var page = await new FeedQuery("recent", null, null, null, profile.Username, TrendingWindows.Day, s.cursor, s.limit)
+                    .ExecuteAsync(s.dataSource, token);
+                return CachedResponse.Json(new Response(profile, page.Items, page.NextCursor));
+            },
+            CacheTags,
+            ct);
+        await HttpCaching.WriteAsync(HttpContext, response, HttpCaching.Detail, ct);
+    }
+}

@@ -1,0 +1,35 @@
+using FastEndpoints;
+using Npgsql;
+using Platform.Api.Features.Discovery.Shared;
+using Platform.Core.Discovery;
+
+namespace Platform.Api.Features.Discovery.Search;
+
+/// <summary><c>GET /api/public/search?q=</c>: ranked full-text search with a typo-tolerant fallback. Anonymous, cached.</summary>
+public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : Endpoint<Request>
+{
+    private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
+
+    public override void Configure()
+    {
+        Get("/api/public/search");
+        AllowAnonymous();
+        Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
+        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(400));
+        Summary(s => s.Summary = "Search public content: ranked full text, with a typo-tolerant fallback on titles");
+    }
+
+    public override async Task HandleAsync(Request request, CancellationToken ct)
+    {
+        var q = SearchQuery.Normalize(request.Q);
+        var category = string.IsNullOrWhiteSpace(request.Category) ? null : request.Category.Trim().ToLowerInvariant();
+        var limit = request.Limit ?? 20;
+        var response = await cache.GetOrCreateAsync(
+            $"search:{category}:{limit}:{q}",
+            (q, category, limit, dataSource),
+            static async (s, token) => CachedResponse.Json(await SearchQuery.ExecuteAsync(s.dataSource, s.q, s.category, s.limit, token)),
+            CacheTags,
+            ct);
+        await HttpCaching.WriteAsync(HttpContext, response, HttpCaching.Lists, ct);
+    }
+}

@@ -1,0 +1,31 @@
+using FastEndpoints;
+using Platform.Api.Features.Seo.Shared;
+
+namespace Platform.Api.Features.Seo.Robots;
+
+/// <summary><c>GET /robots.txt</c>: pages open to crawlers, the JSON API and admin closed, and where the sitemap is.</summary>
+public sealed class Endpoint(SeoContext seo) : EndpointWithoutRequest
+{
+    public override void Configure()
+    {
+        Get("/robots.txt");
+        AllowAnonymous();
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/plain"));
+    }
+
+    public override async Task HandleAsync(CancellationToken ct)
+    {
+        var text = $"""
+            User-agent: *
+            Allow: /c/
+            Allow: /@
+            Disallow: /api/
+            Disallow: /swagger
+
+            Sitemap: {seo.BaseUrl(HttpContext)}/sitemap.xml
+
+            """;
+        HttpContext.Response.Headers.CacheControl = "public, max-age=3600";
+        await Send.StringAsync(text, contentType: "text/plain; charset=utf-8", cancellation: ct);
+    }
+}

@@ -1,0 +1,44 @@
+using Microsoft.Extensions.Options;
+using Platform.Api.Features.Discovery;
+using Platform.Api.Features.Discovery.Shared;
+
+namespace Platform.Api.Features.Seo.Shared;
+
+/// <summary>What every SEO page needs: the public origin (for canonical URLs) and the HTML 404.</summary>
+public sealed class SeoContext(IOptions<DiscoveryOptions> options)
+{
+    public const string SiteName = "Creator Discovery";
+
+    /// <summary>
+    /// The configured public origin, else the request's. Cached pages embed it, so the cache key includes it: set
+    /// <c>Discovery:PublicBaseUrl</c> in production so a forged Host header cannot pick the canonical URLs.
+    /// </summary>
+    public string BaseUrl(HttpContext context) =>
+        (options.Value.PublicBaseUrl ?? $"{context.Request.Scheme}://{context.Request.Host.Value}").TrimEnd('/');
+
+    public static CachedResponse HtmlResponse(string html) =>
+        CachedResponse.FromBytes(System.Text.Encoding.UTF8.GetBytes(html), "text/html; charset=utf-8");
+
+    /// <summary>A real 404 page (status 404, noindex) for crawlers and people, instead of problem JSON.</summary>
+    public static async Task WriteNotFoundAsync(HttpContext context, string what, CancellationToken ct)
+    {
+        var html = Html.Page(
+            new PageMeta(SiteName, "Not found – " + SiteName, $"This {what} does not exist or is not public.", null, NoIndex: true),
+            $"<main><h1>Not found</h1><p>This {Html.E(what)} does not exist or is not public.</p></main>");
+        context.Response.StatusCode = StatusCodes.Status404NotFound;
+        context.Response.ContentType = "text/html; charset=utf-8";
+        context.Response.Headers.CacheControl = "public, max-age=60";
+        await context.Response.WriteAsync(html, ct);
+    }
+
+    public static async Task WriteAsync(HttpContext context, CachedResponse response, string what, string cacheControl, CancellationToken ct)
+    {
+        if (response.Status == StatusCodes.Status404NotFound)
+        {
+            await WriteNotFoundAsync(context, what, ct);
+            return;
+        }
+
+        await HttpCaching.WriteAsync(context, response, cacheControl, ct);
+    }
+}

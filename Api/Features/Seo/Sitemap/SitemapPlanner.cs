@@ -1,0 +1,92 @@
+using System.ComponentModel;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Api.Features.Discovery;
+using Platform.Core.Discovery;
+
+namespace Platform.Api.Features.Seo.Sitemap;
+
+public sealed record SitemapShard(int Index, Guid FirstId, Guid? NextFirstId, DateTimeOffset LastModified, int Count);
+
+[ImmutableObject(true)]
+public sealed class SitemapPlan
+{
+    public required SitemapShard[] Shards { get; init; }
+}
+
+/// <summary>
+/// Splits the public content and the public creators into shards of at most <see cref="DiscoveryOptions.SitemapShardSize"/>
+/// URLs (the protocol's limit is 50,000) by id ranges: one pass computes each shard's first id and newest change; a
+/// shard is then a primary-key range scan. Cached (and invalidated with content) because the pass reads every row.
+/// </summary>
+public sealed class SitemapPlanner(NpgsqlDataSource dataSource, HybridCache cache, IOptions<DiscoveryOptions> options)
+{
+    public const string Content = "content";
+    public const string Creators = "creators";
+
+    private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
+
+    public int ShardSize => Math.Clamp(options.Value.SitemapShardSize, 1, 50_000);
+
+    public ValueTask<SitemapPlan> GetAsync(string kind, CancellationToken ct)
+    {
+        if (!options.Value.CacheEnabled)
+        {
+            return ComputeAsync(kind, ct);
+        }
+
+        return cache.GetOrCreateAsync(
+            $"pub:sitemap-plan:{kind}:{ShardSize}",
+            (planner: this, kind),
+            static (s, token) => s.planner.ComputeAsync(s.kind, token),
+            new HybridCacheEntryOptions
+            {
+                Expiration = TimeSpan.FromSeconds(Math.Max(options.Value.DistributedCacheSeconds, 600)),
+                LocalCacheExpiration = TimeSpan.FromSeconds(options.Value.LocalCacheSeconds),
+            },
+            CacheTags,
+            ct);
+    }
+
+    private async ValueTask<SitemapPlan> ComputeAsync(string kind, CancellationToken ct)
+    {
+        var rows = kind == Content
+            ? """
+              SELECT c.id, greatest(c.updated_at, c.published_at) AS lastmod
+              FROM content_item c JOIN users u ON u.id = c.creator_id
+              WHERE c.status = 'published' AND u.is_public AND u.username IS NOT NULL
+              """
+            : """
+              SELECT u.id, coalesce(u.profile_updated_at, u.created_at) AS lastmod
+              FROM users u
+              WHERE u.is_public AND u.username IS NOT NULL
+              """;
+        await using var command = dataSource.CreateCommand($"""
+            WITH x AS (
+                SELECT r.id, r.lastmod, (row_number() OVER (ORDER BY r.id) - 1) / @size AS shard
+                FROM ({rows}) r
+            ), y AS (
+                SELECT shard, id, max(lastmod) OVER (PARTITION BY shard) AS lastmod, count(*) OVER (PARTITION BY shard) AS n,
+                       row_number() OVER (PARTITION BY shard ORDER BY id) AS k
+                FROM x
+            )
+            SELECT shard, id, lastmod, n FROM y WHERE k = 1 ORDER BY shard
+            """);
+        command.Parameters.AddWithValue("size", (long)ShardSize);
+        command.CommandTimeout = 120;
+        var starts = new List<(int Index, Guid First, DateTimeOffset LastModified, int Count)>();
+        await using (var reader = await command.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                starts.Add(((int)reader.GetInt64(0), reader.GetGuid(1), reader.GetFieldValue<DateTimeOffset>(2), (int)reader.GetInt64(3)));
+            }
+        }
+
+        var shards = starts
+            .Select((s, i) => new SitemapShard(s.Index, s.First, i + 1 < starts.Count ? starts[i + 1].First : null, s.LastModified, s.Count))
+            .ToArray();
+        return new SitemapPlan { Shards = shards };
+    }
+}

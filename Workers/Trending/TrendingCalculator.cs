@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Core.Discovery;
+using StackExchange.Redis;
+
+namespace Platform.Workers.Trending;
+
+/// <summary>Outcome of one tick: <see cref="Ran"/> is false when another replica held the lock.</summary>
+public sealed record TrendingResult(bool Ran, long ClicksRolledUp, int RowsChanged, TimeSpan Elapsed);
+
+/// <summary>
+/// One trending tick, in one transaction under <c>pg_try_advisory_xact_lock</c> (so exactly one replica computes a
+/// tick and the lock goes with the transaction, also through a pooler): roll new clicks up into
+/// <c>content_click_hourly</c> and <c>content_item.click_count</c>, then <c>refresh_trending()</c> for 24h and 7d,
+/// then tell the Api replicas (Redis pub/sub) that trending lists are stale. The formula is in 003's SQL and README.
+/// </summary>
+public sealed class TrendingCalculator(
+    NpgsqlDataSource dataSource,
+    IOptions<TrendingOptions> options,
+    ILogger<TrendingCalculator> logger,
+    IConnectionMultiplexer? redis = null)
+{
+    /// <summary>Advisory lock key of the trending tick ("trend" in ASCII).</summary>
+    public const long LockKey = 0x7472656E64;
+
+    public static readonly string[] Windows = ["24h", "7d"];
+
+    public async Task<TrendingResult> RecomputeAsync(DateTimeOffset? now = null, CancellationToken ct = default)
+    {
+        var settings = options.Value;
+        var stopwatch = Stopwatch.StartNew();
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(@key)", connection, transaction))
+        {
+            lockCommand.Parameters.AddWithValue("key", LockKey);
+            if (!(bool)(await lockCommand.ExecuteScalarAsync(ct))!)
+            {
+                return new TrendingResult(false, 0, 0, stopwatch.Elapsed);
+            }
+        }
+
+        long rolledUp = 0;
+        while (true)
+        {
+            await using var rollup = new NpgsqlCommand("SELECT rollup_content_clicks(make_interval(secs => @settle), 1000000)", connection, transaction);
+            rollup.Parameters.AddWithValue("settle", (double)settings.SettleSeconds);
+            rollup.CommandTimeout = 600;
+            var batch = (long)(await rollup.ExecuteScalarAsync(ct))!;
+            rolledUp += batch;
+            if (batch == 0)
+            {
+                break;
+            }
+        }
+
+        var changed = 0;
+        foreach (var window in Windows)
+        {
+            await using var refresh = new NpgsqlCommand(
+                "SELECT refresh_trending(@window, coalesce(@now, now()), @gravity, @top, @top_per_category)", connection, transaction);
+            refresh.Parameters.AddWithValue("window", window);
+            refresh.Parameters.Add(new NpgsqlParameter("now", NpgsqlTypes.NpgsqlDbType.TimestampTz) { Value = (object?)now ?? DBNull.Value });
+            refresh.Parameters.AddWithValue("gravity", settings.Gravity);
+            refresh.Parameters.AddWithValue("top", settings.Top);
+            refresh.Parameters.AddWithValue("top_per_category", settings.TopPerCategory);
+            refresh.CommandTimeout = 600;
+            changed += (int)(await refresh.ExecuteScalarAsync(ct))!;
+        }
+
+        await transaction.CommitAsync(ct);
+        if (rolledUp > 0 || changed > 0)
+        {
+            await AnnounceAsync(rolledUp > 0);
+        }
+
+        logger.LogInformation("Trending tick: {Clicks} clicks rolled up, {Rows} trending rows changed in {Ms} ms",
+            rolledUp, changed, stopwatch.ElapsedMilliseconds);
+        return new TrendingResult(true, rolledUp, changed, stopwatch.Elapsed);
+    }
+
+    private async Task AnnounceAsync(bool clickCountsChanged)
+    {
+        if (redis is null || !redis.IsConnected)
+        {
+            return; // the Api's cache lifetimes bound the staleness
+        }
+
+        try
+        {
+            var channel = RedisChannel.Literal(DiscoveryCacheTags.InvalidationChannel);
+            await redis.GetSubscriber().PublishAsync(channel, DiscoveryCacheTags.Trending);
+            if (clickCountsChanged)
+            {
+                // Popularity sorts read click_count; they carry the trending tag too.
+                logger.LogDebug("Click counts changed; popular lists invalidated with the trending tag");
+            }
+        }
+        catch (Exception error) when (error is RedisException or TimeoutException)
+        {
+            logger.LogWarning(error, "Could not announce the trending refresh");
+        }
+    }
+}

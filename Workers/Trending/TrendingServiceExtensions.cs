@@ -1,0 +1,24 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using StackExchange.Redis;
+
+namespace Platform.Workers.Trending;
+
+public static class TrendingServiceExtensions
+{
+    /// <summary>The trending calculator and its schedule (section <c>Trending</c>).</summary>
+    public static WebApplicationBuilder AddTrending(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<TrendingOptions>().Bind(builder.Configuration.GetSection(TrendingOptions.Section));
+        builder.Services.TryAddSingleton(sp => new TrendingCalculator(
+            sp.GetRequiredService<Npgsql.NpgsqlDataSource>(),
+            sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<TrendingOptions>>(),
+            sp.GetRequiredService<ILogger<TrendingCalculator>>(),
+            sp.GetService<IConnectionMultiplexer>()));
+        if (builder.Configuration.GetValue(TrendingOptions.Section + ":Enabled", true))
+        {
+            builder.Services.AddHostedService<TrendingService>();
+        }
+
+        return builder;
+    }
+}
