@@ -72,7 +72,7 @@ public static class QueueBench
                 await WaitUntilAsync(async () =>
                 {
                     await using var session = store.QuerySession();
-                    var checkpoint = await session.LoadAsync<AuditCheckpoint>(JobAuditProjector.CheckpointId);
+                    var checkpoint = await session.LoadAsync<AuditCheckpoint>(JobAuditProjector.Checkpoint);
                     return checkpoint?.LastLogId >= lastLogId;
                 });
             }

@@ -27,6 +27,15 @@ public static class AuditStore
         [typeof(JobCancelled)] = "cancelled",
         [typeof(JobRescued)] = "rescued",
         [typeof(JobReleased)] = "released",
+        [typeof(WebhookReceived)] = "webhook_received",
+        [typeof(WebhookIgnored)] = "webhook_ignored",
+        [typeof(WebhookProcessed)] = "webhook_processed",
+        [typeof(WebhookRetryScheduled)] = "webhook_retry_scheduled",
+        [typeof(WebhookFailed)] = "webhook_failed",
+        [typeof(WebhookReplayed)] = "webhook_replayed",
+        [typeof(SubscriptionChanged)] = "subscription_changed",
+        [typeof(CustomerLinked)] = "customer_linked",
+        [typeof(CheckoutStarted)] = "checkout_started",
     };
 
     public static void Configure(StoreOptions options, AutoCreate autoCreate = AutoCreate.None)

@@ -1,0 +1,134 @@
+using Marten;
+using Marten.Exceptions;
+using Npgsql;
+using Platform.Core.Audit;
+
+namespace Platform.Workers.Audit;
+
+/// <summary>A row of an append-only log table, as the event it becomes in one or more audit streams.</summary>
+/// <param name="Id">The row's identity (ascending with insertion).</param>
+public sealed record OutboxEntry(long Id, IReadOnlyList<Guid> Streams, object Event);
+
+/// <summary>
+/// Projects an append-only log table (written in the same transaction as the change it records: an outbox) into
+/// Marten's event store, in batches. The checkpoint is a Marten document saved in the same transaction as the events,
+/// so each row becomes exactly one event per stream. One replica projects at a time (a session advisory lock held by a
+/// dedicated connection); the others stand by. Ids of transactions still in flight can commit late: the projector stops
+/// at such a gap for a few seconds before skipping it (a rolled-back id never arrives).
+/// </summary>
+public abstract partial class OutboxProjector(NpgsqlDataSource dataSource, IDocumentStore store, ILogger logger) : BackgroundService
+{
+    private static readonly TimeSpan GapPatience = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan IdleDelay = TimeSpan.FromMilliseconds(250);
+    protected const int BatchSize = 5000;
+    private readonly Dictionary<long, DateTime> gapsSeen = [];
+
+    /// <summary>The checkpoint document's id (one per log table).</summary>
+    protected abstract string CheckpointId { get; }
+
+    /// <summary>Advisory lock key: one leader per log table.</summary>
+    protected abstract long LockKey { get; }
+
+    protected NpgsqlDataSource DataSource { get; } = dataSource;
+
+    /// <summary>Up to <see cref="BatchSize"/> rows with an id above <paramref name="lastId"/>, in id order.</summary>
+    protected abstract Task<List<OutboxEntry>> ReadAfterAsync(long lastId, CancellationToken cancellationToken);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var leader = await DataSource.OpenConnectionAsync(stoppingToken);
+                if (!await TryLockAsync(leader, stoppingToken))
+                {
+                    await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
+                    continue;
+                }
+
+                LogLeading(logger, CheckpointId);
+                while (!stoppingToken.IsCancellationRequested)
+                {
+                    var projected = await ProjectBatchAsync(stoppingToken);
+                    if (projected < BatchSize)
+                    {
+                        await Task.Delay(IdleDelay, stoppingToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception error) when (error is NpgsqlException or TimeoutException or MartenException or IOException)
+            {
+                LogProjectionFailed(logger, error, CheckpointId);
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            }
+        }
+    }
+
+    private async Task<bool> TryLockAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection);
+        command.Parameters.AddWithValue("key", LockKey);
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    /// <summary>Projects the next batch of rows; returns how many rows it consumed.</summary>
+    public async Task<int> ProjectBatchAsync(CancellationToken cancellationToken)
+    {
+        await using var session = store.LightweightSession();
+        var checkpoint = await session.LoadAsync<AuditCheckpoint>(CheckpointId, cancellationToken)
+            ?? new AuditCheckpoint { Id = CheckpointId };
+        var rows = await ReadAfterAsync(checkpoint.LastLogId, cancellationToken);
+        var ready = TakeContiguous(checkpoint.LastLogId, rows);
+        if (ready.Count == 0)
+        {
+            return 0;
+        }
+
+        foreach (var stream in ready.SelectMany(r => r.Streams.Select(s => (Stream: s, r.Event))).GroupBy(e => e.Stream))
+        {
+            session.Events.Append(stream.Key, stream.Select(e => e.Event).ToArray());
+        }
+
+        checkpoint.LastLogId = ready[^1].Id;
+        session.Store(checkpoint);
+        await session.SaveChangesAsync(cancellationToken);
+        return ready.Count;
+    }
+
+    /// <summary>The rows up to the first gap that may still fill (a transaction not yet committed).</summary>
+    private List<OutboxEntry> TakeContiguous(long lastId, List<OutboxEntry> rows)
+    {
+        var ready = new List<OutboxEntry>(rows.Count);
+        var expected = lastId + 1;
+        foreach (var row in rows)
+        {
+            if (row.Id != expected && lastId > 0)
+            {
+                var now = DateTime.UtcNow;
+                var firstSeen = gapsSeen.TryGetValue(expected, out var seen) ? seen : gapsSeen[expected] = now;
+                if (now - firstSeen < GapPatience)
+                {
+                    break;
+                }
+
+                gapsSeen.Remove(expected);
+            }
+
+            ready.Add(row);
+            expected = row.Id + 1;
+        }
+
+        return ready;
+    }
+
+    [LoggerMessage(LogLevel.Information, "This replica now projects {Log} into the audit trail")]
+    private static partial void LogLeading(ILogger logger, string log);
+
+    [LoggerMessage(LogLevel.Warning, "Audit projection of {Log} failed; retrying")]
+    private static partial void LogProjectionFailed(ILogger logger, Exception error, string log);
+}
