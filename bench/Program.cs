@@ -7,7 +7,7 @@ using Platform.Bench.Peers;
 var suites = new Dictionary<string, Func<string, int, Task>>
 {
     ["migrations"] = (cs, runs) => MigrationsBench.RunAsync(cs, runs),
-    ["queue"] = (cs, _) => QueueBench.RunAsync(cs, Option("--jobs", 100_000)),
+    ["queue"] = (cs, _) => QueueBench.RunAsync(cs, Option("--jobs", 100_000), Option("--history", 0)),
     ["peer-graphile"] = (cs, runs) => GraphileWorkerPeer.RunAsync(cs, runs, Option("--jobs", GraphileWorkerPeer.DefaultJobs)),
     ["peer-hangfire"] = (cs, runs) => HangfirePeer.RunAsync(cs, runs, Option("--jobs", HangfirePeer.DefaultJobs)),
     ["peers"] = async (cs, runs) =>
