@@ -3,6 +3,7 @@ using Marten;
 using Platform.Core.Audit;
 using Platform.Api.Auth;
 using Platform.Api.Features.Jobs;
+using Platform.Api.Features.Platforms;
 using Platform.Core;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -12,6 +13,7 @@ builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddPlatformAuth();
 builder.AddJobStreaming();
+builder.AddPlatformAccounts();
 builder.Services.AddMarten(options => AuditStore.Configure(options)).UseNpgsqlDataSource();
 builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();
