@@ -1,5 +1,6 @@
 using Platform.Core;
 using Platform.Workers.Audit;
+using Platform.Workers.Ingestion;
 using Platform.Workers.Queue;
 
 // The Workers host: job queue processors and schedules. It serves /health and /alive over HTTP so the
@@ -11,6 +12,7 @@ builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddJobQueue();
 builder.AddJobAudit();
+builder.AddContentIngestion();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();
