@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Platform.Core.Jobs;
 using Platform.Workers.Handlers;
+using Platform.Workers.Ingestion.Feeds;
 using Platform.Workers.Ingestion.YouTube;
 using Platform.Workers.Queue;
 
@@ -9,6 +10,8 @@ namespace Platform.Workers.Ingestion;
 
 public static class IngestionServiceExtensions
 {
+    public const string UserAgent = "PlatformIngestion/1.0";
+
     /// <summary>Content ingestion in the Workers: the sync schedule, the importers' HTTP clients and the four job handlers.</summary>
     public static IHostApplicationBuilder AddContentIngestion(this IHostApplicationBuilder builder)
     {
@@ -36,7 +39,17 @@ public static class IngestionServiceExtensions
             http.Timeout = TimeSpan.FromSeconds(30);
         });
 
+        // Feed and media URLs come from users: fetched only from public addresses (see SafeHttpHandler).
+        services.AddHttpClient<FeedClient>(http =>
+            {
+                http.Timeout = TimeSpan.FromSeconds(30);
+                http.MaxResponseContentBufferSize = FeedClient.MaxFeedBytes;
+                http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
+            })
+            .ConfigurePrimaryHttpMessageHandler(sp => SafeHttpHandler.Create(sp.GetRequiredService<IOptions<IngestionOptions>>().Value.AllowPrivateNetworks));
+
         services.AddJobHandler<SyncYouTubeHandler>(JobTypes.SyncYouTube);
+        services.AddJobHandler<SyncFeedHandler>(JobTypes.SyncFeed);
         return services;
     }
 }
