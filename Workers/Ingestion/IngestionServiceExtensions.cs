@@ -3,6 +3,8 @@ using Microsoft.Extensions.Options;
 using Platform.Core.Jobs;
 using Platform.Workers.Handlers;
 using Platform.Workers.Ingestion.Feeds;
+using Platform.Workers.Ingestion.Media;
+using Platform.Workers.Ingestion.Tagging;
 using Platform.Workers.Ingestion.YouTube;
 using Platform.Workers.Queue;
 
@@ -48,8 +50,25 @@ public static class IngestionServiceExtensions
             })
             .ConfigurePrimaryHttpMessageHandler(sp => SafeHttpHandler.Create(sp.GetRequiredService<IOptions<IngestionOptions>>().Value.AllowPrivateNetworks));
 
+        services.AddHttpClient<MediaProbe>(http =>
+            {
+                http.Timeout = TimeSpan.FromSeconds(15);
+                http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
+            })
+            .ConfigurePrimaryHttpMessageHandler(sp => SafeHttpHandler.Create(sp.GetRequiredService<IOptions<IngestionOptions>>().Value.AllowPrivateNetworks));
+
+        // Tagging: the keyword extractor, or an OpenAI-compatible endpoint when Tagging__Endpoint is set.
+        services.AddOptions<TaggingOptions>().BindConfiguration(TaggingOptions.Section);
+        services.TryAddSingleton<KeywordTagger>();
+        services.AddHttpClient<OpenAiCompatibleTagger>(http => http.Timeout = TimeSpan.FromSeconds(60));
+        services.TryAddTransient<IContentTagger>(sp => sp.GetRequiredService<IOptions<TaggingOptions>>().Value.Endpoint is null
+            ? sp.GetRequiredService<KeywordTagger>()
+            : sp.GetRequiredService<OpenAiCompatibleTagger>());
+
         services.AddJobHandler<SyncYouTubeHandler>(JobTypes.SyncYouTube);
         services.AddJobHandler<SyncFeedHandler>(JobTypes.SyncFeed);
+        services.AddJobHandler<TagContentHandler>(JobTypes.TagContent);
+        services.AddJobHandler<RefreshMediaHandler>(JobTypes.RefreshMedia);
         return services;
     }
 }
