@@ -250,9 +250,11 @@ public sealed class FakeYouTube : IAsyncDisposable
         return Results.Json(response);
     }
 
-    private static JsonObject Thumb(string id, string name, int width, int height) => new()
+    // Real thumbnails live on i.ytimg.com; these point back at the fake (which answers 404), so refresh_media
+    // jobs the syncs enqueue finish at once instead of waiting on a network the tests do not have.
+    private JsonObject Thumb(string id, string name, int width, int height) => new()
     {
-        ["url"] = $"https://i.ytimg.com/vi/{id}/{name}.jpg",
+        ["url"] = $"{ApiBase[..ApiBase.IndexOf("/youtube/v3", StringComparison.Ordinal)]}/vi/{id}/{name}.jpg",
         ["width"] = width,
         ["height"] = height,
     };

@@ -37,7 +37,7 @@ public class YouTubeSyncTests(IngestionDatabase db) : IClassFixture<IngestionDat
               AND slug LIKE 'video-%' AND meta_title = title AND meta_description = 'What the video is about.'
               AND duration_seconds = 253 AND category_id = 4 AND view_count = 1234
               AND canonical_url = 'https://www.youtube.com/watch?v=' || external_id
-              AND thumbnail_url LIKE 'https://i.ytimg.com/vi/%/hqdefault.jpg' AND published_at IS NOT NULL
+              AND thumbnail_url LIKE 'http://127.0.0.1:%/vi/%/hqdefault.jpg' AND published_at IS NOT NULL
             """,
             ("id", accountId), ("user", db.UserId)));
         Assert.Equal(360, await db.CountAsync(
