@@ -1,12 +1,13 @@
 using Platform.Bench;
 using Platform.Bench.Peers;
 
-// dotnet run -c Release --project bench -- <suite> [--runs N] [--jobs N]
+// dotnet run -c Release --project bench -- <suite> [--runs N] [--jobs N] [--videos N]
 // Connection strings: ConnectionStrings__platformdb (a role that may create databases), ConnectionStrings__cache.
 var suites = new Dictionary<string, Func<string, int, Task>>
 {
     ["migrations"] = (cs, runs) => MigrationsBench.RunAsync(cs, runs),
     ["queue"] = (cs, _) => QueueBench.RunAsync(cs, Option("--jobs", 100_000)),
+    ["ingest"] = (cs, runs) => IngestBench.RunAsync(cs, Math.Min(runs, 3), Option("--videos", 10_000)),
     ["peer-graphile"] = (cs, runs) => GraphileWorkerPeer.RunAsync(cs, runs, Option("--jobs", GraphileWorkerPeer.DefaultJobs)),
     ["peer-hangfire"] = (cs, runs) => HangfirePeer.RunAsync(cs, runs, Option("--jobs", HangfirePeer.DefaultJobs)),
     ["peers"] = async (cs, runs) =>
