@@ -60,7 +60,18 @@ public static class IngestionServiceExtensions
         // Tagging: the keyword extractor, or an OpenAI-compatible endpoint when Tagging__Endpoint is set.
         services.AddOptions<TaggingOptions>().BindConfiguration(TaggingOptions.Section);
         services.TryAddSingleton<KeywordTagger>();
-        services.AddHttpClient<OpenAiCompatibleTagger>(http => http.Timeout = TimeSpan.FromSeconds(60));
+        // Completions take seconds: the service defaults' 10 s attempt / 30 s total timeouts would cut them off, so
+        // this client gets its own standard pipeline (replacing a default one is only offered as evaluation API).
+#pragma warning disable EXTEXP0001
+        services.AddHttpClient<OpenAiCompatibleTagger>(http => http.Timeout = TimeSpan.FromMinutes(4))
+            .RemoveAllResilienceHandlers()
+            .AddStandardResilienceHandler(resilience =>
+            {
+                resilience.AttemptTimeout.Timeout = TimeSpan.FromSeconds(60);
+                resilience.TotalRequestTimeout.Timeout = TimeSpan.FromMinutes(3);
+                resilience.CircuitBreaker.SamplingDuration = TimeSpan.FromMinutes(2);
+            });
+#pragma warning restore EXTEXP0001
         services.TryAddTransient<IContentTagger>(sp => sp.GetRequiredService<IOptions<TaggingOptions>>().Value.Endpoint is null
             ? sp.GetRequiredService<KeywordTagger>()
             : sp.GetRequiredService<OpenAiCompatibleTagger>());

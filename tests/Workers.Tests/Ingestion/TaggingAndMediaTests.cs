@@ -7,9 +7,13 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Platform.Core.Jobs;
+using Platform.Workers.Ingestion;
+using Platform.Workers.Ingestion.Tagging;
 
 namespace Platform.Workers.Tests.Ingestion;
 
@@ -118,6 +122,32 @@ public class TaggingAndMediaTests(IngestionDatabase db) : IClassFixture<Ingestio
         Assert.Equal("Bearer sk-test", authorization);
         Assert.Equal("test-model", body!["model"]!.GetValue<string>());
         Assert.Contains("Rye bread", body["messages"]![1]!["content"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Under_the_service_defaults_the_tagger_waits_longer_than_the_default_ten_second_attempt_timeout()
+    {
+        var (app, url) = await StartServerAsync(app => app.MapPost("/chat/completions", async () =>
+        {
+            await Task.Delay(TimeSpan.FromSeconds(11));
+            return Results.Json(new JsonObject
+            {
+                ["choices"] = new JsonArray(new JsonObject { ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = "[\"slow\"]" } }),
+            });
+        }));
+        await using var server = app;
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Tagging:Endpoint"] = url + "/chat/completions" });
+        builder.AddServiceDefaults();
+        builder.Services.AddSingleton(db.DataSource);
+        builder.Services.AddContentIngestion();
+        using var host = builder.Build();
+
+        var tagger = host.Services.GetRequiredService<IContentTagger>();
+        var tags = await tagger.TagAsync(new TaggableContent(Guid.NewGuid(), "Slow", "A slow model.", []), CancellationToken.None);
+
+        Assert.IsType<OpenAiCompatibleTagger>(tagger);
+        Assert.Equal("slow", Assert.Single(tags).Tag);
     }
 
     [Fact]
