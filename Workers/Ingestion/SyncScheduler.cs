@@ -9,7 +9,7 @@ namespace Platform.Workers.Ingestion;
 /// The sync schedule: every tick, one replica (a transaction-scoped advisory lock) enqueues a sync for each active
 /// account whose <c>next_sync_at</c> is due and moves <c>next_sync_at</c> on by the account's interval, in the same
 /// transaction. The job's idempotency key is the account and its due slot, so a slot is never synced twice, however
-/// many replicas or retries see it.
+/// many replicas or retries see it. Each hour it also re-checks the media checked longest ago (<c>refresh_media</c>).
 /// </summary>
 public sealed partial class SyncScheduler(NpgsqlDataSource dataSource, IOptions<IngestionOptions> options, ILogger<SyncScheduler> logger)
     : BackgroundService
@@ -20,13 +20,17 @@ public sealed partial class SyncScheduler(NpgsqlDataSource dataSource, IOptions<
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         using var timer = new PeriodicTimer(options.Value.ScheduleInterval);
+        var mediaRecheckedHour = -1L;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
                 try
                 {
-                    var enqueued = await ScheduleOnceAsync(dataSource, options.Value, stoppingToken);
+                    // The media re-check scans content_media, so each replica tries it once an hour, not every tick.
+                    var hour = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 3600;
+                    var enqueued = await ScheduleOnceAsync(dataSource, options.Value, stoppingToken, includeMediaRecheck: hour != mediaRecheckedHour);
+                    mediaRecheckedHour = hour;
                     if (enqueued > 0)
                     {
                         LogScheduled(enqueued);
@@ -43,8 +47,12 @@ public sealed partial class SyncScheduler(NpgsqlDataSource dataSource, IOptions<
         }
     }
 
-    /// <summary>One tick: enqueues the due syncs unless another replica holds the tick; returns how many jobs were created.</summary>
-    public static async Task<int> ScheduleOnceAsync(NpgsqlDataSource dataSource, IngestionOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// One tick: enqueues the due syncs (and, when asked, this hour's media re-checks) unless another replica holds the
+    /// tick; returns how many jobs were created.
+    /// </summary>
+    public static async Task<int> ScheduleOnceAsync(
+        NpgsqlDataSource dataSource, IngestionOptions options, CancellationToken cancellationToken, bool includeMediaRecheck = false)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
@@ -104,11 +112,65 @@ public sealed partial class SyncScheduler(NpgsqlDataSource dataSource, IOptions<
             await advance.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        if (includeMediaRecheck)
+        {
+            created += await ScheduleMediaRechecksAsync(connection, transaction, options, cancellationToken);
+        }
+
         await transaction.CommitAsync(cancellationToken);
         return created;
     }
 
-    [LoggerMessage(LogLevel.Information, "Scheduled {Count} platform syncs")]
+    /// <summary>
+    /// Once per hour (the hour is in the idempotency keys), <c>refresh_media</c> jobs for the items whose media were
+    /// checked longest ago. Media never checked are left to the jobs the syncs enqueue until they are as old.
+    /// </summary>
+    private static async Task<int> ScheduleMediaRechecksAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IngestionOptions options, CancellationToken cancellationToken)
+    {
+        var contentIds = new List<Guid>();
+        await using (var select = new NpgsqlCommand(
+            """
+            SELECT content_id FROM (
+                SELECT m.content_id, min(m.last_check) AS oldest
+                FROM (SELECT content_id, coalesce(checked_at, created_at) AS last_check FROM content_media
+                      WHERE coalesce(checked_at, created_at) < now() - @age
+                      ORDER BY coalesce(checked_at, created_at)
+                      LIMIT @limit * 4) m
+                GROUP BY m.content_id
+            ) due
+            ORDER BY oldest
+            LIMIT @limit
+            """,
+            connection,
+            transaction))
+        {
+            select.Parameters.AddWithValue("age", options.MediaRecheckAge);
+            select.Parameters.AddWithValue("limit", options.MediaRecheckPerHour);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                contentIds.Add(reader.GetGuid(0));
+            }
+        }
+
+        var hour = DateTime.UtcNow.ToString("yyyy-MM-ddTHH", System.Globalization.CultureInfo.InvariantCulture);
+        var created = 0;
+        var chunks = contentIds.Chunk(IngestionJobTypes.MaxContentIdsPerJob).ToList();
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var job = await JobQueueClient.EnqueueAsync(connection, transaction, new EnqueueRequest(
+                JobTypes.RefreshMedia, JsonSerializer.SerializeToElement(new Dictionary<string, Guid[]> { ["content_ids"] = chunks[i] }))
+            {
+                IdempotencyKey = $"media-recheck:{hour}:{i}",
+            }, cancellationToken);
+            created += job.Created ? 1 : 0;
+        }
+
+        return created;
+    }
+
+    [LoggerMessage(LogLevel.Information, "Scheduled {Count} ingestion jobs (syncs and media re-checks)")]
     private partial void LogScheduled(int count);
 
     [LoggerMessage(LogLevel.Warning, "Sync schedule tick failed")]

@@ -151,6 +151,38 @@ public class TaggingAndMediaTests(IngestionDatabase db) : IClassFixture<Ingestio
     }
 
     [Fact]
+    public async Task The_schedule_re_checks_media_not_checked_for_a_week_once_per_hour()
+    {
+        var stale = await AddItemAsync("Stale media item", "Checked long ago.");
+        var fresh = await AddItemAsync("Fresh media item", "Checked yesterday.");
+        await using (var insert = db.DataSource.CreateCommand(
+            """
+            INSERT INTO content_media (content_id, kind, url, checked_at) VALUES
+                (@stale, 'thumbnail', 'https://cdn.example.com/stale.jpg', now() - interval '8 days'),
+                (@fresh, 'thumbnail', 'https://cdn.example.com/fresh.jpg', now() - interval '1 day')
+            """))
+        {
+            insert.Parameters.AddWithValue("stale", stale);
+            insert.Parameters.AddWithValue("fresh", fresh);
+            await insert.ExecuteNonQueryAsync();
+        }
+
+        var options = new IngestionOptions();
+        var first = await SyncScheduler.ScheduleOnceAsync(db.DataSource, options, CancellationToken.None, includeMediaRecheck: true);
+        var second = await SyncScheduler.ScheduleOnceAsync(db.DataSource, options, CancellationToken.None, includeMediaRecheck: true);
+
+        Assert.Equal(1, first);
+        Assert.Equal(0, second);
+        Assert.Equal(1, await db.CountAsync(
+            """
+            SELECT count(*) FROM job_queue
+            WHERE job_type = 'refresh_media' AND idempotency_key LIKE 'media-recheck:%' AND user_id IS NULL
+              AND payload->'content_ids' ? @stale AND NOT payload->'content_ids' ? @fresh
+            """,
+            ("stale", stale.ToString()), ("fresh", fresh.ToString())));
+    }
+
+    [Fact]
     public async Task Refresh_media_records_type_size_and_dimensions_and_flags_dead_media()
     {
         await using var server = await FakeFeedServer.StartAsync();
