@@ -5,6 +5,7 @@ using Platform.Api.Features.Billing;
 using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Jobs;
 using Platform.Api.OpenApi;
+using Platform.Api.Features.Platforms;
 using Platform.Core;
 using Platform.Core.Audit;
 
@@ -15,6 +16,8 @@ builder.AddNpgsqlDataSource(ResourceNames.Database);
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddPlatformAuth();
 builder.AddJobStreaming();
+builder.Services.AddSingleton<Platform.Core.Ingestion.IPlatformAccountLimits, TierPlatformAccountLimits>(); // plans decide
+builder.AddPlatformAccounts();
 builder.Services.AddMarten(options => AuditStore.Configure(options)).UseNpgsqlDataSource();
 builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();

@@ -1,6 +1,7 @@
 using Platform.Core;
 using Platform.Workers.Audit;
 using Platform.Workers.Billing;
+using Platform.Workers.Ingestion;
 using Platform.Workers.Queue;
 using Platform.Workers.Trending;
 
@@ -15,6 +16,7 @@ builder.AddStripeWebhookProcessing();
 builder.AddJobQueue();
 builder.AddJobAudit();
 builder.AddTrending();
+builder.AddContentIngestion();
 
 var app = builder.Build();
 app.MapDefaultEndpoints();

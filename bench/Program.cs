@@ -1,13 +1,14 @@
 using Platform.Bench;
 using Platform.Bench.Peers;
 
-// dotnet run -c Release --project bench -- <suite> [--runs N] [--jobs N]
+// dotnet run -c Release --project bench -- <suite> [--runs N] [--jobs N] [--history N] [--videos N]
 //   seed --creators N --items M --clicks K     public [--seconds S] [--connections C]
 // Connection strings: ConnectionStrings__platformdb (a role that may create databases), ConnectionStrings__cache.
 var suites = new Dictionary<string, Func<string, int, Task>>
 {
     ["migrations"] = (cs, runs) => MigrationsBench.RunAsync(cs, runs),
     ["queue"] = (cs, _) => QueueBench.RunAsync(cs, Option("--jobs", 100_000), Option("--history", 0)),
+    ["ingest"] = (cs, runs) => IngestBench.RunAsync(cs, Math.Min(runs, 3), Option("--videos", 10_000)),
     ["peer-graphile"] = (cs, runs) => GraphileWorkerPeer.RunAsync(cs, runs, Option("--jobs", GraphileWorkerPeer.DefaultJobs)),
     ["peer-hangfire"] = (cs, runs) => HangfirePeer.RunAsync(cs, runs, Option("--jobs", HangfirePeer.DefaultJobs)),
     ["peers"] = async (cs, runs) =>

@@ -3,7 +3,8 @@ using Npgsql;
 namespace Platform.Core.Billing;
 
 /// <summary>What a plan allows.</summary>
-public sealed record TierEntitlement(string Tier, int MaxPlatformAccounts, int MaxConcurrentJobs);
+/// <param name="SyncInterval">How often each connected account is synced by the schedule.</param>
+public sealed record TierEntitlement(string Tier, int MaxPlatformAccounts, int MaxConcurrentJobs, TimeSpan SyncInterval);
 
 /// <summary>The outcome of an entitlement check: allowed while <see cref="Used"/> is below <see cref="Limit"/>.</summary>
 public sealed record EntitlementCheck(string Entitlement, string Tier, int Limit, int Used)
@@ -32,9 +33,9 @@ public static class TierEntitlements
 
     private static readonly Dictionary<string, TierEntitlement> ByTier = new(StringComparer.Ordinal)
     {
-        [Free] = new(Free, MaxPlatformAccounts: 1, MaxConcurrentJobs: 2),
-        [Pro] = new(Pro, MaxPlatformAccounts: 10, MaxConcurrentJobs: 10),
-        [Business] = new(Business, MaxPlatformAccounts: 100, MaxConcurrentJobs: 50),
+        [Free] = new(Free, MaxPlatformAccounts: 3, MaxConcurrentJobs: 2, SyncInterval: TimeSpan.FromHours(6)),
+        [Pro] = new(Pro, MaxPlatformAccounts: 10, MaxConcurrentJobs: 10, SyncInterval: TimeSpan.FromHours(1)),
+        [Business] = new(Business, MaxPlatformAccounts: 100, MaxConcurrentJobs: 50, SyncInterval: TimeSpan.FromMinutes(15)),
     };
 
     public static IReadOnlyCollection<TierEntitlement> All => ByTier.Values;

@@ -48,6 +48,17 @@ public static class JobTypes
         Access = JobAccess.System,
         RetryBase = TimeSpan.FromSeconds(30),
     };
+    /// <summary>Content ingestion (policies in <see cref="IngestionJobTypes"/>): import a YouTube channel's uploads.</summary>
+    public const string SyncYouTube = "sync_youtube";
+
+    /// <summary>Content ingestion: import an RSS 2.0 / Atom feed (conditional GET).</summary>
+    public const string SyncFeed = "sync_feed";
+
+    /// <summary>Content ingestion: AI tags for new or changed content items.</summary>
+    public const string TagContent = "tag_content";
+
+    /// <summary>Content ingestion: check media URLs (liveness, content type, dimensions).</summary>
+    public const string RefreshMedia = "refresh_media";
 
     private static readonly Dictionary<string, JobTypeDefinition> Definitions = new(StringComparer.Ordinal)
     {
@@ -55,6 +66,10 @@ public static class JobTypes
         [EchoCached] = EchoCachedDefinition,
         [StripeWebhook] = StripeWebhookDefinition,
         [StripeReconcile] = StripeReconcileDefinition,
+        [SyncYouTube] = IngestionJobTypes.SyncYouTubeDefinition,
+        [SyncFeed] = IngestionJobTypes.SyncFeedDefinition,
+        [TagContent] = IngestionJobTypes.TagContentDefinition,
+        [RefreshMedia] = IngestionJobTypes.RefreshMediaDefinition,
     };
 
     public static IReadOnlyCollection<JobTypeDefinition> All => Definitions.Values;

@@ -218,12 +218,16 @@ public class BillingApiTests(BillingApiHost api) : IClassFixture<BillingApiHost>
         {
         }
 
-        await ExecuteAsync($"INSERT INTO platform_account (user_id, platform, external_id) VALUES ('{userId}', 'feed', 'https://example.com/feed.xml')");
+        foreach (var n in Enumerable.Range(1, TierEntitlements.For("free").MaxPlatformAccounts))
+        {
+            await ExecuteAsync($"INSERT INTO platform_account (user_id, platform, external_id) VALUES ('{userId}', 'feed', 'https://example.com/feed-{n}.xml')");
+        }
+
         await using var connection = await api.DataSource.OpenConnectionAsync();
         var check = await TierEntitlements.CheckPlatformAccountsAsync(connection, null, userId);
 
         Assert.False(check.Allowed);
-        Assert.Equal(1, check.Limit);
+        Assert.Equal(3, check.Limit);
         var problem = BillingProblems.PlanLimitReached(check);
         Assert.Equal(403, problem.StatusCode);
         Assert.Equal("Plan limit reached", problem.ProblemDetails.Title);

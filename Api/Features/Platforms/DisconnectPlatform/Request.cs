@@ -1,0 +1,6 @@
+namespace Platform.Api.Features.Platforms.DisconnectPlatform;
+
+public sealed class Request
+{
+    public Guid Id { get; set; }
+}

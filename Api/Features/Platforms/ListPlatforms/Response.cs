@@ -1,0 +1,3 @@
+namespace Platform.Api.Features.Platforms.ListPlatforms;
+
+public sealed record Response(IReadOnlyList<PlatformAccountResponse> Items);

@@ -1,0 +1,100 @@
+using System.Text.Json.Nodes;
+using System.Xml;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Core.Jobs;
+using Platform.Workers.Ingestion;
+using Platform.Workers.Ingestion.Feeds;
+using Platform.Workers.Queue;
+
+namespace Platform.Workers.Handlers;
+
+/// <summary>
+/// <c>sync_feed</c>: one conditional GET of an RSS 2.0 / Atom feed (304: nothing to do), then every entry upserted in
+/// one transaction together with the new ETag / Last-Modified, so validators never get ahead of the rows. Entries that
+/// drop off a feed are not removed: feeds list only their latest entries.
+/// </summary>
+public sealed class SyncFeedHandler(
+    NpgsqlDataSource dataSource,
+    FeedClient feeds,
+    ContentStore store,
+    DiscoveryCacheInvalidator invalidator,
+    IOptions<IngestionOptions> options) : IJobHandler
+{
+    public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var accountId = context.GetPayload<AccountPayload>().PlatformAccountId;
+        var account = await PlatformAccount.FindAsync(dataSource, accountId, cancellationToken);
+        if (account is null || !account.IsActive || account.Platform != "feed")
+        {
+            return new JsonObject { ["skipped"] = "the account is disconnected or inactive" };
+        }
+
+        if (!await SyncLease.TryAcquireAsync(dataSource, account.Id, context.Job.Id, IngestionJobTypes.SyncFeedDefinition.Timeout, cancellationToken))
+        {
+            return new JsonObject { ["skipped"] = "another sync of this account is running" };
+        }
+
+        var outcome = UpsertOutcome.None;
+        try
+        {
+            var url = new Uri(account.Url ?? account.ExternalId);
+            FeedResponse response;
+            try
+            {
+                response = await feeds.GetAsync(url, account.ETag, account.LastModified, cancellationToken);
+            }
+            catch (FeedGoneException gone)
+            {
+                throw new PermanentJobFailureException(gone.Message);
+            }
+
+            if (response.NotModified)
+            {
+                await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+                await SyncLease.CompleteAsync(connection, null, account, options.Value.DefaultSyncInterval, cancellationToken);
+                await context.ReportProgressAsync(100, "not modified since the last sync", cancellationToken);
+                return new JsonObject { ["not_modified"] = true, ["items"] = 0 };
+            }
+
+            ParsedFeed feed;
+            try
+            {
+                feed = FeedParser.Parse(new MemoryStream(response.Body), url);
+            }
+            catch (NotAFeedException notAFeed)
+            {
+                throw new PermanentJobFailureException(notAFeed.Message);
+            }
+            catch (XmlException malformed)
+            {
+                // A broken or truncated document may be fixed by the next attempt; nothing has been written.
+                throw new InvalidOperationException($"The feed {url} is not well-formed XML: {malformed.Message}", malformed);
+            }
+
+            outcome = await store.UpsertPageAsync(account, feed.Items, cancellationToken, (connection, transaction) =>
+                SyncLease.CompleteAsync(
+                    connection, transaction, account, options.Value.DefaultSyncInterval, cancellationToken,
+                    title: feed.Title, etag: response.ETag, lastModified: response.LastModified));
+            await context.ReportProgressAsync(100, $"{feed.Items.Count} entries: {outcome.Inserted} new, {outcome.Updated} changed", cancellationToken);
+            return new JsonObject
+            {
+                ["not_modified"] = false,
+                ["items"] = feed.Items.Count,
+                ["inserted"] = outcome.Inserted,
+                ["updated"] = outcome.Updated,
+                ["unchanged"] = feed.Items.Count - outcome.Changed,
+            };
+        }
+        finally
+        {
+            await SyncLease.ReleaseAsync(dataSource, account.Id, context.Job.Id);
+            if (outcome.Changed > 0)
+            {
+                await invalidator.ContentChangedAsync(account.UserId);
+            }
+        }
+    }
+
+    private sealed record AccountPayload(Guid PlatformAccountId);
+}

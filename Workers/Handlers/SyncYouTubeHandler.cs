@@ -1,0 +1,216 @@
+using System.Text.Json.Nodes;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Core.Ingestion;
+using Platform.Core.Jobs;
+using Platform.Workers.Ingestion;
+using Platform.Workers.Ingestion.YouTube;
+using Platform.Workers.Queue;
+
+namespace Platform.Workers.Handlers;
+
+/// <summary>
+/// <c>sync_youtube</c>: imports a channel's uploads. Resolves the channel (id or handle) to its uploads playlist, walks
+/// the playlist 50 at a time, reads those videos' details, and upserts each page in one transaction (only rows whose
+/// content hash changed are written; new and changed rows get <c>tag_content</c> / <c>refresh_media</c> jobs). After
+/// a complete walk, videos no longer listed are marked <c>removed</c>. Quota exhaustion reschedules the job to after
+/// YouTube's daily reset without using an attempt; an unknown channel fails permanently.
+/// </summary>
+public sealed class SyncYouTubeHandler(
+    NpgsqlDataSource dataSource,
+    YouTubeClient youtube,
+    ContentStore store,
+    DiscoveryCacheInvalidator invalidator,
+    IOptions<IngestionOptions> options,
+    TimeProvider time) : IJobHandler
+{
+    /// <summary>A safety stop for a playlist that pages forever (YouTube caps a playlist at 20,000 items).</summary>
+    private const int MaxPages = 1000;
+
+    public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
+    {
+        var accountId = context.GetPayload<AccountPayload>().PlatformAccountId;
+        var account = await PlatformAccount.FindAsync(dataSource, accountId, cancellationToken);
+        if (account is null || !account.IsActive || account.Platform != "youtube")
+        {
+            return new JsonObject { ["skipped"] = "the account is disconnected or inactive" };
+        }
+
+        if (!await SyncLease.TryAcquireAsync(dataSource, account.Id, context.Job.Id, IngestionJobTypes.SyncYouTubeDefinition.Timeout, cancellationToken))
+        {
+            return new JsonObject { ["skipped"] = "another sync of this account is running" };
+        }
+
+        var totals = new Totals();
+        try
+        {
+            return await SyncAsync(context, account, totals, cancellationToken);
+        }
+        catch (YouTubeQuotaExceededException quota)
+        {
+            throw new JobRescheduleException(AfterQuotaReset(), $"YouTube quota exhausted ({quota.Reason}); trying again after the daily reset");
+        }
+        finally
+        {
+            await SyncLease.ReleaseAsync(dataSource, account.Id, context.Job.Id);
+            if (totals.Changed > 0)
+            {
+                await invalidator.ContentChangedAsync(account.UserId);
+            }
+        }
+    }
+
+    private async Task<JsonNode?> SyncAsync(JobContext context, PlatformAccount account, Totals totals, CancellationToken cancellationToken)
+    {
+        // 1. The channel and its uploads playlist (a handle becomes the channel id on the first sync).
+        var channelId = ChannelReference.IsChannelId(account.ExternalId) ? account.ExternalId : null;
+        string? handle = null, title = null;
+        var uploads = account.UploadsPlaylistId;
+        if (uploads is null || channelId is null)
+        {
+            var channel = await youtube.FindChannelAsync(channelId, channelId is null ? account.Handle ?? account.ExternalId : null, cancellationToken);
+            totals.ApiCalls++;
+            if (channel is null)
+            {
+                throw new PermanentJobFailureException($"YouTube has no channel {account.ExternalId}; check the channel id or handle.");
+            }
+
+            channelId = channel.Id;
+            handle = channel.Snippet?.CustomUrl;
+            title = channel.Snippet?.Title;
+            uploads = channel.ContentDetails?.RelatedPlaylists?.Uploads;
+            if (string.IsNullOrEmpty(uploads))
+            {
+                throw new YouTubeApiException($"channels.list returned channel {channel.Id} without contentDetails.relatedPlaylists.uploads.");
+            }
+        }
+
+        // 2. The uploads playlist, page by page; each page's videos in one videos.list call and one transaction.
+        var listed = new HashSet<string>(StringComparer.Ordinal);
+        var seenTokens = new HashSet<string>(StringComparer.Ordinal);
+        var complete = false;
+        string? pageToken = null;
+        var total = 0;
+        var done = 0;
+        for (var page = 0; page < MaxPages; page++)
+        {
+            PlaylistItemListResponse playlist;
+            try
+            {
+                playlist = await youtube.ListPlaylistPageAsync(uploads, pageToken, cancellationToken);
+                totals.ApiCalls++;
+            }
+            catch (YouTubeNotFoundException) when (page == 0)
+            {
+                // YouTube answers playlistNotFound for the uploads playlist of a channel without public videos.
+                complete = true;
+                break;
+            }
+
+            total = Math.Max(total, playlist.PageInfo?.TotalResults ?? 0);
+            var entries = playlist.Items ?? [];
+            if (entries.Any(e => string.IsNullOrEmpty(e.ContentDetails?.VideoId)))
+            {
+                throw new YouTubeApiException("playlistItems.list returned an item without contentDetails.videoId.");
+            }
+
+            var publishedAt = entries.GroupBy(e => e.ContentDetails!.VideoId!).ToDictionary(g => g.Key, g => g.First().ContentDetails!.VideoPublishedAt);
+            var items = new List<ImportedItem>(publishedAt.Count);
+            if (publishedAt.Count > 0)
+            {
+                var videos = await youtube.GetVideosAsync(publishedAt.Keys, cancellationToken);
+                totals.ApiCalls++;
+                items.AddRange(videos.Select(v => YouTubeVideoMapper.ToItem(v, publishedAt.GetValueOrDefault(v.Id))));
+            }
+
+            var outcome = await store.UpsertPageAsync(account, items, cancellationToken);
+            totals.Add(outcome, items.Count);
+            listed.UnionWith(items.Select(i => i.ExternalId));
+            done += entries.Count;
+            await context.ReportProgressAsync(
+                total > 0 ? Math.Min(99, done * 100 / total) : 99, $"{done} of {Math.Max(total, done)} videos", cancellationToken);
+
+            pageToken = playlist.NextPageToken;
+            if (string.IsNullOrEmpty(pageToken))
+            {
+                complete = true;
+                break;
+            }
+
+            if (!seenTokens.Add(pageToken))
+            {
+                throw new YouTubeApiException($"playlistItems.list returned page token {pageToken} twice.");
+            }
+        }
+
+        // 3. Only a complete listing may say what is gone (private and deleted videos are absent from videos.list).
+        var removed = complete ? await store.MarkRemovedAsync(account, listed, cancellationToken) : 0;
+        totals.Removed = removed;
+
+        await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
+        {
+            try
+            {
+                await SyncLease.CompleteAsync(
+                    connection, null, account, options.Value.DefaultSyncInterval, cancellationToken,
+                    externalId: channelId, handle: handle?.ToLowerInvariant(), title: title, uploadsPlaylistId: uploads);
+            }
+            catch (PostgresException conflict) when (conflict.SqlState == PostgresErrorCodes.UniqueViolation)
+            {
+                throw new PermanentJobFailureException($"Channel {channelId} is already connected to your account under its id; disconnect one of the two.");
+            }
+        }
+
+        await context.ReportProgressAsync(100, $"{done} videos: {totals.Inserted} new, {totals.Updated} changed, {removed} removed", cancellationToken);
+        return new JsonObject
+        {
+            ["channel_id"] = channelId,
+            ["videos"] = listed.Count,
+            ["inserted"] = totals.Inserted,
+            ["updated"] = totals.Updated,
+            ["unchanged"] = totals.Unchanged,
+            ["removed"] = removed,
+            ["complete"] = complete,
+            ["api_calls"] = totals.ApiCalls,
+        };
+    }
+
+    /// <summary>YouTube's daily quota resets at midnight Pacific time; spread the retries over the following minutes.</summary>
+    private DateTimeOffset AfterQuotaReset()
+    {
+        var now = time.GetUtcNow();
+        TimeZoneInfo pacific;
+        try
+        {
+            pacific = TimeZoneInfo.FindSystemTimeZoneById("America/Los_Angeles");
+        }
+        catch (TimeZoneNotFoundException)
+        {
+            return now.AddHours(1);
+        }
+
+        var local = TimeZoneInfo.ConvertTime(now, pacific);
+        var midnight = new DateTimeOffset(local.Date.AddDays(1), pacific.GetUtcOffset(local.Date.AddDays(1)));
+        return midnight.ToUniversalTime().AddMinutes(5 + Random.Shared.Next(0, 30));
+    }
+
+    private sealed record AccountPayload(Guid PlatformAccountId);
+
+    private sealed class Totals
+    {
+        public int Inserted;
+        public int Updated;
+        public int Unchanged;
+        public int Removed;
+        public int ApiCalls;
+
+        public int Changed => Inserted + Updated + Removed;
+
+        public void Add(UpsertOutcome outcome, int items)
+        {
+            Inserted += outcome.Inserted;
+            Updated += outcome.Updated;
+            Unchanged += items - outcome.Changed;
+        }
+    }
+}

@@ -1,0 +1,178 @@
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Core.Jobs;
+
+namespace Platform.Workers.Ingestion;
+
+/// <summary>
+/// The sync schedule: every tick, one replica (a transaction-scoped advisory lock) enqueues a sync for each active
+/// account whose <c>next_sync_at</c> is due and moves <c>next_sync_at</c> on by the account's interval, in the same
+/// transaction. The job's idempotency key is the account and its due slot, so a slot is never synced twice, however
+/// many replicas or retries see it. Each hour it also re-checks the media checked longest ago (<c>refresh_media</c>).
+/// </summary>
+public sealed partial class SyncScheduler(NpgsqlDataSource dataSource, IOptions<IngestionOptions> options, ILogger<SyncScheduler> logger)
+    : BackgroundService
+{
+    /// <summary>Advisory lock key of this schedule.</summary>
+    public const long LockKey = 0x696e67657374; // "ingest"
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.ScheduleInterval);
+        var mediaRecheckedHour = -1L;
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    // The media re-check scans content_media, so each replica tries it once an hour, not every tick.
+                    var hour = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 3600;
+                    var enqueued = await ScheduleOnceAsync(dataSource, options.Value, stoppingToken, includeMediaRecheck: hour != mediaRecheckedHour);
+                    mediaRecheckedHour = hour;
+                    if (enqueued > 0)
+                    {
+                        LogScheduled(enqueued);
+                    }
+                }
+                catch (Exception error) when (error is NpgsqlException or TimeoutException)
+                {
+                    LogScheduleFailed(error);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// One tick: enqueues the due syncs (and, when asked, this hour's media re-checks) unless another replica holds the
+    /// tick; returns how many jobs were created.
+    /// </summary>
+    public static async Task<int> ScheduleOnceAsync(
+        NpgsqlDataSource dataSource, IngestionOptions options, CancellationToken cancellationToken, bool includeMediaRecheck = false)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var lockCommand = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(@key)", connection, transaction))
+        {
+            lockCommand.Parameters.AddWithValue("key", LockKey);
+            if (!(bool)(await lockCommand.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return 0;
+            }
+        }
+
+        var due = new List<(Guid Id, Guid UserId, string Platform, DateTimeOffset Slot)>();
+        await using (var select = new NpgsqlCommand(
+            """
+            SELECT id, user_id, platform, next_sync_at FROM platform_account
+            WHERE is_active AND next_sync_at <= now()
+            ORDER BY next_sync_at
+            LIMIT @limit
+            FOR UPDATE SKIP LOCKED
+            """,
+            connection,
+            transaction))
+        {
+            select.Parameters.AddWithValue("limit", options.ScheduleBatchSize);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                due.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3)));
+            }
+        }
+
+        var created = 0;
+        foreach (var account in due)
+        {
+            var job = await JobQueueClient.EnqueueAsync(connection, transaction, new EnqueueRequest(
+                account.Platform == "youtube" ? JobTypes.SyncYouTube : JobTypes.SyncFeed,
+                JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["platform_account_id"] = account.Id }))
+            {
+                UserId = account.UserId,
+                IdempotencyKey = $"sync:{account.Id}:{account.Slot.ToUnixTimeSeconds()}",
+            }, cancellationToken);
+            created += job.Created ? 1 : 0;
+
+            await using var advance = new NpgsqlCommand(
+                """
+                UPDATE platform_account
+                SET next_sync_at = now() + coalesce(sync_interval, @interval),
+                    sync_state = sync_state || jsonb_build_object('last_job_id', @job::text)
+                WHERE id = @id
+                """,
+                connection,
+                transaction);
+            advance.Parameters.AddWithValue("id", account.Id);
+            advance.Parameters.AddWithValue("job", job.JobId);
+            advance.Parameters.AddWithValue("interval", options.DefaultSyncInterval);
+            await advance.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        if (includeMediaRecheck)
+        {
+            created += await ScheduleMediaRechecksAsync(connection, transaction, options, cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return created;
+    }
+
+    /// <summary>
+    /// Once per hour (the hour is in the idempotency keys), <c>refresh_media</c> jobs for the items whose media were
+    /// checked longest ago. Media never checked are left to the jobs the syncs enqueue until they are as old.
+    /// </summary>
+    private static async Task<int> ScheduleMediaRechecksAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IngestionOptions options, CancellationToken cancellationToken)
+    {
+        var contentIds = new List<Guid>();
+        await using (var select = new NpgsqlCommand(
+            """
+            SELECT content_id FROM (
+                SELECT m.content_id, min(m.last_check) AS oldest
+                FROM (SELECT content_id, coalesce(checked_at, created_at) AS last_check FROM content_media
+                      WHERE coalesce(checked_at, created_at) < now() - @age
+                      ORDER BY coalesce(checked_at, created_at)
+                      LIMIT @limit * 4) m
+                GROUP BY m.content_id
+            ) due
+            ORDER BY oldest
+            LIMIT @limit
+            """,
+            connection,
+            transaction))
+        {
+            select.Parameters.AddWithValue("age", options.MediaRecheckAge);
+            select.Parameters.AddWithValue("limit", options.MediaRecheckPerHour);
+            await using var reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                contentIds.Add(reader.GetGuid(0));
+            }
+        }
+
+        var hour = DateTime.UtcNow.ToString("yyyy-MM-ddTHH", System.Globalization.CultureInfo.InvariantCulture);
+        var created = 0;
+        var chunks = contentIds.Chunk(IngestionJobTypes.MaxContentIdsPerJob).ToList();
+        for (var i = 0; i < chunks.Count; i++)
+        {
+            var job = await JobQueueClient.EnqueueAsync(connection, transaction, new EnqueueRequest(
+                JobTypes.RefreshMedia, JsonSerializer.SerializeToElement(new Dictionary<string, Guid[]> { ["content_ids"] = chunks[i] }))
+            {
+                IdempotencyKey = $"media-recheck:{hour}:{i}",
+            }, cancellationToken);
+            created += job.Created ? 1 : 0;
+        }
+
+        return created;
+    }
+
+    [LoggerMessage(LogLevel.Information, "Scheduled {Count} ingestion jobs (syncs and media re-checks)")]
+    private partial void LogScheduled(int count);
+
+    [LoggerMessage(LogLevel.Warning, "Sync schedule tick failed")]
+    private partial void LogScheduleFailed(Exception error);
+}
