@@ -62,4 +62,18 @@ var workers = builder.AddProject<Projects.Workers>(ResourceNames.Workers)
 // Stripe (test mode locally): secret parameters when configured, and the `stripe listen` forwarder.
 builder.AddStripe(api, workers);
 
+// Content ingestion: the YouTube Data API key and an optional OpenAI-compatible tagger, as secret parameters when set.
+foreach (var (parameter, variable) in new[]
+{
+    ("youtube-api-key", "YouTube__ApiKey"),
+    ("tagging-endpoint", "Tagging__Endpoint"),
+    ("tagging-api-key", "Tagging__ApiKey"),
+})
+{
+    if (!string.IsNullOrWhiteSpace(builder.Configuration[$"Parameters:{parameter}"]))
+    {
+        workers.WithEnvironment(variable, builder.AddParameter(parameter, secret: parameter.EndsWith("key", StringComparison.Ordinal)));
+    }
+}
+
 builder.Build().Run();

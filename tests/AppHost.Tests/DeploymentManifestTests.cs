@@ -22,6 +22,7 @@ public sealed class DeploymentManifestTests : IDisposable
         };
         // Whatever this machine has, the published model is the container one.
         info.Environment["Infrastructure__Mode"] = "local";
+        info.Environment["Parameters__youtube-api-key"] = "yt-manifest-test";
         using var process = Process.Start(info)!;
         var output = process.StandardOutput.ReadToEndAsync();
         var errors = process.StandardError.ReadToEndAsync();
@@ -49,6 +50,10 @@ public sealed class DeploymentManifestTests : IDisposable
         }
 
         Assert.True(resources.GetProperty("api").GetProperty("bindings").GetProperty("http").GetProperty("external").GetBoolean());
+
+        // Configured ingestion keys reach the Workers as secret parameters (never their values in the manifest).
+        Assert.Equal("{youtube-api-key.value}", resources.GetProperty("workers").GetProperty("env").GetProperty("YouTube__ApiKey").GetString());
+        Assert.False(resources.GetProperty("workers").GetProperty("env").TryGetProperty("Tagging__Endpoint", out _));
     }
 
     public void Dispose()
