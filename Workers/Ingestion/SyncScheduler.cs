@@ -1,3 +1,4 @@
+using Platform.Core.Billing;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -88,6 +89,15 @@ public sealed partial class SyncScheduler(NpgsqlDataSource dataSource, IOptions<
         var created = 0;
         foreach (var account in due)
         {
+            // The plan caps how many of a user's syncs may be pending or running at once; over it the account stays
+            // due and is looked at again next tick (the jobs enqueued above in this transaction count too).
+            var allowance = await TierEntitlements.CheckConcurrentJobsAsync(
+                connection, transaction, account.UserId, [JobTypes.SyncYouTube, JobTypes.SyncFeed], cancellationToken);
+            if (!allowance.Allowed)
+            {
+                continue;
+            }
+
             var job = await JobQueueClient.EnqueueAsync(connection, transaction, new EnqueueRequest(
                 account.Platform == "youtube" ? JobTypes.SyncYouTube : JobTypes.SyncFeed,
                 JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["platform_account_id"] = account.Id }))
