@@ -144,6 +144,11 @@ public static class QueueBench
             ["Workers:Prefetch"] = "500",
         });
         builder.Logging.ClearProviders();
+        if (Environment.GetEnvironmentVariable("BENCH_LOG") is "1")
+        {
+            builder.Logging.AddSimpleConsole().SetMinimumLevel(LogLevel.Warning); // the engine's warnings, when diagnosing
+        }
+
         builder.Services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
         builder.AddJobQueue();
         if (audit)

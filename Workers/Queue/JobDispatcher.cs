@@ -29,6 +29,13 @@ public sealed partial class JobDispatcher : BackgroundService
     private readonly ConcurrentDictionary<Guid, RunningJob> running = new();
     private readonly Dictionary<string, QueueState> queues;
     private readonly Channel<Completion> completions = Channel.CreateUnbounded<Completion>();
+
+    /// <summary>
+    /// Finished here, not yet written: still <c>processing</c> in the database. Claims wait while this is above
+    /// what the writers take in one round, so claiming never outruns completing (the set of processing rows, and
+    /// with it every statement that reads it, stays small).
+    /// </summary>
+    private int unwritten;
     private readonly CancellationTokenSource hardStop = new();
 
     public JobDispatcher(
@@ -136,7 +143,8 @@ public sealed partial class JobDispatcher : BackgroundService
             {
                 var outstanding = Volatile.Read(ref queue.Outstanding);
                 var free = queue.Concurrency + queue.Prefetch - outstanding;
-                if (free <= 0 || (outstanding > 0 && free < Math.Max(1, queue.Prefetch / 2)))
+                if (free <= 0 || (outstanding > 0 && free < Math.Max(1, queue.Prefetch / 2))
+                    || Volatile.Read(ref unwritten) >= options.CompletionBatchSize * Math.Max(1, options.CompletionWriters))
                 {
                     await queue.WaitAsync(options.PollInterval, stoppingToken);
                     continue;
@@ -238,7 +246,7 @@ public sealed partial class JobDispatcher : BackgroundService
             {
                 // Identical work already finished while this copy waited: its result, without running again.
                 activity?.SetTag("job.cache_hit", true);
-                completions.Writer.TryWrite(new Completion(job, cachedResult, definition.CacheTtl, tags));
+                HandOff(new Completion(job, cachedResult, definition.CacheTtl, tags));
                 return;
             }
 
@@ -252,7 +260,7 @@ public sealed partial class JobDispatcher : BackgroundService
                 return; // another worker owns it now; completing would be refused anyway
             }
 
-            completions.Writer.TryWrite(new Completion(job, result?.ToJsonString() ?? "null", definition?.CacheTtl, tags));
+            HandOff(new Completion(job, result?.ToJsonString() ?? "null", definition?.CacheTtl, tags));
         }
         catch (JobRescheduleException reschedule)
         {
@@ -292,6 +300,12 @@ public sealed partial class JobDispatcher : BackgroundService
             Interlocked.Decrement(ref queue.Outstanding);
             queue.Signal();
         }
+    }
+
+    private void HandOff(Completion completion)
+    {
+        Interlocked.Increment(ref unwritten);
+        completions.Writer.TryWrite(completion);
     }
 
     private async Task FailAsync(JobRecord job, JobTypeDefinition? definition, string error, bool permanent, TagList tags)
@@ -370,6 +384,14 @@ public sealed partial class JobDispatcher : BackgroundService
             foreach (var group in batch.GroupBy(c => c.CacheTtl))
             {
                 await CompleteBatchAsync(group.ToList(), group.Key);
+            }
+
+            if (Interlocked.Add(ref unwritten, -batch.Count) < options.CompletionBatchSize * Math.Max(1, options.CompletionWriters))
+            {
+                foreach (var queue in queues.Values)
+                {
+                    queue.Signal();
+                }
             }
 
             batch.Clear();
