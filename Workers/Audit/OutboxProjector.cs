@@ -22,6 +22,7 @@ public abstract partial class OutboxProjector(NpgsqlDataSource dataSource, IDocu
     private static readonly TimeSpan IdleDelay = TimeSpan.FromMilliseconds(250);
     protected const int BatchSize = 5000;
     private readonly Dictionary<long, DateTime> gapsSeen = [];
+    private readonly BulkEventAppender appender = new(store);
 
     /// <summary>The checkpoint document's id (one per log table).</summary>
     protected abstract string CheckpointId { get; }
@@ -79,7 +80,10 @@ public abstract partial class OutboxProjector(NpgsqlDataSource dataSource, IDocu
     /// <summary>Projects the next batch of rows; returns how many rows it consumed.</summary>
     public async Task<int> ProjectBatchAsync(CancellationToken cancellationToken)
     {
-        await using var session = store.LightweightSession();
+        // The events and the checkpoint commit in one transaction: each row becomes its events exactly once.
+        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using var session = store.LightweightSession(Marten.Services.SessionOptions.ForTransaction(transaction));
         var checkpoint = await session.LoadAsync<AuditCheckpoint>(CheckpointId, cancellationToken)
             ?? new AuditCheckpoint { Id = CheckpointId };
         var rows = await ReadAfterAsync(checkpoint.LastLogId, cancellationToken);
@@ -89,14 +93,20 @@ public abstract partial class OutboxProjector(NpgsqlDataSource dataSource, IDocu
             return 0;
         }
 
-        foreach (var stream in ready.SelectMany(r => r.Streams.Select(s => (Stream: s, r.Event))).GroupBy(e => e.Stream))
+        var events = new List<(Guid Stream, object Event)>(ready.Count);
+        foreach (var row in ready)
         {
-            session.Events.Append(stream.Key, stream.Select(e => e.Event).ToArray());
+            foreach (var stream in row.Streams)
+            {
+                events.Add((stream, row.Event));
+            }
         }
 
+        await appender.AppendAsync(connection, transaction, events, cancellationToken);
         checkpoint.LastLogId = ready[^1].Id;
         session.Store(checkpoint);
         await session.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
         return ready.Count;
     }
 
