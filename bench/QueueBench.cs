@@ -143,6 +143,7 @@ public static class QueueBench
             ["Workers:CompletionBatchSize"] = "1000",
             ["Workers:Prefetch"] = "500",
         });
+        builder.Configuration.AddEnvironmentVariables(); // e.g. Workers__Prefetch=1000 to try other settings
         builder.Logging.ClearProviders();
         if (Environment.GetEnvironmentVariable("BENCH_LOG") is "1")
         {

@@ -68,7 +68,7 @@ public sealed partial class JobDispatcher : BackgroundService
         using var background = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var listener = ListenAsync(background.Token);
         var heartbeat = HeartbeatLoopAsync(background.Token);
-        // Several writers, so one batch's commit does not hold back the next one under load.
+        // Completion writers (one by default): while one writes a batch, the next batch gathers.
         var flusher = Task.WhenAll(Enumerable.Range(0, Math.Max(1, options.CompletionWriters)).Select(_ => FlushCompletionsAsync()));
 
         var executors = queues.Values
