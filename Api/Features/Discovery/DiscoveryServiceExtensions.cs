@@ -40,6 +40,7 @@ public static class DiscoveryServiceExtensions
             options.MaximumKeyLength = 512;
         });
         services.AddSingleton<PublicCache>();
+        services.AddSingleton<AnonymousDataSource>();
         services.AddHostedService<CacheInvalidationListener>();
         services.AddSingleton<VisitorHasher>();
         builder.AddSeo();

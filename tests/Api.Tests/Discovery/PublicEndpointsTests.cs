@@ -1,6 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Platform.Api.Features.Discovery.Shared;
 
 namespace Platform.Api.Tests.Discovery;
 
@@ -29,6 +32,36 @@ public sealed class PublicEndpointsFixture : DiscoveryHost
 
 public sealed class PublicEndpointsTests(PublicEndpointsFixture api) : IClassFixture<PublicEndpointsFixture>
 {
+    /// <summary>Public reads run as app_anonymous: what a visitor may not see, their connections cannot read.</summary>
+    [Fact]
+    public async Task Public_reads_run_as_app_anonymous_which_cannot_reach_private_data()
+    {
+        var anonymous = api.Services.GetRequiredService<AnonymousDataSource>().DataSource;
+        async Task<object?> ScalarAsync(string sql)
+        {
+            await using var command = anonymous.CreateCommand(sql);
+            return await command.ExecuteScalarAsync();
+        }
+
+        Assert.Equal("app_anonymous", await ScalarAsync("SELECT current_user"));
+        Assert.Equal(0L, await ScalarAsync("SELECT count(*) FROM users WHERE username = 'secret_sam'")); // RLS: private profile
+        Assert.Equal(1L, await ScalarAsync("SELECT count(*) FROM users WHERE username = 'chef_anna'"));
+        foreach (var forbidden in new[] { "SELECT email FROM users LIMIT 1", "SELECT count(*) FROM job_queue", "SELECT count(*) FROM subscription", "SELECT count(*) FROM content_click" })
+        {
+            var denied = await Assert.ThrowsAsync<PostgresException>(() => ScalarAsync(forbidden));
+            Assert.Equal("42501", denied.SqlState);
+        }
+
+        // The endpoints still answer through it (and a pooled connection keeps the role after its reset).
+        using var client = api.CreateClient();
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await client.GetAsync($"/api/public/creators/chef_anna?i={i}")).StatusCode);
+        }
+
+        Assert.Equal("app_anonymous", await ScalarAsync("SELECT current_user"));
+    }
+
     [Fact]
     public async Task Search_ranks_title_matches_above_description_matches()
     {

@@ -6,8 +6,10 @@ using Platform.Core.Discovery;
 namespace Platform.Api.Features.Discovery.GetContent;
 
 /// <summary><c>GET /api/public/content/{slug}</c>: one published item of a public creator, with media, tags and creator card.</summary>
-public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : EndpointWithoutRequest
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) : EndpointWithoutRequest
 {
+    private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+
     private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
 
     public override void Configure()

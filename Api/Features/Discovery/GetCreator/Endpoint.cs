@@ -6,8 +6,10 @@ using Platform.Core.Discovery;
 namespace Platform.Api.Features.Discovery.GetCreator;
 
 /// <summary><c>GET /api/public/creators/{username}</c>: a public profile and its content, newest first. 404 when private or unknown.</summary>
-public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : Endpoint<Request>
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) : Endpoint<Request>
 {
+    private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+
     private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
 
     public override void Configure()

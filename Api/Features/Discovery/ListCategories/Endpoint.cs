@@ -6,8 +6,10 @@ using Platform.Core.Discovery;
 namespace Platform.Api.Features.Discovery.ListCategories;
 
 /// <summary><c>GET /api/public/categories</c>: the browse categories, in display order. Anonymous, cached, ETag.</summary>
-public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : EndpointWithoutRequest
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) : EndpointWithoutRequest
 {
+    private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+
     private static readonly string[] CacheTags = [DiscoveryCacheTags.Categories];
 
     public override void Configure()

@@ -6,8 +6,10 @@ using Platform.Core.Discovery;
 namespace Platform.Api.Features.Discovery.ListContent;
 
 /// <summary><c>GET /api/public/content</c>: the public feed, filtered, sorted and keyset-paginated. Anonymous, cached.</summary>
-public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : Endpoint<Request>
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) : Endpoint<Request>
 {
+    private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+
     private static readonly string[] RecentTags = [DiscoveryCacheTags.Content];
     private static readonly string[] RankedTags = [DiscoveryCacheTags.Content, DiscoveryCacheTags.Trending];
 

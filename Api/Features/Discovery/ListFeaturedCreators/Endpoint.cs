@@ -23,9 +23,11 @@ public sealed class FeaturedSchedule
 /// <c>GET /api/public/creators/featured</c>: creators an admin features now (featured_from &lt;= now &lt; featured_until),
 /// in position order. The cache holds the whole schedule, so a scheduled start or end shows without invalidation.
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource dataSource, HybridCache hybridCache, Microsoft.Extensions.Options.IOptions<DiscoveryOptions> options, TimeProvider clock)
+public sealed class Endpoint(AnonymousDataSource anonymous, HybridCache hybridCache, Microsoft.Extensions.Options.IOptions<DiscoveryOptions> options, TimeProvider clock)
     : EndpointWithoutRequest<Response>
 {
+    private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+
     private static readonly string[] CacheTags = [DiscoveryCacheTags.Featured, DiscoveryCacheTags.Content];
 
     public override void Configure()

@@ -9,8 +9,10 @@ namespace Platform.Api.Features.Discovery.ListTrending;
 /// <c>GET /api/public/trending</c>: the precomputed trending list of a window (24h | 7d), optionally of one category
 /// (idx_trending_content_window[_category]_score). Anonymous, cached; refreshed by the Workers' trending tick.
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : Endpoint<Request>
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) : Endpoint<Request>
 {
+    private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+
     private static readonly string[] CacheTags = [DiscoveryCacheTags.Content, DiscoveryCacheTags.Trending];
 
     public override void Configure()

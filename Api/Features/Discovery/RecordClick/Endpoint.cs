@@ -9,8 +9,10 @@ namespace Platform.Api.Features.Discovery.RecordClick;
 /// <c>POST /api/public/content/{id}/click</c>: records an outbound click through <c>record_content_click()</c>,
 /// counted once per visitor (salted hash, never the IP) and item per 30-minute window. 404 for anything not public.
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource dataSource, VisitorHasher hasher) : Endpoint<Request, Response>
+public sealed class Endpoint(AnonymousDataSource anonymous, VisitorHasher hasher) : Endpoint<Request, Response>
 {
+    private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+
     private const string Sql = """
         SELECT record_content_click(p.id, @visitor, @referrer, @source)
         FROM public_content p

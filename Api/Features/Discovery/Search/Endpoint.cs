@@ -6,8 +6,10 @@ using Platform.Core.Discovery;
 namespace Platform.Api.Features.Discovery.Search;
 
 /// <summary><c>GET /api/public/search?q=</c>: ranked full-text search with a typo-tolerant fallback. Anonymous, cached.</summary>
-public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : Endpoint<Request>
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) : Endpoint<Request>
 {
+    private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+
     private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
 
     public override void Configure()

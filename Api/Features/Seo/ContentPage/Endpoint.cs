@@ -9,8 +9,10 @@ using Platform.Core.Discovery;
 namespace Platform.Api.Features.Seo.ContentPage;
 
 /// <summary><c>GET /c/{slug}</c>: the server-rendered page of a public item (404 page otherwise). Cached, ETag.</summary>
-public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache, SeoContext seo) : EndpointWithoutRequest
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, SeoContext seo) : EndpointWithoutRequest
 {
+    private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+
     private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
 
     public override void Configure()

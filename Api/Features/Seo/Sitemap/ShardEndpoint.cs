@@ -8,8 +8,10 @@ using Platform.Core.Discovery;
 namespace Platform.Api.Features.Seo.Sitemap;
 
 /// <summary><c>GET /sitemaps/content-{n}.xml</c> and <c>/sitemaps/creators-{n}.xml</c> (n from 1): one shard's URLs with lastmod.</summary>
-public sealed class ShardEndpoint(NpgsqlDataSource dataSource, SitemapPlanner planner, PublicCache cache, SeoContext seo) : EndpointWithoutRequest
+public sealed class ShardEndpoint(AnonymousDataSource anonymous, SitemapPlanner planner, PublicCache cache, SeoContext seo) : EndpointWithoutRequest
 {
+    private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+
     private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
 
     public override void Configure()

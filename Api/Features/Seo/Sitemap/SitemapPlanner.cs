@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Api.Features.Discovery;
 using Platform.Core.Discovery;
+using Platform.Api.Features.Discovery.Shared;
 
 namespace Platform.Api.Features.Seo.Sitemap;
 
@@ -20,8 +21,10 @@ public sealed class SitemapPlan
 /// URLs (the protocol's limit is 50,000) by id ranges: one pass computes each shard's first id and newest change; a
 /// shard is then a primary-key range scan. Cached (and invalidated with content) because the pass reads every row.
 /// </summary>
-public sealed class SitemapPlanner(NpgsqlDataSource dataSource, HybridCache cache, IOptions<DiscoveryOptions> options)
+public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache cache, IOptions<DiscoveryOptions> options)
 {
+    private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+
     public const string Content = "content";
     public const string Creators = "creators";
 
