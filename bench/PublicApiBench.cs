@@ -189,6 +189,7 @@ public static partial class PublicApiBench
         start.Environment["Discovery__LocalCacheSeconds"] = "300";
         start.Environment["Discovery__CacheKeyPrefix"] = $"bench:{Guid.NewGuid():N}:";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        start.Environment["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)); // required outside Development
         var process = Process.Start(start)!;
         _ = process.StandardOutput.ReadToEndAsync();
         _ = process.StandardError.ReadToEndAsync();

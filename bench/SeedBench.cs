@@ -69,6 +69,10 @@ public static class SeedBench
             ["trending_rows"] = trending,
             ["ms"] = stopwatch.ElapsedMilliseconds,
         });
+
+        stopwatch.Restart();
+        var words = await ScalarAsync<int>(dataSource, "SELECT refresh_search_words()"); // the search's typo dictionary
+        BenchReport.Print("seed.search_words", system, new JsonObject { ["words"] = words, ["ms"] = stopwatch.ElapsedMilliseconds });
         BenchReport.Print("seed.total", system, new JsonObject
         {
             ["creators"] = creators,

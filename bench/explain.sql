@@ -24,6 +24,8 @@ EXPLAIN (ANALYZE, COSTS OFF) WITH query AS (SELECT websearch_to_tsquery('english
 candidates AS (SELECT c.id, c.published_at, ts_rank(c.search_vector, query.tsq) AS rank FROM content_item c, query WHERE numnode(query.tsq) > 0 AND c.search_vector @@ query.tsq AND c.status = 'published' LIMIT 1000),
 best AS (SELECT id, rank FROM candidates ORDER BY rank DESC, published_at DESC, id DESC LIMIT 80)
 SELECT :cols, best.rank FROM best JOIN :from ON c.id = best.id WHERE :visible ORDER BY best.rank DESC, c.published_at DESC, c.id DESC LIMIT 20;
-\echo '== search (typo fallback)'
-EXPLAIN (ANALYZE, COSTS OFF) WITH candidates AS (SELECT c.id, word_similarity('sourdogh', c.title) AS rank FROM content_item c WHERE 'sourdogh' <% c.title AND c.status = 'published' LIMIT 300)
-SELECT :cols, candidates.rank FROM candidates JOIN :from ON c.id = candidates.id WHERE :visible ORDER BY candidates.rank DESC, c.published_at DESC, c.id DESC LIMIT 20;
+\echo '== search (typo fallback: correct each unknown word against search_word, then the full-text query again)'
+EXPLAIN (ANALYZE, COSTS OFF) WITH words AS (SELECT t.word, t.position FROM regexp_split_to_table('sourdogh bred', '[^[:alnum:]]+') WITH ORDINALITY AS t(word, position) WHERE t.word <> ''),
+corrected AS (SELECT w.position, w.word, CASE WHEN char_length(w.word) < 3 OR EXISTS (SELECT 1 FROM search_word s WHERE s.word = w.word) THEN w.word
+  ELSE (SELECT s.word FROM search_word s WHERE s.word % w.word ORDER BY similarity(s.word, w.word) DESC, s.documents DESC, s.word LIMIT 1) END AS replacement FROM words w)
+SELECT string_agg(coalesce(c.replacement, c.word), ' ' ORDER BY c.position) FROM corrected c;

@@ -11,6 +11,19 @@ public static class AuthServiceExtensions
     {
         var options = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.Section));
+        var signingKey = options.SigningKey;
+        if (string.IsNullOrWhiteSpace(options.Authority) && (string.IsNullOrWhiteSpace(signingKey) || Encoding.UTF8.GetByteCount(signingKey) < 32))
+        {
+            // Fail at startup, not with a 500 on every request (the bearer handler is built lazily).
+            if (!builder.Environment.IsDevelopment())
+            {
+                throw new InvalidOperationException("Set Auth:Authority (OIDC) or Auth:SigningKey (at least 32 bytes) outside Development.");
+            }
+
+            // Development without a key: a per-process random key, so no token from elsewhere is accepted.
+            signingKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+        }
+
         builder.Services
             .AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(jwt =>
@@ -33,20 +46,7 @@ public static class AuthServiceExtensions
                 }
                 else
                 {
-                    var key = options.SigningKey;
-                    if (string.IsNullOrWhiteSpace(key) || Encoding.UTF8.GetByteCount(key) < 32)
-                    {
-                        if (!builder.Environment.IsDevelopment())
-                        {
-                            throw new InvalidOperationException(
-                                "Set Auth:Authority (OIDC) or Auth:SigningKey (at least 32 bytes) outside Development.");
-                        }
-
-                        // Development without a key: a per-process random key, so no token from elsewhere is accepted.
-                        key = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
-                    }
-
-                    jwt.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(key));
+                    jwt.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey!));
                     jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
                 }
 

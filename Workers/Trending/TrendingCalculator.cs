@@ -13,7 +13,8 @@ public sealed record TrendingResult(bool Ran, long ClicksRolledUp, int RowsChang
 /// One trending tick, in one transaction under <c>pg_try_advisory_xact_lock</c> (so exactly one replica computes a
 /// tick and the lock goes with the transaction, also through a pooler): roll new clicks up into
 /// <c>content_click_hourly</c> and <c>content_item.click_count</c>, then <c>refresh_trending()</c> for 24h and 7d,
-/// then tell the Api replicas (Redis pub/sub) that trending lists are stale. The formula is in 003's SQL and README.
+/// then tell the Api replicas (Redis pub/sub) that trending lists are stale; then bring the search's typo dictionary
+/// up to date (<c>refresh_search_words()</c>, its own lock). The formula is in 003's SQL and README.
 /// </summary>
 public sealed class TrendingCalculator(
     NpgsqlDataSource dataSource,
@@ -74,6 +75,13 @@ public sealed class TrendingCalculator(
         if (rolledUp > 0 || changed > 0)
         {
             await AnnounceAsync(rolledUp > 0);
+        }
+
+        // The search's typo dictionary: words of titles changed since the last tick (a full recount once a day).
+        await using (var words = dataSource.CreateCommand("SELECT refresh_search_words()"))
+        {
+            words.CommandTimeout = 600;
+            await words.ExecuteScalarAsync(ct);
         }
 
         logger.LogInformation("Trending tick: {Clicks} clicks rolled up, {Rows} trending rows changed in {Ms} ms",

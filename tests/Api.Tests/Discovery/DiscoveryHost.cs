@@ -37,6 +37,7 @@ public class DiscoveryHost : ApiHost
     {
         await base.InitializeAsync();
         await SeedAsync(Data);
+        await ScalarAsync<int>("SELECT refresh_search_words()"); // what the Workers' trending tick does
     }
 
     protected virtual Task SeedAsync(DiscoveryData data) => Task.CompletedTask;

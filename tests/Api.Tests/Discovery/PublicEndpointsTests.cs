@@ -88,19 +88,35 @@ public sealed class PublicEndpointsTests(PublicEndpointsFixture api) : IClassFix
     }
 
     [Theory]
-    [InlineData("minecrat", "minecraft")]
-    [InlineData("carbonnara", "carbonara")]
-    [InlineData("minecraf speedrun", "minecraft")]
-    public async Task Search_falls_back_to_trigrams_for_typos(string typo, string expected)
+    [InlineData("minecrat", "minecraft", "minecraft")]
+    [InlineData("carbonnara", "carbonara", "carbonara")]
+    [InlineData("minecraf speedrun", "minecraft", "minecraft speedrun")]
+    [InlineData("pasta carbonnara", "carbonara", "pasta carbonara")]
+    public async Task Search_corrects_typos_to_title_words(string typo, string expected, string corrected)
     {
         using var client = api.CreateClient();
 
         var result = await client.GetJsonAsync("/api/public/search?q=" + Uri.EscapeDataString(typo));
 
         Assert.Equal("fuzzy", result.GetProperty("mode").GetString());
+        Assert.Equal(corrected, result.GetProperty("corrected_query").GetString());
         Assert.Equal(api.Items[expected].Slug, result.GetProperty("items")[0].GetProperty("content").GetProperty("slug").GetString());
         Assert.DoesNotContain(result.GetProperty("items").EnumerateArray(),
             i => i.GetProperty("content").GetProperty("slug").GetString() == api.Items["private-minecraft"].Slug);
+    }
+
+    [Fact]
+    public async Task A_search_with_nothing_to_correct_answers_empty_without_a_correction()
+    {
+        using var client = api.CreateClient();
+
+        var stopWords = await client.GetJsonAsync("/api/public/search?q=how%20to");
+        var unknown = await client.GetJsonAsync("/api/public/search?q=zzqxv");
+
+        Assert.Empty(stopWords.GetProperty("items").EnumerateArray());
+        Assert.Equal(JsonValueKind.Null, stopWords.GetProperty("corrected_query").ValueKind);
+        Assert.Empty(unknown.GetProperty("items").EnumerateArray());
+        Assert.Equal(JsonValueKind.Null, unknown.GetProperty("corrected_query").ValueKind);
     }
 
     [Theory]

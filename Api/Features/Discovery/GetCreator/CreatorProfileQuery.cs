@@ -3,7 +3,10 @@ using Npgsql;
 
 namespace Platform.Api.Features.Discovery.GetCreator;
 
-/// <summary>A public profile by username (unique index users_username_lower_key) and the number of their public items.</summary>
+/// <summary>
+/// A public profile by username (public_creator_id(): users_username_lower_key, also under app_anonymous's row-level
+/// security) and the number of their public items (an index-only count on idx_content_item_creator_public).
+/// </summary>
 public static class CreatorProfileQuery
 {
     public static async Task<Profile?> ExecuteAsync(NpgsqlDataSource dataSource, string username, CancellationToken ct)
@@ -13,7 +16,7 @@ public static class CreatorProfileQuery
                    u.profile_updated_at,
                    (SELECT count(*) FROM content_item c WHERE c.creator_id = u.id AND c.status = 'published')
             FROM users u
-            WHERE lower(u.username) = lower(@username) AND u.username IS NOT NULL AND u.is_public
+            WHERE u.id = public_creator_id(@username)
             """);
         command.Parameters.AddWithValue("username", username);
         await using var r = await command.ExecuteReaderAsync(ct);

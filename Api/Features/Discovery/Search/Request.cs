@@ -14,5 +14,8 @@ public sealed class Request
 
 public sealed record SearchHit(double Rank, Shared.ContentCard Content);
 
-/// <summary><c>mode</c>: <c>fulltext</c> (ranked matches) or <c>fuzzy</c> (typo-tolerant title match, when full text found nothing).</summary>
-public sealed record Response(string Query, string Mode, IReadOnlyList<SearchHit> Items);
+/// <summary>
+/// <c>mode</c>: <c>fulltext</c> (ranked matches) or <c>fuzzy</c> (full text found nothing, so the words no title holds
+/// were corrected to the closest title words: <c>corrected_query</c>, null when there was nothing to correct).
+/// </summary>
+public sealed record Response(string Query, string Mode, IReadOnlyList<SearchHit> Items, string? CorrectedQuery = null);

@@ -78,7 +78,7 @@ public sealed record FeedQuery(
             // Resolved first so the planner sees the actual creator id: for a prolific creator it then walks
             // idx_content_item_creator_published in order instead of sorting all of their items.
             await using var lookup = dataSource.CreateCommand(
-                "SELECT id FROM users WHERE lower(username) = lower(@creator) AND username IS NOT NULL AND is_public");
+                "SELECT public_creator_id(@creator)");
             lookup.Parameters.AddWithValue("creator", Creator);
             if (await lookup.ExecuteScalarAsync(ct) is not Guid creatorId)
             {
