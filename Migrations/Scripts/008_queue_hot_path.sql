@@ -17,7 +17,7 @@
 --   * idx_job_queue_cleanup took an entry on every completion; retention now finds old finished jobs through a
 --     BRIN index on created_at (a job finished before the cutoff was created before it too).
 --   * state-change notifications: claim_jobs, complete_jobs, release_jobs and rescue_expired_jobs send their own
---     (JSON arrays of up to 16 jobs, from their RETURNING rows, through notify_job_changes(json[])). Every other
+--     (JSON arrays of up to 16 jobs from their RETURNING rows: job_change() and notify_job_changes(json[])). Every other
 --     update is notified by a row trigger whose WHEN clause skips rows that did not change state and statements
 --     that notify themselves (transaction-local setting app.job_notify = 'batch'), so no transition tables are
 --     captured on the hot path. The message format is unchanged (005).
@@ -31,9 +31,11 @@
 --   DROP TRIGGER IF EXISTS trg_job_queue_delete_logs ON job_queue; DROP FUNCTION IF EXISTS delete_job_logs();
 --   DROP TRIGGER IF EXISTS trg_job_queue_notify_change ON job_queue; DROP FUNCTION IF EXISTS notify_job_change();
 --   DROP FUNCTION IF EXISTS notify_job_changes(json[]);
+--   DROP FUNCTION IF EXISTS job_change(uuid, uuid, text, text, integer, text, boolean);
 --   re-create idx_job_queue_queue_status and idx_job_queue_cleanup as in 002, drop idx_job_queue_created_brin,
---   re-create trg_job_queue_notify_changes as in 005 and trg_job_queue_updated_at as in 002, and re-run the function definitions of 002 (claim_jobs, complete_jobs, release_jobs,
---   rescue_expired_jobs, next_job_due_at, job_queue_stats, cleanup_old_jobs).
+--   re-create trg_job_queue_notify_changes as in 005 and trg_job_queue_updated_at as in 002, and re-run the
+--   function definitions of 002 (claim_jobs, complete_jobs, release_jobs, rescue_expired_jobs, next_job_due_at,
+--   job_queue_stats, cleanup_old_jobs).
 
 -- ---------------------------------------------------------------------------------------------
 -- UUIDv7 job ids
@@ -98,12 +100,31 @@ COMMENT ON INDEX idx_job_queue_created_brin IS
 DROP TRIGGER IF EXISTS trg_job_queue_notify_changes ON job_queue;
 DROP FUNCTION IF EXISTS notify_job_changes();
 
+CREATE OR REPLACE FUNCTION job_change(
+    p_id               uuid,
+    p_user_id          uuid,
+    p_job_type         text,
+    p_status           text,
+    p_progress         integer,
+    p_message          text,
+    p_cancel_requested boolean)
+RETURNS json
+LANGUAGE sql
+STABLE
+AS $$
+    -- The message is cut to 200 characters (the job row keeps up to 1000): 16 changes stay under NOTIFY's 8000 bytes.
+    SELECT json_build_object('id', p_id, 'user_id', p_user_id, 'job_type', p_job_type, 'status', p_status,
+                             'progress', p_progress, 'message', left(p_message, 200), 'cancel_requested', p_cancel_requested)
+$$;
+COMMENT ON FUNCTION job_change(uuid, uuid, text, text, integer, text, boolean) IS
+    'One job state change as sent on job_progress (the format of 005): {id, user_id, job_type, status, progress, message, cancel_requested}.';
+
 CREATE OR REPLACE FUNCTION notify_job_changes(p_changes json[])
 RETURNS integer
 LANGUAGE sql
 VOLATILE
 AS $$
-    -- One NOTIFY per 16 changes (8000-byte payload limit: a message is cut to 200 characters by the callers).
+    -- One NOTIFY per 16 changes (8000-byte payload limit; job_change() cuts each message to 200 characters).
     SELECT count(pg_notify('job_progress', c.payload))::integer
     FROM (
         SELECT json_agg(u.change ORDER BY u.n)::text AS payload
@@ -119,14 +140,8 @@ RETURNS trigger
 LANGUAGE plpgsql
 AS $$
 BEGIN
-    PERFORM pg_notify('job_progress', json_build_object(
-        'id', NEW.id,
-        'user_id', NEW.user_id,
-        'job_type', NEW.job_type,
-        'status', NEW.status,
-        'progress', NEW.progress,
-        'message', left(NEW.progress_message, 200),
-        'cancel_requested', NEW.cancel_requested)::text);
+    PERFORM pg_notify('job_progress',
+        job_change(NEW.id, NEW.user_id, NEW.job_type, NEW.status, NEW.progress, NEW.progress_message, NEW.cancel_requested)::text);
     RETURN NULL;
 END
 $$;
@@ -219,10 +234,8 @@ BEGIN
         INSERT INTO job_log (job_id, event, status, attempt, worker_id)
         SELECT cl.id, 'claimed', 'processing', cl.attempts, p_worker_id FROM claimed cl
     ), notified AS (
-        SELECT notify_job_changes(array_agg(json_build_object(
-                   'id', cl.id, 'user_id', cl.user_id, 'job_type', cl.job_type, 'status', cl.status,
-                   'progress', cl.progress, 'message', left(cl.progress_message, 200),
-                   'cancel_requested', cl.cancel_requested))) AS notifications
+        SELECT notify_job_changes(array_agg(job_change(
+                   cl.id, cl.user_id, cl.job_type, cl.status, cl.progress, cl.progress_message, cl.cancel_requested))) AS notifications
         FROM claimed cl
     )
     SELECT cl.* FROM claimed cl CROSS JOIN notified
@@ -277,10 +290,8 @@ BEGIN
         INSERT INTO job_log (job_id, event, status, attempt, worker_id)
         SELECT d.id, 'completed', 'completed', d.attempts, p_worker_id FROM done d
     )
-    SELECT count(*), notify_job_changes(array_agg(json_build_object(
-               'id', d.id, 'user_id', d.user_id, 'job_type', d.job_type, 'status', 'completed',
-               'progress', 100, 'message', left(d.progress_message, 200),
-               'cancel_requested', d.cancel_requested)))
+    SELECT count(*), notify_job_changes(array_agg(job_change(
+               d.id, d.user_id, d.job_type, 'completed', 100, d.progress_message, d.cancel_requested)))
     INTO v_count, v_notified
     FROM done d;
     PERFORM set_config('app.job_notify', '', true);
@@ -322,10 +333,8 @@ BEGIN
     )
     SELECT count(*),
            array_agg(DISTINCT r.queue) FILTER (WHERE r.status = 'pending'),
-           notify_job_changes(array_agg(json_build_object(
-               'id', r.id, 'user_id', r.user_id, 'job_type', r.job_type, 'status', r.status,
-               'progress', r.progress, 'message', left(r.progress_message, 200),
-               'cancel_requested', r.cancel_requested)))
+           notify_job_changes(array_agg(job_change(
+               r.id, r.user_id, r.job_type, r.status, r.progress, r.progress_message, r.cancel_requested)))
     INTO v_count, v_queues, v_notified
     FROM released r;
     PERFORM set_config('app.job_notify', '', true);
@@ -381,10 +390,8 @@ BEGIN
     )
     SELECT count(*),
            array_agg(DISTINCT r.queue) FILTER (WHERE r.status = 'pending'),
-           notify_job_changes(array_agg(json_build_object(
-               'id', r.id, 'user_id', r.user_id, 'job_type', r.job_type, 'status', r.status,
-               'progress', r.progress, 'message', left(r.progress_message, 200),
-               'cancel_requested', r.cancel_requested)))
+           notify_job_changes(array_agg(job_change(
+               r.id, r.user_id, r.job_type, r.status, r.progress, r.progress_message, r.cancel_requested)))
     INTO v_count, v_queues, v_notified
     FROM rescued r;
     PERFORM set_config('app.job_notify', '', true);
