@@ -42,6 +42,12 @@ public sealed class StripeOptions
     /// <summary>How far back the first reconciliation looks (Stripe keeps events for 30 days).</summary>
     public TimeSpan ReconcileLookback { get; set; } = TimeSpan.FromDays(3);
 
+    /// <summary>
+    /// How many times reconciliation replays an event that ended <c>failed</c> (received within
+    /// <see cref="ReconcileLookback"/>); each replay is a new processing job with its own retries. 0 disables.
+    /// </summary>
+    public int ReconcileReplays { get; set; } = 3;
+
     /// <summary>Handled webhook events older than this are deleted (in batches, one replica per tick).</summary>
     public TimeSpan WebhookRetention { get; set; } = TimeSpan.FromDays(90);
 

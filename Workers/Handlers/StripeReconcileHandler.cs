@@ -13,7 +13,8 @@ namespace Platform.Workers.Handlers;
 /// Job type <c>stripe_reconcile</c> (scheduled): lists Stripe's events since the newest one seen last time
 /// (<c>GET /v1/events?created[gte]=...</c>, paged with <c>starting_after</c>, a 5-minute overlap because <c>created</c>
 /// has one-second resolution) and feeds each through the same idempotent intake as the webhook receiver, so an event
-/// whose webhook never arrived is stored and processed once, and one already received changes nothing. Progress
+/// whose webhook never arrived is stored and processed once, and one already received changes nothing. Then it
+/// replays recent events that ended <c>failed</c> (at most <c>Stripe:ReconcileReplays</c> times each). Progress
 /// (share of the time window covered) is reported like any job's.
 /// </summary>
 public sealed partial class StripeReconcileHandler(
@@ -113,6 +114,22 @@ public sealed partial class StripeReconcileHandler(
             await save.ExecuteNonQueryAsync(cancellationToken);
         }
 
+        // Events that ended failed (their retries ran out, e.g. while Stripe's API was down) get another chance.
+        var replayed = new JsonArray();
+        if (stripe.Options.ReconcileReplays > 0)
+        {
+            await using var replay = dataSource.CreateCommand(
+                "SELECT stripe_event_id, event_type FROM replay_failed_stripe_webhooks(@max_age, @max_replays, 100)");
+            replay.Parameters.AddWithValue("max_age", stripe.Options.ReconcileLookback);
+            replay.Parameters.AddWithValue("max_replays", stripe.Options.ReconcileReplays);
+            await using var reader = await replay.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                LogReplayed(reader.GetString(0), reader.GetString(1));
+                replayed.Add(reader.GetString(0));
+            }
+        }
+
         return new JsonObject
         {
             ["since"] = since,
@@ -120,11 +137,15 @@ public sealed partial class StripeReconcileHandler(
             ["events_seen"] = seen,
             ["missed_recorded"] = recorded,
             ["newest_event_id"] = newestId,
+            ["failed_replayed"] = replayed,
         };
     }
 
     [LoggerMessage(LogLevel.Warning, "Reconciliation recorded Stripe event {StripeEventId} ({EventType}) whose webhook never arrived")]
     private partial void LogRecovered(string stripeEventId, string eventType);
+
+    [LoggerMessage(LogLevel.Warning, "Reconciliation replayed Stripe event {StripeEventId} ({EventType}), which had failed")]
+    private partial void LogReplayed(string stripeEventId, string eventType);
 
     [LoggerMessage(LogLevel.Warning, "Reconciliation skipped a listed item that is not a Stripe event: {Reason}")]
     private partial void LogSkipped(string reason);

@@ -59,6 +59,47 @@ public class StripeReconciliationAndRetentionTests(BillingDatabase db) : IClassF
     }
 
     [Fact]
+    public async Task Reconciliation_replays_recent_failed_events_a_bounded_number_of_times()
+    {
+        var (userId, customerId, subscriptionId) = await db.NewCustomerAsync("active");
+        var recent = StripeFixtures.Event("customer.subscription.updated",
+            StripeFixtures.Subscription(subscriptionId, customerId, "active", userId: userId));
+        var old = StripeFixtures.Event("customer.subscription.updated",
+            StripeFixtures.Subscription(subscriptionId, customerId, "active", userId: userId));
+        foreach (var e in new[] { recent, old })
+        {
+            // As if its processing had run out of retries while Stripe's API was down.
+            await db.DeliverAsync(e);
+            await db.ExecuteAsync(
+                """
+                UPDATE job_queue SET status = 'cancelled', completed_at = now()
+                WHERE id = (SELECT job_id FROM stripe_webhook_events WHERE stripe_event_id = @id);
+                UPDATE stripe_webhook_events SET status = 'failed', attempts = 4, last_error = 'Stripe API unavailable'
+                WHERE stripe_event_id = @id;
+                """, ("id", (string)e["id"]!));
+        }
+
+        await db.ExecuteAsync("UPDATE stripe_webhook_events SET received_at = now() - interval '4 days' WHERE stripe_event_id = @id", ("id", (string)old["id"]!));
+        await using var worker = await db.StartWorkerAsync();
+
+        var run = await ReconcileAsync(DateTimeOffset.UtcNow.AddDays(1));
+
+        Assert.Equal(JobStatus.Completed, run.Status);
+        Assert.Equal([(string)recent["id"]!], run.Result!.Value.GetProperty("failed_replayed").EnumerateArray().Select(i => i.GetString()));
+        await db.WaitForEventAsync((string)recent["id"]!, "processed");
+        Assert.Contains("replayed", await db.AuditAsync((string)recent["id"]!));
+        Assert.Equal(1, await db.CountAsync(
+            "SELECT count(*) FROM billing_audit WHERE stripe_event_id = @id AND action = 'replayed' AND actor = 'reconciliation'", ("id", (string)recent["id"]!)));
+        Assert.Equal("failed", await db.EventStatusAsync((string)old["id"]!)); // older than the lookback: left to an admin
+
+        // Once the event has been replayed Stripe:ReconcileReplays (3) times, reconciliation leaves it failed.
+        await db.ExecuteAsync("UPDATE stripe_webhook_events SET status = 'failed', auto_replays = 3 WHERE stripe_event_id = @id", ("id", (string)recent["id"]!));
+        Assert.Equal(0, await db.CountAsync("SELECT count(*) FROM replay_failed_stripe_webhooks(interval '3 days', 3, 100)"));
+        await db.ExecuteAsync("UPDATE stripe_webhook_events SET status = 'processed' WHERE stripe_event_id = ANY (@ids)",
+            ("ids", new[] { (string)recent["id"]!, (string)old["id"]! }));
+    }
+
+    [Fact]
     public async Task The_schedule_enqueues_one_reconciliation_per_slot_whatever_the_replica_count()
     {
         var now = DateTimeOffset.UtcNow;
