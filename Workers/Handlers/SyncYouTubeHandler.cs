@@ -169,6 +169,7 @@ public sealed class SyncYouTubeHandler(
             ["inserted"] = totals.Inserted,
             ["updated"] = totals.Updated,
             ["unchanged"] = totals.Unchanged,
+            ["counters_refreshed"] = totals.CountersRefreshed,
             ["removed"] = removed,
             ["complete"] = complete,
             ["api_calls"] = totals.ApiCalls,
@@ -201,6 +202,7 @@ public sealed class SyncYouTubeHandler(
         public int Inserted;
         public int Updated;
         public int Unchanged;
+        public int CountersRefreshed;
         public int Removed;
         public int ApiCalls;
 
@@ -211,6 +213,7 @@ public sealed class SyncYouTubeHandler(
             Inserted += outcome.Inserted;
             Updated += outcome.Updated;
             Unchanged += items - outcome.Changed;
+            CountersRefreshed += outcome.CountersRefreshed;
         }
     }
 }

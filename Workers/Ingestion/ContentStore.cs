@@ -6,7 +6,7 @@ using Platform.Core.Jobs;
 namespace Platform.Workers.Ingestion;
 
 /// <summary>What one page of an import changed.</summary>
-public sealed record UpsertOutcome(int Inserted, int Updated, IReadOnlyList<Guid> ChangedIds)
+public sealed record UpsertOutcome(int Inserted, int Updated, IReadOnlyList<Guid> ChangedIds, int CountersRefreshed = 0)
 {
     public static readonly UpsertOutcome None = new(0, 0, []);
 
@@ -54,6 +54,20 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
         WHERE c.creator_id = EXCLUDED.creator_id
           AND (c.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR c.status = 'removed')
         RETURNING c.id, c.external_id, (c.xmax = 0) AS inserted
+        """;
+
+    // Items whose content did not change may still have new view/like counts: written alone, without touching
+    // updated_at (013) or queueing follow-up work. A platform that reports no counter (NULL) keeps the stored one.
+    private const string RefreshCounters =
+        """
+        UPDATE content_item c
+        SET view_count = coalesce(i.view_count, c.view_count),
+            like_count = coalesce(i.like_count, c.like_count)
+        FROM unnest(@external_ids, @view_counts, @like_counts) AS i(external_id, view_count, like_count)
+        WHERE c.platform = @platform AND c.external_id = i.external_id AND c.creator_id = @creator
+          AND NOT (c.id = ANY (@changed_ids))
+          AND ((i.view_count IS NOT NULL AND c.view_count IS DISTINCT FROM i.view_count)
+               OR (i.like_count IS NOT NULL AND c.like_count IS DISTINCT FROM i.like_count))
         """;
 
     private const string ReplaceMediaAndTags =
@@ -148,14 +162,26 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
             }
         }
 
+        var ids = changed.Select(c => c.Id).ToArray();
+        int countersRefreshed;
+        await using (var counters = new NpgsqlCommand(RefreshCounters, connection, transaction))
+        {
+            counters.Parameters.AddWithValue("creator", account.UserId);
+            counters.Parameters.AddWithValue("platform", account.Platform);
+            counters.Parameters.Add(Array("external_ids", NpgsqlDbType.Text, unique.Select(i => i.ExternalId)));
+            counters.Parameters.Add(Array("view_counts", NpgsqlDbType.Bigint, unique.Select(i => i.ViewCount)));
+            counters.Parameters.Add(Array("like_counts", NpgsqlDbType.Bigint, unique.Select(i => i.LikeCount)));
+            counters.Parameters.AddWithValue("changed_ids", ids);
+            countersRefreshed = await counters.ExecuteNonQueryAsync(cancellationToken);
+        }
+
         if (changed.Count == 0)
         {
-            return UpsertOutcome.None;
+            return UpsertOutcome.None with { CountersRefreshed = countersRefreshed };
         }
 
         var media = changed.SelectMany(c => c.Item.Media.DistinctBy(m => m.Url).Select((m, position) => (c.Id, Media: m, Position: (short)position))).ToList();
         var tags = changed.SelectMany(c => c.Item.Tags.Select(tag => (c.Id, Tag: tag))).ToList();
-        var ids = changed.Select(c => c.Id).ToArray();
         await using (var replace = new NpgsqlCommand(ReplaceMediaAndTags, connection, transaction))
         {
             replace.Parameters.AddWithValue("content_ids", ids);
@@ -181,7 +207,7 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
             }
         }
 
-        return new UpsertOutcome(inserted, changed.Count - inserted, ids);
+        return new UpsertOutcome(inserted, changed.Count - inserted, ids, countersRefreshed);
     }
 
     private static NpgsqlParameter Array<T>(string name, NpgsqlDbType type, IEnumerable<T> values) =>

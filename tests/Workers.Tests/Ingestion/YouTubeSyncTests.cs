@@ -90,7 +90,7 @@ public class YouTubeSyncTests(IngestionDatabase db) : IClassFixture<IngestionDat
         {
             videos[3].Title = "A better title";
             videos[42].Description = "Now with chapters.";
-            videos[7].ViewCount = 999_999; // counters alone are not a change worth a write
+            videos[7].ViewCount = 999_999; // counters alone: refreshed, but not a content change (no updated_at, no follow-up jobs)
             videos.RemoveAt(10);
         }
 
@@ -102,7 +102,9 @@ public class YouTubeSyncTests(IngestionDatabase db) : IClassFixture<IngestionDat
         Assert.Equal(0, result.GetProperty("inserted").GetInt32());
         Assert.Equal(2, result.GetProperty("updated").GetInt32());
         Assert.Equal(57, result.GetProperty("unchanged").GetInt32());
+        Assert.Equal(1, result.GetProperty("counters_refreshed").GetInt32());
         Assert.Equal(1, result.GetProperty("removed").GetInt32());
+        Assert.Equal(999_999L, await db.ScalarAsync<long>($"SELECT view_count FROM content_item WHERE external_id = '{videos[7].Id}'"));
         Assert.Equal("removed", after[removedId].Status);
         Assert.Equal("A better title", after[retitled].Title);
         var touched = after.Where(a => a.Value.UpdatedAt != before[a.Key].UpdatedAt).Select(a => a.Key).Order().ToList();
