@@ -137,6 +137,41 @@ public class PlatformsApiTests(ApiHost api) : IClassFixture<ApiHost>
     }
 
     [Fact]
+    public async Task Disconnecting_with_content_unpublish_takes_down_only_that_accounts_items()
+    {
+        using var aliceClient = api.CreateClient(alice);
+        using var bobClient = api.CreateClient(bob);
+        var account = (await ConnectAsync(aliceClient, new { platform = "feed", url = "https://alice.example.com/unpublish.xml" })).GetProperty("id").GetGuid();
+        var other = (await ConnectAsync(aliceClient, new { platform = "feed", url = "https://alice.example.com/keep.xml" })).GetProperty("id").GetGuid();
+        foreach (var (accountId, n) in new[] { (account, 1), (account, 2), (other, 3) })
+        {
+            await api.ScalarAsync<int>(
+                $"INSERT INTO content_item (creator_id, platform_account_id, platform, external_id, title, url, status, published_at) " +
+                $"VALUES ('{alice}', '{accountId}', 'feed', 'unpublish-test-{n}', 'Item {n}', 'https://alice.example.com/{n}', 'published', now())");
+        }
+
+        async Task<string[]> StatusesAsync() => (await api.ScalarAsync<string[]>(
+            "SELECT array_agg(status ORDER BY external_id) FROM content_item WHERE external_id LIKE 'unpublish-test-%'"))!;
+
+        using var bad = await aliceClient.DeleteAsync($"/api/me/platforms/{account}?content=erase");
+        var problem = await JsonAsync(bad);
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.Contains(problem.GetProperty("errors").EnumerateArray(), e => e.GetProperty("name").GetString() == "content");
+
+        using var notBobs = await bobClient.DeleteAsync($"/api/me/platforms/{account}?content=unpublish");
+        Assert.Equal(HttpStatusCode.NotFound, notBobs.StatusCode);
+        Assert.Equal(["published", "published", "published"], await StatusesAsync());
+
+        using var gone = await aliceClient.DeleteAsync($"/api/me/platforms/{account}?content=unpublish");
+        Assert.Equal(HttpStatusCode.NoContent, gone.StatusCode);
+        Assert.Equal(["unpublished", "unpublished", "published"], await StatusesAsync());
+
+        using var kept = await aliceClient.DeleteAsync($"/api/me/platforms/{other}"); // default: keep
+        Assert.Equal(HttpStatusCode.NoContent, kept.StatusCode);
+        Assert.Equal(["unpublished", "unpublished", "published"], await StatusesAsync());
+    }
+
+    [Fact]
     public async Task Deleting_an_unknown_id_answers_404_and_a_malformed_id_400()
     {
         using var client = api.CreateClient(alice);

@@ -1,35 +1,50 @@
 using FastEndpoints;
 using Npgsql;
 using Platform.Api.Auth;
-using Platform.Api.Http;
+using Platform.Api.Features.Discovery.Shared;
 using Platform.Core.Data;
+using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Platforms.DisconnectPlatform;
 
 /// <summary>
-/// <c>DELETE /api/me/platforms/{id}</c>: disconnects an account of mine (204; 404 for anyone else's, RLS). Imported
-/// content stays (its <c>platform_account_id</c> becomes null); a sync still queued finds the account gone and stops.
+/// <c>DELETE /api/me/platforms/{id}[?content=keep|unpublish]</c>: disconnects an account of mine (204; 404 for anyone
+/// else's, RLS). By default imported content stays published (its <c>platform_account_id</c> becomes null); with
+/// <c>content=unpublish</c> it is unpublished in the same transaction (<c>unpublish_platform_content()</c>, migration
+/// 014) and the public cache forgets it. A sync still queued finds the account gone and stops.
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource dataSource) : Endpoint<Request>
+public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : Endpoint<Request>
 {
     public override void Configure()
     {
         Delete("/api/me/platforms/{id}");
-        Description(d => d.WithTags("Platforms").Produces(204).ProducesProblemDetails(404));
-        Summary(s => s.Summary = "Disconnect a YouTube channel or feed of mine");
+        Description(d => d.WithTags("Platforms").Produces(204).ProducesProblemDetails(400).ProducesProblemDetails(404));
+        Summary(s => s.Summary = "Disconnect a YouTube channel or feed of mine, keeping or unpublishing what it imported");
     }
 
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
         await using var scope = await UserScope.BeginAsync(dataSource, User.UserId()!.Value, ct);
+        var unpublished = 0;
+        if (request.Content == "unpublish")
+        {
+            await using var unpublish = scope.CreateCommand("SELECT unpublish_platform_content(@id)");
+            unpublish.Parameters.AddWithValue("id", request.Id);
+            unpublished = (int)(await unpublish.ExecuteScalarAsync(ct))!;
+        }
+
         await using var delete = scope.CreateCommand("DELETE FROM platform_account WHERE id = @id");
         delete.Parameters.AddWithValue("id", request.Id);
-        var deleted = await delete.ExecuteNonQueryAsync(ct);
-        await scope.CommitAsync(ct);
-        if (deleted == 0)
+        if (await delete.ExecuteNonQueryAsync(ct) == 0)
         {
-            await Send.ResultAsync(Problems.NotFound($"No platform account {request.Id} of yours."));
-            return;
+            await Send.ResultAsync(Http.Problems.NotFound($"No platform account {request.Id} of yours."));
+            return; // the scope rolls back
+        }
+
+        await scope.CommitAsync(ct);
+        if (unpublished > 0)
+        {
+            await cache.InvalidateAsync([DiscoveryCacheTags.Content, DiscoveryCacheTags.Trending], ct);
         }
 
         await Send.NoContentAsync(ct);
