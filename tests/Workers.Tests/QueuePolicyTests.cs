@@ -5,7 +5,7 @@ using Platform.Workers.Queue;
 
 namespace Platform.Workers.Tests;
 
-/// <summary>Timeouts, cross-replica concurrency limits and trace propagation.</summary>
+/// <summary>Timeouts, backpressure, cross-replica concurrency limits and trace propagation.</summary>
 public class QueuePolicyTests(QueueDatabase db) : IClassFixture<QueueDatabase>
 {
     [Fact]
@@ -24,6 +24,56 @@ public class QueuePolicyTests(QueueDatabase db) : IClassFixture<QueueDatabase>
 
         Assert.Contains("Timed out after 1 s", job.Error);
         Assert.True(job.CompletedAt - job.StartedAt < TimeSpan.FromSeconds(5));
+    }
+
+    /// <summary>
+    /// While completions cannot be written (here: a row lock holds the completion batch), the engine stops claiming
+    /// instead of running ahead of them: the set of processing rows stays small, and nothing is lost once writes resume.
+    /// </summary>
+    [Fact]
+    public async Task Claims_wait_for_completions_to_be_written()
+    {
+        var blocker = (await db.EnqueueAsync(JobTypes.Echo, new { delay_ms = 1000 }, queue: "backpressure")).JobId;
+        var settings = new Dictionary<string, string?>
+        {
+            ["Workers:Queues:backpressure"] = "4",
+            ["Workers:Prefetch"] = "4",
+            ["Workers:ClaimBatchSize"] = "4",
+            ["Workers:CompletionBatchSize"] = "5",
+            ["Workers:CompletionWriters"] = "1",
+        };
+        await using var worker = await WorkerHost.StartAsync(db.ConnectionString, settings: settings);
+        await db.WaitForStatusAsync(blocker, JobStatus.Processing);
+
+        // Another session locks the blocker's row: the batch that completes it waits, and every later completion with it.
+        await using (var other = await db.DataSource.OpenConnectionAsync())
+        await using (var transaction = await other.BeginTransactionAsync())
+        {
+            await using (var hold = new NpgsqlCommand("SELECT 1 FROM job_queue WHERE id = @id FOR UPDATE", other, transaction))
+            {
+                hold.Parameters.AddWithValue("id", blocker);
+                await hold.ExecuteNonQueryAsync();
+            }
+
+            await Task.Delay(1500); // the blocker has finished; writing its completion now waits for the lock
+            await db.CountAsync("SELECT create_jobs_bulk(NULL, 'echo', array_fill('{}'::jsonb, ARRAY[300]), 'backpressure')");
+            await Task.Delay(1500); // no-op jobs: without backpressure all 300 would be claimed and run by now
+            var processing = await db.CountAsync("SELECT count(*) FROM job_queue WHERE queue = 'backpressure' AND status = 'processing'");
+            var pending = await db.CountAsync("SELECT count(*) FROM job_queue WHERE queue = 'backpressure' AND status = 'pending'");
+            Assert.InRange(processing, 1, 30); // running + prefetched + about one round of unwritten completions
+            Assert.True(pending >= 250, $"{pending} pending: claims ran ahead of completions");
+            await transaction.RollbackAsync();
+        }
+
+        var deadline = Stopwatch.StartNew();
+        while (await db.CountAsync("SELECT count(*) FROM job_queue WHERE queue = 'backpressure' AND status <> 'completed'") > 0)
+        {
+            Assert.True(deadline.Elapsed < TimeSpan.FromSeconds(30), "the queue did not drain once completions could be written");
+            await Task.Delay(50);
+        }
+
+        Assert.Equal(301, await db.CountAsync(
+            "SELECT count(*) FROM job_log l JOIN job_queue j ON j.id = l.job_id WHERE j.queue = 'backpressure' AND l.event = 'completed'"));
     }
 
     [Fact]
