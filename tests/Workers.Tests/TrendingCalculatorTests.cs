@@ -82,6 +82,10 @@ public sealed class TrendingCalculatorTests : IAsyncLifetime
         Assert.DoesNotContain(ids["old-burst"], day);
         Assert.DoesNotContain(ids["last-month"], (await TrendingAsync("7d")).Select(a => a.Id));
         Assert.Equal(219L, await ScalarAsync<long>("SELECT sum(click_count)::bigint FROM content_item"));
+
+        // The tick also brings the search's typo dictionary up to date: words of published titles only.
+        Assert.Equal(1L, await ScalarAsync<long>("SELECT count(*) FROM search_word WHERE word = 'steady'"));
+        Assert.Equal(0L, await ScalarAsync<long>("SELECT count(*) FROM search_word WHERE word = 'unpublished'"));
     }
 
     [Fact]
