@@ -36,6 +36,9 @@ public sealed partial class JobDispatcher : BackgroundService
     /// with it every statement that reads it, stays small).
     /// </summary>
     private int unwritten;
+
+    /// <summary>What the completion writers take in one round: claims wait while <see cref="unwritten"/> reaches it.</summary>
+    private int UnwrittenLimit => options.CompletionBatchSize * Math.Max(1, options.CompletionWriters);
     private readonly CancellationTokenSource hardStop = new();
 
     public JobDispatcher(
@@ -144,7 +147,7 @@ public sealed partial class JobDispatcher : BackgroundService
                 var outstanding = Volatile.Read(ref queue.Outstanding);
                 var free = queue.Concurrency + queue.Prefetch - outstanding;
                 if (free <= 0 || (outstanding > 0 && free < Math.Max(1, queue.Prefetch / 2))
-                    || Volatile.Read(ref unwritten) >= options.CompletionBatchSize * Math.Max(1, options.CompletionWriters))
+                    || Volatile.Read(ref unwritten) >= UnwrittenLimit)
                 {
                     await queue.WaitAsync(options.PollInterval, stoppingToken);
                     continue;
@@ -386,7 +389,7 @@ public sealed partial class JobDispatcher : BackgroundService
                 await CompleteBatchAsync(group.ToList(), group.Key);
             }
 
-            if (Interlocked.Add(ref unwritten, -batch.Count) < options.CompletionBatchSize * Math.Max(1, options.CompletionWriters))
+            if (Interlocked.Add(ref unwritten, -batch.Count) < UnwrittenLimit)
             {
                 foreach (var queue in queues.Values)
                 {
