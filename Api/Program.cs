@@ -7,12 +7,14 @@ using Platform.Api.Features.Jobs;
 using Platform.Api.OpenApi;
 using Platform.Api.Features.Platforms;
 using Platform.Core;
+using Platform.Core.Data;
 using Platform.Core.Audit;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource(ResourceNames.Database);
+builder.Services.AddSchemaReadiness(); // /health is unready until the database holds this build's migrations
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddPlatformAuth();
 builder.AddJobStreaming();

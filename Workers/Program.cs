@@ -1,4 +1,5 @@
 using Platform.Core;
+using Platform.Core.Data;
 using Platform.Workers.Audit;
 using Platform.Workers.Billing;
 using Platform.Workers.Ingestion;
@@ -11,6 +12,7 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource(ResourceNames.Database);
+builder.Services.AddSchemaReadiness(); // /health is unready until the database holds this build's migrations
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddStripeWebhookProcessing();
 builder.AddJobQueue();

@@ -1,5 +1,6 @@
 using Marten;
 using Platform.Core.Audit;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Audit;
 
@@ -9,6 +10,7 @@ public static class AuditServiceExtensions
     public static IHostApplicationBuilder AddJobAudit(this IHostApplicationBuilder builder)
     {
         builder.Services.AddMarten(options => AuditStore.Configure(options)).UseNpgsqlDataSource();
+        builder.Services.AddSchemaReadiness();
         builder.Services.AddSingleton<JobAuditProjector>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobAuditProjector>());
         builder.Services.AddSingleton<BillingAuditProjector>();

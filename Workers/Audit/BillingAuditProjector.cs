@@ -1,6 +1,7 @@
 using Marten;
 using Npgsql;
 using Platform.Core.Audit;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Audit;
 
@@ -8,8 +9,8 @@ namespace Platform.Workers.Audit;
 /// Projects <c>billing_audit</c> (written in the same transaction as each billing step) into Marten's event store: one
 /// stream per Stripe webhook event and one per user's subscription (subscription changes, customer links, checkouts).
 /// </summary>
-public sealed class BillingAuditProjector(NpgsqlDataSource dataSource, IDocumentStore store, ILogger<BillingAuditProjector> logger)
-    : OutboxProjector(dataSource, store, logger)
+public sealed class BillingAuditProjector(NpgsqlDataSource dataSource, IDocumentStore store, SchemaReadiness schema, ILogger<BillingAuditProjector> logger)
+    : OutboxProjector(dataSource, store, schema, logger)
 {
     public const string Checkpoint = "billing_audit";
 

@@ -1,5 +1,6 @@
 using Marten;
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Audit;
 
@@ -7,8 +8,8 @@ namespace Platform.Workers.Audit;
 /// Projects <c>job_log</c> (written in the same transaction as every job state change) into Marten's event store,
 /// one stream per job (stream id = job id).
 /// </summary>
-public sealed class JobAuditProjector(NpgsqlDataSource dataSource, IDocumentStore store, ILogger<JobAuditProjector> logger)
-    : OutboxProjector(dataSource, store, logger)
+public sealed class JobAuditProjector(NpgsqlDataSource dataSource, IDocumentStore store, SchemaReadiness schema, ILogger<JobAuditProjector> logger)
+    : OutboxProjector(dataSource, store, schema, logger)
 {
     public const string Checkpoint = "job_log";
 

@@ -2,6 +2,7 @@ using Marten;
 using Marten.Exceptions;
 using Npgsql;
 using Platform.Core.Audit;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Audit;
 
@@ -16,7 +17,7 @@ public sealed record OutboxEntry(long Id, IReadOnlyList<Guid> Streams, object Ev
 /// dedicated connection); the others stand by. Ids of transactions still in flight can commit late: the projector stops
 /// at such a gap for a few seconds before skipping it (a rolled-back id never arrives).
 /// </summary>
-public abstract partial class OutboxProjector(NpgsqlDataSource dataSource, IDocumentStore store, ILogger logger) : BackgroundService
+public abstract partial class OutboxProjector(NpgsqlDataSource dataSource, IDocumentStore store, SchemaReadiness schema, ILogger logger) : BackgroundService
 {
     private static readonly TimeSpan GapPatience = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan IdleDelay = TimeSpan.FromMilliseconds(250);
@@ -37,6 +38,7 @@ public abstract partial class OutboxProjector(NpgsqlDataSource dataSource, IDocu
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await schema.WaitUntilReadyAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Core.Billing;
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 
 namespace Platform.Workers.Billing;
@@ -11,7 +12,7 @@ namespace Platform.Workers.Billing;
 /// Every replica tries; the idempotency key names the time slot, so exactly one job exists per slot.
 /// </summary>
 public sealed partial class StripeReconcileScheduler(
-    NpgsqlDataSource dataSource, IOptions<StripeOptions> options, TimeProvider clock, ILogger<StripeReconcileScheduler> logger) : BackgroundService
+    NpgsqlDataSource dataSource, IOptions<StripeOptions> options, TimeProvider clock, SchemaReadiness schema, ILogger<StripeReconcileScheduler> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -21,6 +22,7 @@ public sealed partial class StripeReconcileScheduler(
             return;
         }
 
+        await schema.WaitUntilReadyAsync(stoppingToken);
         using var timer = new PeriodicTimer(settings.ReconcileInterval, clock);
         try
         {

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Platform.Core.Billing;
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 using Platform.Workers.Handlers;
 using Platform.Workers.Queue;
@@ -28,6 +29,7 @@ public static class StripeWebhookProcessingExtensions
         services.AddScoped<SubscriptionSync>();
         services.AddJobHandler<StripeWebhookHandler>(JobTypes.StripeWebhook);
         services.AddJobHandler<StripeReconcileHandler>(JobTypes.StripeReconcile);
+        services.AddSchemaReadiness();
         services.AddHostedService<StripeReconcileScheduler>();
         services.AddHostedService<StripeWebhookRetention>();
         return services;

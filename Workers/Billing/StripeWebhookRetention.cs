@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Core.Billing;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Billing;
 
@@ -9,7 +10,7 @@ namespace Platform.Workers.Billing;
 /// <c>cleanup_old_webhooks</c>, in small batches (each its own short transaction), one replica per tick via
 /// <c>pg_try_advisory_xact_lock</c> (as the lease rescuer). The billing audit trail is kept.
 /// </summary>
-public sealed partial class StripeWebhookRetention(NpgsqlDataSource dataSource, IOptions<StripeOptions> options, ILogger<StripeWebhookRetention> logger)
+public sealed partial class StripeWebhookRetention(NpgsqlDataSource dataSource, IOptions<StripeOptions> options, SchemaReadiness schema, ILogger<StripeWebhookRetention> logger)
     : BackgroundService
 {
     /// <summary>Advisory lock key of this schedule.</summary>
@@ -23,6 +24,7 @@ public sealed partial class StripeWebhookRetention(NpgsqlDataSource dataSource, 
             return;
         }
 
+        await schema.WaitUntilReadyAsync(stoppingToken);
         using var timer = new PeriodicTimer(settings.RetentionInterval);
         try
         {

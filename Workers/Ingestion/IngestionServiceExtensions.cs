@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 using Platform.Workers.Handlers;
 using Platform.Workers.Ingestion.Feeds;
@@ -18,6 +19,7 @@ public static class IngestionServiceExtensions
     public static IHostApplicationBuilder AddContentIngestion(this IHostApplicationBuilder builder)
     {
         builder.Services.AddContentIngestion();
+        builder.Services.AddSchemaReadiness();
         builder.Services.AddHostedService<SyncScheduler>();
         return builder;
     }

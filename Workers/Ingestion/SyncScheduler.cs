@@ -2,6 +2,7 @@ using Platform.Core.Billing;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 
 namespace Platform.Workers.Ingestion;
@@ -12,7 +13,7 @@ namespace Platform.Workers.Ingestion;
 /// transaction. The job's idempotency key is the account and its due slot, so a slot is never synced twice, however
 /// many replicas or retries see it. Each hour it also re-checks the media checked longest ago (<c>refresh_media</c>).
 /// </summary>
-public sealed partial class SyncScheduler(NpgsqlDataSource dataSource, IOptions<IngestionOptions> options, ILogger<SyncScheduler> logger)
+public sealed partial class SyncScheduler(NpgsqlDataSource dataSource, IOptions<IngestionOptions> options, SchemaReadiness schema, ILogger<SyncScheduler> logger)
     : BackgroundService
 {
     /// <summary>Advisory lock key of this schedule.</summary>
@@ -20,6 +21,7 @@ public sealed partial class SyncScheduler(NpgsqlDataSource dataSource, IOptions<
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await schema.WaitUntilReadyAsync(stoppingToken);
         using var timer = new PeriodicTimer(options.Value.ScheduleInterval);
         var mediaRecheckedHour = -1L;
         try

@@ -5,6 +5,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 
 namespace Platform.Workers.Queue;
@@ -40,6 +41,7 @@ public sealed partial class JobDispatcher : BackgroundService
     /// <summary>What the completion writers take in one round: claims wait while <see cref="unwritten"/> reaches it.</summary>
     private int UnwrittenLimit => options.CompletionBatchSize * Math.Max(1, options.CompletionWriters);
     private readonly CancellationTokenSource hardStop = new();
+    private readonly SchemaReadiness schema;
 
     public JobDispatcher(
         NpgsqlDataSource dataSource,
@@ -47,8 +49,10 @@ public sealed partial class JobDispatcher : BackgroundService
         IOptions<WorkerOptions> options,
         QueueMetrics metrics,
         JobResultCache resultCache,
+        SchemaReadiness schema,
         ILogger<JobDispatcher> logger)
     {
+        this.schema = schema;
         this.resultCache = resultCache;
         this.dataSource = dataSource;
         this.scopes = scopes;
@@ -67,6 +71,8 @@ public sealed partial class JobDispatcher : BackgroundService
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // Nothing is claimed until the database holds the schema this build was made with.
+        await schema.WaitUntilReadyAsync(stoppingToken);
         LogStarting(WorkerId, string.Join(", ", queues.Values.Select(q => $"{q.Name}×{q.Concurrency}")));
         using var background = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var listener = ListenAsync(background.Token);

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Queue;
 
@@ -7,7 +8,7 @@ namespace Platform.Workers.Queue;
 /// Puts jobs whose lease expired (their worker died) back to pending, or fails them when attempts are used up.
 /// One replica per tick (a transaction-scoped advisory lock), whatever the replica count.
 /// </summary>
-public sealed partial class LeaseRescuer(NpgsqlDataSource dataSource, IOptions<WorkerOptions> options, QueueMetrics metrics, ILogger<LeaseRescuer> logger)
+public sealed partial class LeaseRescuer(NpgsqlDataSource dataSource, IOptions<WorkerOptions> options, QueueMetrics metrics, SchemaReadiness schema, ILogger<LeaseRescuer> logger)
     : BackgroundService
 {
     /// <summary>Advisory lock key of this schedule.</summary>
@@ -15,6 +16,7 @@ public sealed partial class LeaseRescuer(NpgsqlDataSource dataSource, IOptions<W
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await schema.WaitUntilReadyAsync(stoppingToken);
         using var timer = new PeriodicTimer(options.Value.RescueInterval);
         try
         {

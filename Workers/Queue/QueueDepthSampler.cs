@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Queue;
 
@@ -7,16 +8,19 @@ public sealed class QueueDepthSampler : BackgroundService
 {
     private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
     private readonly NpgsqlDataSource dataSource;
+    private readonly SchemaReadiness schema;
     private volatile IReadOnlyList<(string Queue, string Status, long Count)> latest = [];
 
-    public QueueDepthSampler(NpgsqlDataSource dataSource, QueueMetrics metrics)
+    public QueueDepthSampler(NpgsqlDataSource dataSource, QueueMetrics metrics, SchemaReadiness schema)
     {
+        this.schema = schema;
         this.dataSource = dataSource;
         metrics.ObserveDepth(() => latest);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await schema.WaitUntilReadyAsync(stoppingToken);
         while (!stoppingToken.IsCancellationRequested)
         {
             try

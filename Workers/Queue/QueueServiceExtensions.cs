@@ -1,3 +1,4 @@
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 using Platform.Workers.Handlers;
 
@@ -9,6 +10,7 @@ public static class QueueServiceExtensions
     public static IHostApplicationBuilder AddJobQueue(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section);
+        builder.Services.AddSchemaReadiness();
         builder.Services.AddSingleton<QueueMetrics>();
         builder.Services.AddSingleton<JobResultCache>();
         builder.Services.AddSingleton<JobDispatcher>();

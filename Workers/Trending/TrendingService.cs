@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Trending;
 
@@ -6,11 +7,12 @@ namespace Platform.Workers.Trending;
 /// Ticks <see cref="TrendingCalculator"/> every <see cref="TrendingOptions.IntervalSeconds"/>. Every replica ticks; the
 /// advisory lock lets one of them compute. To be moved onto the job scheduler once it exists.
 /// </summary>
-public sealed class TrendingService(TrendingCalculator calculator, IOptions<TrendingOptions> options, ILogger<TrendingService> logger)
+public sealed class TrendingService(TrendingCalculator calculator, IOptions<TrendingOptions> options, SchemaReadiness schema, ILogger<TrendingService> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        await schema.WaitUntilReadyAsync(stoppingToken);
         using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, options.Value.IntervalSeconds)));
         do
         {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StackExchange.Redis;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Trending;
 
@@ -16,6 +17,7 @@ public static class TrendingServiceExtensions
             sp.GetService<IConnectionMultiplexer>()));
         if (builder.Configuration.GetValue(TrendingOptions.Section + ":Enabled", true))
         {
+            builder.Services.AddSchemaReadiness();
             builder.Services.AddHostedService<TrendingService>();
         }
 

@@ -64,3 +64,16 @@ public class MigrationScriptTests
         Assert.All(scripts, s => Assert.True(s.IsTransactional, $"{s.FileName} should be transactional"));
     }
 }
+
+public class SchemaVersionTests
+{
+    [Fact]
+    public void The_services_expect_exactly_the_migrations_embedded_in_the_runner()
+    {
+        var embedded = MigrationScriptSource.Embedded();
+
+        Assert.Equal(embedded.Select(s => Path.GetFileNameWithoutExtension(s.FileName)), Platform.Core.Data.SchemaVersion.Scripts);
+        Assert.Equal(embedded.Max(s => s.Version), Platform.Core.Data.SchemaVersion.Required);
+        Assert.Equal(Platform.Core.Data.SchemaVersion.HistoryTable, MigrationRunner.HistoryTable);
+    }
+}

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Platform.Core.Data;
 using Platform.Workers.Audit;
 
 namespace Platform.Api.Tests.Jobs;
@@ -21,7 +22,8 @@ public class JobAuditApiTests(ApiHost api) : IClassFixture<ApiHost>
         await worker.ClaimAsync(100);
         await worker.ProgressAsync(jobId, 30, "a third");
         await worker.CompleteAsync(jobId, "{}");
-        var projector = new JobAuditProjector(api.DataSource, api.Services.GetRequiredService<IDocumentStore>(), NullLogger<JobAuditProjector>.Instance);
+        var projector = new JobAuditProjector(
+            api.DataSource, api.Services.GetRequiredService<IDocumentStore>(), api.Services.GetRequiredService<SchemaReadiness>(), NullLogger<JobAuditProjector>.Instance);
         while (await projector.ProjectBatchAsync(CancellationToken.None) > 0)
         {
         }
