@@ -38,3 +38,56 @@ public sealed class RateLimitTests(TightRateLimitHost api) : IClassFixture<Tight
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }
 }
+
+/// <summary>The Api behind an ingress: ASP.NET Core's forwarded-headers switch on, as the deployment sets it.</summary>
+public sealed class ForwardedRateLimitHost : DiscoveryHost
+{
+    protected override void Configure(IDictionary<string, string?> settings)
+    {
+        base.Configure(settings);
+        settings["Discovery:RateLimitPermits"] = "5";
+        settings["Discovery:RateLimitWindowSeconds"] = "30";
+        settings["ForwardedHeaders_Enabled"] = "true"; // ASPNETCORE_FORWARDEDHEADERS_ENABLED=true
+    }
+}
+
+public sealed class ForwardedRateLimitTests(ForwardedRateLimitHost api) : IClassFixture<ForwardedRateLimitHost>
+{
+    [Fact]
+    public async Task Clients_behind_the_ingress_get_a_bucket_each_keyed_by_the_address_the_ingress_saw()
+    {
+        using var first = ClientAt("203.0.113.10");
+        for (var i = 0; i < 5; i++)
+        {
+            using var ok = await first.GetAsync("/api/public/categories");
+            Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        }
+
+        using (var limited = await first.GetAsync("/api/public/categories"))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, limited.StatusCode);
+        }
+
+        // Another client through the same proxy connection has its own bucket.
+        using var second = ClientAt("203.0.113.20");
+        using (var other = await second.GetAsync("/api/public/categories"))
+        {
+            Assert.Equal(HttpStatusCode.OK, other.StatusCode);
+        }
+
+        // A client cannot pick a fresh bucket by sending its own X-Forwarded-For: the ingress appends the address it
+        // saw, and only that last entry is trusted.
+        using var spoofing = ClientAt("198.51.100.99, 203.0.113.10");
+        using (var spoofed = await spoofing.GetAsync("/api/public/categories"))
+        {
+            Assert.Equal(HttpStatusCode.TooManyRequests, spoofed.StatusCode);
+        }
+    }
+
+    private HttpClient ClientAt(string forwardedFor)
+    {
+        var client = api.CreateClient();
+        client.DefaultRequestHeaders.TryAddWithoutValidation("X-Forwarded-For", forwardedFor);
+        return client;
+    }
+}
