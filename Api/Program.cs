@@ -7,13 +7,14 @@ using Platform.Api.Features.Jobs;
 using Platform.Api.OpenApi;
 using Platform.Api.Features.Platforms;
 using Platform.Core;
-using Platform.Core.Data;
 using Platform.Core.Audit;
+using Platform.Core.Data;
 
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddNpgsqlDataSource(ResourceNames.Database);
+builder.AddNpgsqlDataSource(ResourceNames.Database, configureDataSourceBuilder: dataSource =>
+    ConnectionPools.Cap(dataSource.ConnectionStringBuilder, builder.Configuration, ConnectionPools.MaxPoolSizeKey, ConnectionPools.ApiDefault));
 builder.Services.AddSchemaReadiness(); // /health is unready until the database holds this build's migrations
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddPlatformAuth();

@@ -11,7 +11,8 @@ using Platform.Workers.Trending;
 var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
-builder.AddNpgsqlDataSource(ResourceNames.Database);
+builder.AddNpgsqlDataSource(ResourceNames.Database, configureDataSourceBuilder: dataSource =>
+    ConnectionPools.Cap(dataSource.ConnectionStringBuilder, builder.Configuration, ConnectionPools.MaxPoolSizeKey, ConnectionPools.WorkersDefault));
 builder.Services.AddSchemaReadiness(); // /health is unready until the database holds this build's migrations
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddStripeWebhookProcessing();

@@ -1,5 +1,6 @@
 using Npgsql;
 using Platform.Core;
+using Platform.Core.Data;
 
 namespace Platform.Api.Features.Discovery.Shared;
 
@@ -21,6 +22,7 @@ public sealed class AnonymousDataSource : IAsyncDisposable
         var builder = new NpgsqlDataSourceBuilder(connectionString);
         builder.ConnectionStringBuilder.Options = $"{builder.ConnectionStringBuilder.Options} -c role={Role}".Trim();
         builder.ConnectionStringBuilder.ApplicationName ??= "platform-api-public";
+        ConnectionPools.Cap(builder.ConnectionStringBuilder, configuration, ConnectionPools.AnonymousMaxPoolSizeKey, ConnectionPools.AnonymousDefault);
         DataSource = builder.Build();
     }
 
