@@ -13,15 +13,18 @@ var localData = builder.Configuration["Infrastructure:DataDirectory"] is { Lengt
 
 IResourceBuilder<IResourceWithConnectionString> database;
 IResourceBuilder<IResourceWithConnectionString> cache;
-if (mode == InfrastructureMode.Container)
+if (mode == InfrastructureMode.Managed)
+{
+    // Publish: Azure Database for PostgreSQL and Azure Managed Redis (infra/), never containers; their connection
+    // strings are secret parameters (Key Vault references in infra/).
+    database = builder.AddConnectionString(ResourceNames.Database);
+    cache = builder.AddConnectionString(ResourceNames.Cache);
+}
+else if (mode == InfrastructureMode.Container)
 {
     var postgres = builder.AddPostgres(ResourceNames.PostgresServer);
     var redis = builder.AddRedis(ResourceNames.Cache);
-    if (builder.ExecutionContext.IsRunMode)
-    {
-        // Volumes are a local-run convenience; Azure Container Apps cannot mount them.
-        postgres.WithDataVolume();
-    }
+    postgres.WithDataVolume();
 
     database = postgres.AddDatabase(ResourceNames.Database);
     cache = redis;
@@ -58,6 +61,9 @@ var workers = builder.AddProject<Projects.Workers>(ResourceNames.Workers)
     .WaitForCompletion(migrations)
     .WithHttpHealthCheck("/health")
     .WithReplicas(builder.Configuration.GetValue("Workers:Replicas", 1));
+
+// Publish mode: what the cloud needs besides connection strings (forwarded headers, public URLs, one salt, telemetry).
+builder.AddProductionSettings(api, workers, migrations);
 
 // Stripe (test mode locally): secret parameters when configured, and the `stripe listen` forwarder.
 builder.AddStripe(api, workers);

@@ -3,11 +3,15 @@ using Microsoft.Extensions.Configuration;
 
 namespace Platform.AppHost;
 
-/// <summary>How Postgres and Redis run: Aspire containers, or local binaries as executable resources.</summary>
+/// <summary>
+/// How Postgres and Redis run: Aspire containers or local binaries as executable resources (run mode), or managed
+/// Azure services whose connection strings come in as parameters (publish mode: infra/ provisions them).
+/// </summary>
 public enum InfrastructureMode
 {
     Container,
     Local,
+    Managed,
 }
 
 public static class InfrastructureModeSelector
@@ -16,14 +20,14 @@ public static class InfrastructureModeSelector
     public const string SettingKey = "Infrastructure:Mode";
 
     /// <summary>
-    /// Publishing (manifest, azd) always uses containers. Otherwise the setting decides; with <c>auto</c>, containers
+    /// Publishing (manifest, azd) always uses managed services: nothing stateful runs as a container in the cloud. Otherwise the setting decides; with <c>auto</c>, containers
     /// when a container runtime answers, local binaries when none does (a Docker client without an engine).
     /// </summary>
     public static InfrastructureMode Select(IConfiguration configuration, bool isPublishMode, Func<bool>? containerRuntimeAnswers = null)
     {
         if (isPublishMode)
         {
-            return InfrastructureMode.Container;
+            return InfrastructureMode.Managed;
         }
 
         var setting = configuration[SettingKey]?.Trim().ToLowerInvariant();

@@ -98,6 +98,6 @@ public class AppHostModelTests
         var configuration = new ConfigurationBuilder().Build();
 
         Assert.Equal(expected, InfrastructureModeSelector.Select(configuration, isPublishMode: false, () => answers));
-        Assert.Equal(InfrastructureMode.Container, InfrastructureModeSelector.Select(configuration, isPublishMode: true, () => answers));
+        Assert.Equal(InfrastructureMode.Managed, InfrastructureModeSelector.Select(configuration, isPublishMode: true, () => answers));
     }
 }

@@ -3,7 +3,7 @@ using System.Text.Json;
 
 namespace Platform.AppHost.Tests;
 
-/// <summary>The deployment manifest `azd up` consumes: the same model, published with containers.</summary>
+/// <summary>The publish model (manifest): the services and their settings, with managed PostgreSQL and Redis (no containers).</summary>
 public sealed class DeploymentManifestTests : IDisposable
 {
     private readonly string outputDirectory = Path.Combine(Path.GetTempPath(), "platform-manifest-" + Guid.NewGuid().ToString("N")[..8]);
@@ -20,7 +20,7 @@ public sealed class DeploymentManifestTests : IDisposable
             RedirectStandardError = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        // Whatever this machine has, the published model is the container one.
+        // Whatever this machine has, the published model is the managed one.
         info.Environment["Infrastructure__Mode"] = "local";
         info.Environment["Parameters__youtube-api-key"] = "yt-manifest-test";
         using var process = Process.Start(info)!;
@@ -33,11 +33,24 @@ public sealed class DeploymentManifestTests : IDisposable
         var resources = manifest.RootElement.GetProperty("resources");
         string TypeOf(string name) => resources.GetProperty(name).GetProperty("type").GetString()!;
 
-        Assert.Equal("container.v0", TypeOf("postgres"));
-        Assert.StartsWith("docker.io/library/postgres:18", resources.GetProperty("postgres").GetProperty("image").GetString());
-        Assert.Equal("value.v0", TypeOf("platformdb"));
-        Assert.Contains("Database=platformdb", resources.GetProperty("platformdb").GetProperty("connectionString").GetString());
-        Assert.Equal("container.v0", TypeOf("cache"));
+        // Publish mode has no PostgreSQL or Redis container: infra/ provisions managed services and the connection
+        // strings come in as secret parameters (Key Vault references in the deployment).
+        Assert.False(resources.TryGetProperty("postgres", out _));
+        foreach (var resource in resources.EnumerateObject())
+        {
+            var image = resource.Value.TryGetProperty("image", out var value) ? value.GetString() ?? string.Empty : string.Empty;
+            Assert.False(
+                image.Contains("postgres", StringComparison.OrdinalIgnoreCase) || image.Contains("redis", StringComparison.OrdinalIgnoreCase),
+                $"{resource.Name} runs {image} as a container");
+        }
+
+        foreach (var connection in new[] { "platformdb", "cache" })
+        {
+            Assert.Equal("parameter.v0", TypeOf(connection));
+            Assert.Equal($"{{{connection}.value}}", resources.GetProperty(connection).GetProperty("connectionString").GetString());
+            Assert.True(resources.GetProperty(connection).GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean());
+        }
+
         Assert.Equal("project.v0", TypeOf("migrations"));
         Assert.Equal(["apply"], resources.GetProperty("migrations").GetProperty("args").EnumerateArray().Select(a => a.GetString()));
 
@@ -50,6 +63,20 @@ public sealed class DeploymentManifestTests : IDisposable
         }
 
         Assert.True(resources.GetProperty("api").GetProperty("bindings").GetProperty("http").GetProperty("external").GetBoolean());
+
+        // Production settings: forwarded headers from the ingress, public URLs, one salt, an OIDC issuer, Azure Monitor.
+        var apiEnv = resources.GetProperty("api").GetProperty("env");
+        Assert.Equal("true", apiEnv.GetProperty("ASPNETCORE_FORWARDEDHEADERS_ENABLED").GetString());
+        Assert.Equal("{public-base-url.value}", apiEnv.GetProperty("Discovery__PublicBaseUrl").GetString());
+        Assert.Equal("{visitor-hash-salt.value}", apiEnv.GetProperty("Discovery__VisitorHashSalt").GetString());
+        Assert.Equal("{auth-authority.value}", apiEnv.GetProperty("Auth__Authority").GetString());
+        Assert.StartsWith("{web-app-base-url.value}/billing", apiEnv.GetProperty("Stripe__CheckoutSuccessUrl").GetString());
+        foreach (var service in new[] { "api", "workers", "migrations" })
+        {
+            Assert.Equal(
+                "{applicationinsights-connection-string.value}",
+                resources.GetProperty(service).GetProperty("env").GetProperty("APPLICATIONINSIGHTS_CONNECTION_STRING").GetString());
+        }
 
         // Configured ingestion keys reach the Workers as secret parameters (never their values in the manifest).
         Assert.Equal("{youtube-api-key.value}", resources.GetProperty("workers").GetProperty("env").GetProperty("YouTube__ApiKey").GetString());

@@ -1,0 +1,48 @@
+using Aspire.Hosting.ApplicationModel;
+
+namespace Platform.AppHost;
+
+/// <summary>
+/// The settings a deployment needs beyond connection strings, in publish mode only (run mode keeps the local
+/// defaults), as parameters the deployment asks for or generates once. infra/ (what `azd up` provisions) sets the
+/// same variables; keep the two in step.
+/// </summary>
+public static class ProductionSettings
+{
+    public static void AddProductionSettings(
+        this IDistributedApplicationBuilder builder,
+        IResourceBuilder<ProjectResource> api,
+        IResourceBuilder<ProjectResource> workers,
+        IResourceBuilder<ProjectResource> migrations)
+    {
+        if (!builder.ExecutionContext.IsPublishMode)
+        {
+            return;
+        }
+
+        // Behind the ingress: the client address is the last X-Forwarded-For entry (rate limits, visitor hashes).
+        api.WithEnvironment("ASPNETCORE_FORWARDEDHEADERS_ENABLED", "true");
+
+        // Canonical https URLs, sitemaps and Stripe's return URLs.
+        var publicBaseUrl = builder.AddParameter("public-base-url");
+        api.WithEnvironment("Discovery__PublicBaseUrl", publicBaseUrl);
+        var webAppBaseUrl = builder.AddParameter("web-app-base-url");
+        api.WithEnvironment("Stripe__CheckoutSuccessUrl", ReferenceExpression.Create($"{webAppBaseUrl}/billing?checkout=success"));
+        api.WithEnvironment("Stripe__CheckoutCancelUrl", ReferenceExpression.Create($"{webAppBaseUrl}/billing?checkout=cancelled"));
+        api.WithEnvironment("Stripe__PortalReturnUrl", ReferenceExpression.Create($"{webAppBaseUrl}/billing"));
+
+        // One visitor-hash salt for every replica (a random one per process would split the click dedup).
+        api.WithEnvironment("Discovery__VisitorHashSalt", builder.AddParameter(
+            "visitor-hash-salt", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true));
+
+        // Users come from an OIDC issuer in production.
+        api.WithEnvironment("Auth__Authority", builder.AddParameter("auth-authority"));
+
+        // Azure Monitor (ServiceDefaults exports there when this is set).
+        var applicationInsights = builder.AddParameter("applicationinsights-connection-string", secret: true);
+        foreach (var service in new[] { api, workers, migrations })
+        {
+            service.WithEnvironment("APPLICATIONINSIGHTS_CONNECTION_STRING", applicationInsights);
+        }
+    }
+}
