@@ -27,6 +27,9 @@ param workersExists bool = false
 param migrationsImage string = ''
 
 // ---- PostgreSQL ----
+@description('Server name; empty = psql-<token>. After a point-in-time restore into a new server, set it to that server (README, Deploy to Azure).')
+param postgresServerName string = ''
+
 @description('PostgreSQL major version (16 or newer).')
 @allowed([
   '16'
@@ -150,6 +153,7 @@ module resources 'resources.bicep' = {
     apiExists: apiExists
     workersExists: workersExists
     migrationsImage: migrationsImage
+    postgresServerName: postgresServerName
     postgresVersion: postgresVersion
     postgresSkuName: postgresSkuName
     postgresSkuTier: postgresSkuTier

@@ -6,6 +6,7 @@ param principalId string
 param apiExists bool
 param workersExists bool
 param migrationsImage string
+param postgresServerName string
 param postgresVersion string
 param postgresSkuName string
 param postgresSkuTier string
@@ -92,7 +93,7 @@ module postgres 'modules/postgres.bicep' = {
   params: {
     location: location
     tags: tags
-    resourceToken: resourceToken
+    name: empty(postgresServerName) ? 'psql-${resourceToken}' : postgresServerName
     version: postgresVersion
     skuName: postgresSkuName
     skuTier: postgresSkuTier

@@ -2,7 +2,7 @@
 // max_connections; its connection string (and the password, for the Workers' KEDA scaler) go to Key Vault.
 param location string
 param tags object
-param resourceToken string
+param name string
 param version string
 param skuName string
 param skuTier string
@@ -22,7 +22,7 @@ var allowedExtensions = [
 ]
 
 resource server 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
-  name: 'psql-${resourceToken}'
+  name: name
   location: location
   tags: tags
   sku: {
