@@ -25,7 +25,7 @@ resource database 'Microsoft.Cache/redisEnterprise/databases@2025-04-01' = {
     clientProtocol: 'Encrypted' // TLS only
     port: 10000
     clusteringPolicy: 'EnterpriseCluster' // one endpoint: pub/sub and multi-key commands as on a single server
-    evictionPolicy: 'VolatileLRU'
+    evictionPolicy: 'AllKeysLRU' // a cache only: any key may go when memory is full
     accessKeysAuthentication: 'Enabled'
   }
 }
