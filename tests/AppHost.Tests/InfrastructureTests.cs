@@ -162,6 +162,13 @@ public sealed partial class InfrastructureTests
         Assert.Contains("az containerapp job start", hook);
         Assert.Contains("az containerapp job execution show", hook);
         Assert.Contains("exit 1", hook);
+        using (var syntax = Process.Start(new ProcessStartInfo("sh", ["-n", Path.Combine(RepositoryRoot, "infra", "hooks", "migrate.sh")]) { RedirectStandardError = true })!)
+        {
+            var problems = await syntax.StandardError.ReadToEndAsync();
+            await syntax.WaitForExitAsync();
+            Assert.True(syntax.ExitCode == 0, problems); // parses as a POSIX shell script
+        }
+
         Assert.Contains("MIGRATIONS_JOB_NAME", ((JsonObject)template["outputs"]!).Select(o => o.Key));
     }
 
