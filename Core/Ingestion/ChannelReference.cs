@@ -1,4 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
+using System.Text;
+using Platform.Core.Data;
 using System.Text.RegularExpressions;
 
 namespace Platform.Core.Ingestion;
@@ -30,9 +32,9 @@ public sealed partial record ChannelReference(string? ChannelId, string? Handle)
             return true;
         }
 
-        if (text.StartsWith('@'))
+        if (text.StartsWith('@') || text.StartsWith("%40", StringComparison.OrdinalIgnoreCase))
         {
-            return TryHandle(text[1..], out reference);
+            return TryHandle(text[(text[0] == '@' ? 1 : 3)..], out reference);
         }
 
         var url = text.Contains("://", StringComparison.Ordinal) ? text : "https://" + text;
@@ -46,7 +48,7 @@ public sealed partial record ChannelReference(string? ChannelId, string? Handle)
         var segments = uri.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
         if (segments.Length >= 1 && segments[0].StartsWith('@'))
         {
-            return TryHandle(Uri.UnescapeDataString(segments[0][1..]), out reference);
+            return TryHandle(segments[0][1..], out reference);
         }
 
         if (segments.Length >= 2 && segments[0] == "channel" && ChannelIdPattern().IsMatch(segments[1]))
@@ -58,16 +60,44 @@ public sealed partial record ChannelReference(string? ChannelId, string? Handle)
         return false;
     }
 
+    /// <summary>
+    /// A handle as YouTube accepts it (support.google.com/youtube/answer/11585688): 3-30 characters (Unicode scalar
+    /// values) of letters and marks of any script, digits, underscores, hyphens, periods and middle dots (U+00B7), as
+    /// typed or percent-encoded (UTF-8), in Unicode NFC and lowercase (handles are case-insensitive).
+    /// </summary>
     private static bool TryHandle(string name, [NotNullWhen(true)] out ChannelReference? reference)
     {
-        // YouTube handles: 3-30 characters of letters, digits, '_', '-', '.'.
-        reference = HandlePattern().IsMatch(name) ? new ChannelReference(null, "@" + name.ToLowerInvariant()) : null;
-        return reference is not null;
+        reference = null;
+        string decoded;
+        try
+        {
+            decoded = Uri.UnescapeDataString(name);
+        }
+        catch (UriFormatException)
+        {
+            return false;
+        }
+
+        if (decoded.Contains('%') || !PostgresText.IsStorable(decoded))
+        {
+            return false;
+        }
+
+        var handle = decoded.Normalize(NormalizationForm.FormC).ToLowerInvariant();
+        var length = handle.EnumerateRunes().Count();
+        if (length is < 3 or > 30 || !HandlePattern().IsMatch(handle))
+        {
+            return false;
+        }
+
+        reference = new ChannelReference(null, "@" + handle);
+        return true;
     }
 
     [GeneratedRegex("^UC[A-Za-z0-9_-]{22}$")]
     private static partial Regex ChannelIdPattern();
 
-    [GeneratedRegex(@"^[\p{L}\p{N}_.-]{3,30}$")]
+    // Letters and marks of any script, decimal digits, '_', '-', '.', U+00B7 middle dot.
+    [GeneratedRegex(@"\A[\p{L}\p{M}\p{Nd}_.\-\u00B7]+\z")]
     private static partial Regex HandlePattern();
 }

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using System.Xml;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 using Platform.Workers.Ingestion;
 using Platform.Workers.Ingestion.Feeds;
@@ -10,9 +11,12 @@ using Platform.Workers.Queue;
 namespace Platform.Workers.Handlers;
 
 /// <summary>
-/// <c>sync_feed</c>: one conditional GET of an RSS 2.0 / Atom feed (304: nothing to do), then every entry upserted in
+/// <c>sync_feed</c>: one conditional GET of an RSS / Atom feed (304: nothing to do), then every entry upserted in
 /// one transaction together with the new ETag / Last-Modified, so validators never get ahead of the rows. Entries that
-/// drop off a feed are not removed: feeds list only their latest entries.
+/// drop off a feed are never marked removed: feeds list only their latest entries, so absence proves nothing. Entries
+/// that cannot be read or stored are dropped one by one and reported in the result (<c>dropped</c>,
+/// <c>dropped_entries</c>: position, title, reason), never the page. A feed in an encoding that does not exist, or that
+/// is no feed, fails permanently; a 404/410 too.
 /// </summary>
 public sealed class SyncFeedHandler(
     NpgsqlDataSource dataSource,
@@ -60,11 +64,16 @@ public sealed class SyncFeedHandler(
             ParsedFeed feed;
             try
             {
-                feed = FeedParser.Parse(new MemoryStream(response.Body), url);
+                feed = FeedParser.Parse(response.Body, url, response.DocumentUrl, response.Charset);
             }
             catch (NotAFeedException notAFeed)
             {
                 throw new PermanentJobFailureException(notAFeed.Message);
+            }
+            catch (FeedEncodingException undecodable)
+            {
+                // The same bytes decode no better next time: fail now, with the reason, instead of retrying.
+                throw new PermanentJobFailureException(undecodable.Message);
             }
             catch (XmlException malformed)
             {
@@ -76,14 +85,27 @@ public sealed class SyncFeedHandler(
                 SyncLease.CompleteAsync(
                     connection, transaction, account, options.Value.DefaultSyncInterval, cancellationToken,
                     title: feed.Title, etag: response.ETag, lastModified: response.LastModified));
-            await context.ReportProgressAsync(100, $"{feed.Items.Count} entries: {outcome.Inserted} new, {outcome.Updated} changed", cancellationToken);
+            var dropped = feed.Dropped.Concat(outcome.Dropped.Select(d => new DroppedEntry(
+                feed.Items.Select((item, index) => (item, index)).FirstOrDefault(x => x.item.ExternalId == d.ExternalId).index + 1,
+                feed.Items.FirstOrDefault(i => i.ExternalId == d.ExternalId)?.Title,
+                d.Reason))).OrderBy(d => d.Position).ToList();
+            var kept = feed.Items.Count - outcome.Dropped.Count;
+            await context.ReportProgressAsync(
+                100, $"{kept} entries: {outcome.Inserted} new, {outcome.Updated} changed, {dropped.Count} dropped", cancellationToken);
             return new JsonObject
             {
                 ["not_modified"] = false,
-                ["items"] = feed.Items.Count,
+                ["items"] = kept,
                 ["inserted"] = outcome.Inserted,
                 ["updated"] = outcome.Updated,
-                ["unchanged"] = feed.Items.Count - outcome.Changed,
+                ["unchanged"] = kept - outcome.Changed,
+                ["dropped"] = dropped.Count,
+                ["dropped_entries"] = new JsonArray(dropped.Take(MaxReportedDrops).Select(d => (JsonNode)new JsonObject
+                {
+                    ["position"] = d.Position,
+                    ["title"] = d.Title,
+                    ["reason"] = PostgresText.Truncate(d.Reason, 500),
+                }).ToArray()),
             };
         }
         finally
@@ -95,6 +117,9 @@ public sealed class SyncFeedHandler(
             }
         }
     }
+
+    /// <summary>At most this many dropped entries are listed in the result (all are counted).</summary>
+    private const int MaxReportedDrops = 20;
 
     private sealed record AccountPayload(Guid PlatformAccountId);
 }

@@ -1,22 +1,37 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 
 namespace Platform.Workers.Ingestion;
 
-/// <summary>What one page of an import changed.</summary>
+/// <summary>An item PostgreSQL refused (a constraint or a value it cannot store): left out of its page, with the reason.</summary>
+public sealed record DroppedItem(string ExternalId, string Reason);
+
+/// <summary>What one page of an import changed, and which items it had to leave out.</summary>
 public sealed record UpsertOutcome(int Inserted, int Updated, IReadOnlyList<Guid> ChangedIds, int CountersRefreshed = 0)
 {
     public static readonly UpsertOutcome None = new(0, 0, []);
 
     public int Changed => Inserted + Updated;
+
+    public IReadOnlyList<DroppedItem> Dropped { get; init; } = [];
 }
 
 /// <summary>
 /// Writes imported items: one page in one transaction (items, their media and platform tags, and the follow-up
 /// <c>tag_content</c> / <c>refresh_media</c> jobs), so a failure leaves either the whole page or none of it.
 /// </summary>
+/// <remarks>
+/// Every text
+/// is made storable by <see cref="PostgresText"/> first; should PostgreSQL still refuse an item (SQLSTATE class 22 data
+/// exception or a check constraint), the page is written again item by item under savepoints and only that item is
+/// left out (<see cref="UpsertOutcome.Dropped"/>). Dates: <c>source_published_at</c> is the date the platform gave
+/// (NULL when it gave none or it could not be read); <c>published_at</c>, the date the item is ordered and shown by, is
+/// that date clamped to the time the item was first seen (<c>created_at</c>), or the first-seen time when unknown, so
+/// it never lies in the future and never moves on a re-sync.
+/// </remarks>
 public sealed class ContentStore(NpgsqlDataSource dataSource)
 {
     // Rows whose content_hash is unchanged are left alone (the DO UPDATE's WHERE), and are not returned. A row of
@@ -25,15 +40,15 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
         """
         INSERT INTO content_item AS c (
             creator_id, platform_account_id, platform, external_id, title, description, url, canonical_url,
-            thumbnail_url, og_image_url, published_at, duration_seconds, view_count, like_count, category_id,
+            thumbnail_url, og_image_url, published_at, source_published_at, duration_seconds, view_count, like_count, category_id,
             status, content_hash, meta_title, meta_description)
         SELECT @creator, @account, @platform, i.external_id, i.title, i.description, i.url, i.url,
-               i.thumbnail_url, i.thumbnail_url, i.published_at, i.duration_seconds, i.view_count, i.like_count, i.category_id,
-               'published', i.content_hash, left(i.title, 70), i.meta_description
+               i.thumbnail_url, i.thumbnail_url, least(i.published_at, now()), i.published_at, i.duration_seconds, i.view_count,
+               i.like_count, i.category_id, 'published', i.content_hash, i.meta_title, i.meta_description
         FROM unnest(@external_ids, @titles, @descriptions, @urls, @thumbnail_urls, @published_at, @durations,
-                    @view_counts, @like_counts, @category_ids, @hashes, @meta_descriptions)
+                    @view_counts, @like_counts, @category_ids, @hashes, @meta_titles, @meta_descriptions)
              AS i(external_id, title, description, url, thumbnail_url, published_at, duration_seconds,
-                  view_count, like_count, category_id, content_hash, meta_description)
+                  view_count, like_count, category_id, content_hash, meta_title, meta_description)
         ON CONFLICT (platform, external_id) DO UPDATE SET
             platform_account_id = EXCLUDED.platform_account_id,
             title               = EXCLUDED.title,
@@ -42,7 +57,8 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
             canonical_url       = EXCLUDED.canonical_url,
             thumbnail_url       = EXCLUDED.thumbnail_url,
             og_image_url        = EXCLUDED.og_image_url,
-            published_at        = EXCLUDED.published_at,
+            published_at        = least(EXCLUDED.source_published_at, c.created_at),
+            source_published_at = EXCLUDED.source_published_at,
             duration_seconds    = EXCLUDED.duration_seconds,
             view_count          = EXCLUDED.view_count,
             like_count          = EXCLUDED.like_count,
@@ -97,9 +113,56 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
         CancellationToken cancellationToken,
         Func<NpgsqlConnection, NpgsqlTransaction, Task>? alsoInTransaction = null)
     {
+        try
+        {
+            return await UpsertAsync(account, items, oneByOne: false, alsoInTransaction, cancellationToken);
+        }
+        catch (PostgresException refused) when (IsItemError(refused) && items.Count > 1)
+        {
+            // One item PostgreSQL refuses must not cost the page: write it again, item by item.
+            return await UpsertAsync(account, items, oneByOne: true, alsoInTransaction, cancellationToken);
+        }
+    }
+
+    private async Task<UpsertOutcome> UpsertAsync(
+        PlatformAccount account,
+        IReadOnlyList<ImportedItem> items,
+        bool oneByOne,
+        Func<NpgsqlConnection, NpgsqlTransaction, Task>? alsoInTransaction,
+        CancellationToken cancellationToken)
+    {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        var outcome = items.Count == 0 ? UpsertOutcome.None : await WriteAsync(connection, transaction, account, items, cancellationToken);
+        UpsertOutcome outcome;
+        if (!oneByOne)
+        {
+            outcome = items.Count == 0 ? UpsertOutcome.None : await WriteAsync(connection, transaction, account, items, cancellationToken);
+        }
+        else
+        {
+            var (inserted, updated, counters) = (0, 0, 0);
+            var ids = new List<Guid>();
+            var dropped = new List<DroppedItem>();
+            foreach (var item in items.GroupBy(i => i.ExternalId, StringComparer.Ordinal).Select(g => g.Last()))
+            {
+                await transaction.SaveAsync("item", cancellationToken);
+                try
+                {
+                    var one = await WriteAsync(connection, transaction, account, [item], cancellationToken);
+                    await transaction.ReleaseAsync("item", cancellationToken);
+                    (inserted, updated, counters) = (inserted + one.Inserted, updated + one.Updated, counters + one.CountersRefreshed);
+                    ids.AddRange(one.ChangedIds);
+                }
+                catch (PostgresException refused) when (IsItemError(refused))
+                {
+                    await transaction.RollbackAsync("item", cancellationToken);
+                    dropped.Add(new DroppedItem(item.ExternalId, $"PostgreSQL refused the item ({refused.SqlState}): {refused.MessageText}"));
+                }
+            }
+
+            outcome = new UpsertOutcome(inserted, updated, ids, counters) { Dropped = dropped };
+        }
+
         if (alsoInTransaction is not null)
         {
             await alsoInTransaction(connection, transaction);
@@ -109,9 +172,14 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
         return outcome;
     }
 
+    /// <summary>A data exception (class 22) or a violated check / not-null constraint: the item's fault, not the page's.</summary>
+    private static bool IsItemError(PostgresException error) =>
+        error.SqlState.StartsWith("22", StringComparison.Ordinal) || error.SqlState is PostgresErrorCodes.CheckViolation or PostgresErrorCodes.NotNullViolation;
+
     /// <summary>
-    /// Marks the account's items that the platform no longer lists as <c>removed</c> (after a complete listing only);
-    /// returns how many.
+    /// Marks the account's items that the platform no longer lists as <c>removed</c>; returns how many. Absence proves
+    /// removal only when <paramref name="listedExternalIds"/> is provably the platform's complete listing: callers must
+    /// know that (a feed never does: it lists only its latest entries).
     /// </summary>
     public async Task<int> MarkRemovedAsync(PlatformAccount account, IReadOnlyCollection<string> listedExternalIds, CancellationToken cancellationToken)
     {
@@ -127,6 +195,54 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
         return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>Marks the named items of the account <c>removed</c> (the platform said they are gone); returns how many changed.</summary>
+    public async Task<int> MarkGoneAsync(PlatformAccount account, IReadOnlyCollection<string> goneExternalIds, CancellationToken cancellationToken)
+    {
+        if (goneExternalIds.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var command = dataSource.CreateCommand(
+            """
+            UPDATE content_item SET status = 'removed'
+            WHERE platform_account_id = @account AND platform = @platform AND status <> 'removed'
+              AND external_id = ANY(@gone)
+            """);
+        command.Parameters.AddWithValue("account", account.Id);
+        command.Parameters.AddWithValue("platform", account.Platform);
+        command.Parameters.AddWithValue("gone", goneExternalIds.ToArray());
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="limit"/> external ids of the account's items that are not removed and not among
+    /// <paramref name="seenExternalIds"/>, in random order (so that successive syncs get round to all of them).
+    /// </summary>
+    public async Task<List<string>> UnseenAsync(PlatformAccount account, IReadOnlyCollection<string> seenExternalIds, int limit, CancellationToken cancellationToken)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT external_id FROM content_item
+            WHERE platform_account_id = @account AND platform = @platform AND status <> 'removed'
+              AND NOT (external_id = ANY(@seen))
+            ORDER BY random()
+            LIMIT @limit
+            """);
+        command.Parameters.AddWithValue("account", account.Id);
+        command.Parameters.AddWithValue("platform", account.Platform);
+        command.Parameters.AddWithValue("seen", seenExternalIds.ToArray());
+        command.Parameters.AddWithValue("limit", limit);
+        var unseen = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            unseen.Add(reader.GetString(0));
+        }
+
+        return unseen;
+    }
+
     private static async Task<UpsertOutcome> WriteAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, PlatformAccount account, IReadOnlyList<ImportedItem> items, CancellationToken cancellationToken)
     {
@@ -139,16 +255,17 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
         upsert.Parameters.AddWithValue("account", account.Id);
         upsert.Parameters.AddWithValue("platform", account.Platform);
         upsert.Parameters.Add(Array("external_ids", NpgsqlDbType.Text, unique.Select(i => i.ExternalId)));
-        upsert.Parameters.Add(Array("titles", NpgsqlDbType.Text, unique.Select(i => i.Title)));
-        upsert.Parameters.Add(Array("descriptions", NpgsqlDbType.Text, unique.Select(i => i.Description)));
-        upsert.Parameters.Add(Array("urls", NpgsqlDbType.Text, unique.Select(i => i.Url)));
-        upsert.Parameters.Add(Array("thumbnail_urls", NpgsqlDbType.Text, unique.Select(i => i.Media.FirstOrDefault()?.Url)));
+        upsert.Parameters.Add(Array("titles", NpgsqlDbType.Text, unique.Select(i => PostgresText.Clean(i.Title))));
+        upsert.Parameters.Add(Array("descriptions", NpgsqlDbType.Text, unique.Select(i => PostgresText.Clean(i.Description))));
+        upsert.Parameters.Add(Array("urls", NpgsqlDbType.Text, unique.Select(i => PostgresText.Clean(i.Url))));
+        upsert.Parameters.Add(Array("thumbnail_urls", NpgsqlDbType.Text, unique.Select(i => PostgresText.Clean(i.Thumbnail?.Url))));
         upsert.Parameters.Add(Array("published_at", NpgsqlDbType.TimestampTz, unique.Select(i => i.PublishedAt?.ToUniversalTime())));
         upsert.Parameters.Add(Array("durations", NpgsqlDbType.Integer, unique.Select(i => i.DurationSeconds)));
         upsert.Parameters.Add(Array("view_counts", NpgsqlDbType.Bigint, unique.Select(i => i.ViewCount)));
         upsert.Parameters.Add(Array("like_counts", NpgsqlDbType.Bigint, unique.Select(i => i.LikeCount)));
         upsert.Parameters.Add(Array("category_ids", NpgsqlDbType.Smallint, unique.Select(i => i.CategoryId)));
         upsert.Parameters.Add(Array("hashes", NpgsqlDbType.Text, unique.Select(i => i.ContentHash())));
+        upsert.Parameters.Add(Array("meta_titles", NpgsqlDbType.Text, unique.Select(i => ImportedItem.MetaTitle(i.Title))));
         upsert.Parameters.Add(Array("meta_descriptions", NpgsqlDbType.Text, unique.Select(i => ImportedItem.MetaDescription(i.Description))));
 
         var changed = new List<(Guid Id, ImportedItem Item)>();
@@ -180,7 +297,9 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
             return UpsertOutcome.None with { CountersRefreshed = countersRefreshed };
         }
 
-        var media = changed.SelectMany(c => c.Item.Media.DistinctBy(m => m.Url).Select((m, position) => (c.Id, Media: m, Position: (short)position))).ToList();
+        var media = changed.SelectMany(c => c.Item.Media
+            .Select(m => m with { Url = PostgresText.Clean(m.Url)!, ContentType = PostgresText.Truncate(m.ContentType, 255) })
+            .DistinctBy(m => m.Url).Select((m, position) => (c.Id, Media: m, Position: (short)position))).ToList();
         var tags = changed.SelectMany(c => c.Item.Tags.Select(tag => (c.Id, Tag: tag))).ToList();
         await using (var replace = new NpgsqlCommand(ReplaceMediaAndTags, connection, transaction))
         {

@@ -3,8 +3,11 @@ using System.Net.Http.Headers;
 
 namespace Platform.Workers.Ingestion.Feeds;
 
-/// <summary>The result of a conditional GET: 304, or the body with its new validators.</summary>
-public sealed record FeedResponse(bool NotModified, byte[] Body, string? ETag, string? LastModified);
+/// <summary>
+/// The result of a conditional GET: 304, or the body with its new validators, the URL it was finally read from (after
+/// redirects: the base of relative links) and the Content-Type's <c>charset</c>, if any.
+/// </summary>
+public sealed record FeedResponse(bool NotModified, byte[] Body, string? ETag, string? LastModified, Uri? DocumentUrl = null, string? Charset = null);
 
 /// <summary>The feed answered 404/410: it is gone.</summary>
 public sealed class FeedGoneException(string message) : Exception(message);
@@ -41,7 +44,9 @@ public sealed class FeedClient(HttpClient http)
 
         response.EnsureSuccessStatusCode();
         var body = await response.Content.ReadAsByteArrayAsync(cancellationToken);
-        return new FeedResponse(false, body, response.Headers.ETag?.ToString(), LastModified(response.Content.Headers));
+        return new FeedResponse(
+            false, body, response.Headers.ETag?.ToString(), LastModified(response.Content.Headers),
+            response.RequestMessage?.RequestUri ?? url, response.Content.Headers.ContentType?.CharSet);
     }
 
     // Echoed back verbatim, as the server sent it.

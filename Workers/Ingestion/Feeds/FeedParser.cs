@@ -1,27 +1,52 @@
-using System.Globalization;
 using System.Net;
+using System.Text;
 using System.Text.RegularExpressions;
 using System.Xml;
 using System.Xml.Linq;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Ingestion.Feeds;
 
-/// <summary>A parsed feed: its title and entries.</summary>
-public sealed record ParsedFeed(string? Title, IReadOnlyList<ImportedItem> Items);
+/// <summary>An entry the parser could not keep: its 1-based position in the document, its title if any, and why.</summary>
+public sealed record DroppedEntry(int Position, string? Title, string Reason);
 
-/// <summary>The document is XML but not an RSS 2.0 or Atom feed.</summary>
+/// <summary>A parsed feed: its title, the entries it keeps, and the entries it had to drop.</summary>
+public sealed record ParsedFeed(string? Title, IReadOnlyList<ImportedItem> Items, IReadOnlyList<DroppedEntry> Dropped);
+
+/// <summary>The document is XML but no feed format this parser reads.</summary>
 public sealed class NotAFeedException(string message) : Exception(message);
 
 /// <summary>
-/// Reads RSS 2.0 (<c>rss/channel/item</c>) and Atom 1.0 (<c>feed/entry</c>), with Media RSS thumbnails and enclosures.
-/// DTDs are prohibited and no external resource is ever resolved (no XXE, no entity expansion bombs).
+/// Reads every feed format in use: RSS 0.90 and 1.0 (<c>rdf:RDF</c>), RSS 0.91-2.0 (<c>rss/channel/item</c>, also in the
+/// <c>http://backend.userland.com/rss2</c> namespace), Atom 1.0 (RFC 4287) and Atom 0.3, with the fallbacks feed readers
+/// apply: Dublin Core (<c>dc:title</c>, <c>dc:description</c>, <c>dc:date</c>, <c>dc:subject</c>), DCMI terms
+/// (<c>dcterms:issued/created/modified</c>), iTunes (<c>itunes:summary</c>), Media RSS (<c>media:title</c>,
+/// <c>media:description</c>, <c>media:thumbnail</c>, <c>media:content</c>, <c>media:player</c>, <c>media:community</c>
+/// counters, also inside <c>media:group</c>), an RSS <c>guid</c> that is a permalink as the link, and Atom content in
+/// <c>mode="base64"</c> (Atom 0.3) or a non-text media type (RFC 4287 §4.1.3.3). Links and enclosures are resolved per
+/// RFC 3986 against <c>xml:base</c> (XML Base) where given, else the document's URL after redirects (RSS items without
+/// <c>xml:base</c> resolve against the channel's link, as readers do). DTDs are prohibited and no external resource is
+/// ever resolved (no XXE, no entity expansion bombs). One entry that cannot be read is dropped and reported, never the page.
 /// </summary>
 public static partial class FeedParser
 {
     private static readonly XNamespace Atom = "http://www.w3.org/2005/Atom";
+    private static readonly XNamespace Atom03 = "http://purl.org/atom/ns#";
+    private static readonly XNamespace Rdf = "http://www.w3.org/1999/02/22-rdf-syntax-ns#";
+    private static readonly XNamespace Rss10 = "http://purl.org/rss/1.0/";
+    private static readonly XNamespace Rss090 = "http://my.netscape.com/rdf/simple/0.9/";
+    private static readonly XNamespace Userland = "http://backend.userland.com/rss2";
     private static readonly XNamespace Media = "http://search.yahoo.com/mrss/";
     private static readonly XNamespace Content = "http://purl.org/rss/1.0/modules/content/";
     private static readonly XNamespace DublinCore = "http://purl.org/dc/elements/1.1/";
+    private static readonly XNamespace DcTerms = "http://purl.org/dc/terms/";
+    private static readonly XNamespace ITunes = "http://www.itunes.com/dtds/podcast-1.0.dtd";
+
+    /// <summary>Longest title kept (characters, cut at a text-element boundary).</summary>
+    public const int MaxTitleLength = 500;
+
+    /// <summary>Longest description kept (characters, cut at a text-element boundary).</summary>
+    public const int MaxDescriptionLength = 10_000;
 
     public static readonly XmlReaderSettings ReaderSettings = new()
     {
@@ -32,100 +57,223 @@ public static partial class FeedParser
         IgnoreProcessingInstructions = true,
     };
 
+    /// <summary>Parses a fetched feed.</summary>
+    /// <param name="body">The bytes as served; decoded by <see cref="FeedEncoding"/>.</param>
+    /// <param name="feedUrl">The address the account was connected with: entry ids that are not URIs are qualified with it.</param>
+    /// <param name="documentUrl">Where the document was finally read, after redirects: the base URI of relative links. Defaults to <paramref name="feedUrl"/>.</param>
+    /// <param name="httpCharset">The <c>charset</c> of the response's Content-Type, if any.</param>
+    /// <exception cref="FeedEncodingException">The document names an encoding that does not exist.</exception>
     /// <exception cref="XmlException">Not well-formed, or it has a DTD.</exception>
-    /// <exception cref="NotAFeedException">Well-formed, but neither RSS 2.0 nor Atom.</exception>
-    public static ParsedFeed Parse(Stream xml, Uri feedUrl)
+    /// <exception cref="NotAFeedException">Well-formed, but no feed format.</exception>
+    public static ParsedFeed Parse(byte[] body, Uri feedUrl, Uri? documentUrl = null, string? httpCharset = null)
     {
-        using var reader = XmlReader.Create(xml, ReaderSettings);
-        var document = XDocument.Load(reader);
-        var root = document.Root!;
-        if (root.Name.LocalName == "rss" && root.Element("channel") is { } channel)
+        var (text, _) = FeedEncoding.Decode(body, httpCharset);
+        using var reader = XmlReader.Create(new StringReader(text), ReaderSettings);
+        var root = XDocument.Load(reader).Root!;
+        var document = documentUrl ?? feedUrl;
+
+        if (root.Name.LocalName == "rss" && (root.Name.Namespace == XNamespace.None || root.Name.Namespace == Userland))
         {
-            // Relative item links resolve against the site (the channel's link), as readers do.
-            var site = Absolute(Text(channel.Element("link")), feedUrl) is { } link ? new Uri(link) : feedUrl;
-            return new ParsedFeed(
-                Text(channel.Element("title")),
-                channel.Elements("item").Select(item => RssItem(item, feedUrl, site)).OfType<ImportedItem>().ToList());
+            var ns = root.Name.Namespace;
+            var channel = root.Element(ns + "channel") ?? throw NotAFeed(root, feedUrl);
+            return Read(Text(channel.Element(ns + "title")), channel.Elements(ns + "item"), entry => RssItem(entry, ns, Site(channel, ns, document), document, feedUrl));
         }
 
-        if (root.Name == Atom + "feed")
+        if (root.Name == Rdf + "RDF")
         {
-            return new ParsedFeed(
-                Text(root.Element(Atom + "title")),
-                root.Elements(Atom + "entry").Select(entry => AtomEntry(entry, feedUrl)).OfType<ImportedItem>().ToList());
+            var ns = root.Elements().Select(e => e.Name.Namespace).FirstOrDefault(n => n == Rss10 || n == Rss090) ?? throw NotAFeed(root, feedUrl);
+            var channel = root.Element(ns + "channel");
+            var items = root.Elements(ns + "item").Concat(channel?.Elements(ns + "item") ?? []);
+            var site = channel is null ? document : Site(channel, ns, document);
+            return Read(Text(channel?.Element(ns + "title")), items, entry => RssItem(entry, ns, site, document, feedUrl));
         }
 
-        throw new NotAFeedException($"{feedUrl} is XML with root <{root.Name.LocalName}>, not an RSS 2.0 or Atom feed.");
+        if (root.Name == Atom + "feed" || root.Name == Atom03 + "feed")
+        {
+            var ns = root.Name.Namespace;
+            return Read(AtomText(root.Element(ns + "title"), ns).Plain, root.Elements(ns + "entry"), entry => AtomEntry(entry, ns, document, feedUrl));
+        }
+
+        throw NotAFeed(root, feedUrl);
     }
 
-    private static ImportedItem? RssItem(XElement item, Uri feedUrl, Uri site)
+    private static NotAFeedException NotAFeed(XElement root, Uri feedUrl) =>
+        new($"{feedUrl} is XML with root <{root.Name.LocalName}> ({root.Name.NamespaceName}), not an RSS 0.90-2.0 or Atom 0.3/1.0 feed.");
+
+    private static ParsedFeed Read(string? title, IEnumerable<XElement> entries, Func<XElement, (ImportedItem? Item, string? Reason)> read)
     {
-        var link = Absolute(Text(item.Element("link")), site);
-        var guid = Text(item.Element("guid"));
-        var html = Text(item.Element("description")) ?? Text(item.Element(Content + "encoded")) ?? string.Empty;
-        var title = PlainText(Text(item.Element("title")) ?? string.Empty);
-        var id = ExternalId(guid, link, feedUrl);
-        if (id is null)
+        var items = new List<ImportedItem>();
+        var dropped = new List<DroppedEntry>();
+        var position = 0;
+        foreach (var entry in entries)
         {
-            return null; // nothing identifies the entry: it cannot be kept in sync
+            position++;
+            try
+            {
+                var (item, reason) = read(entry);
+                if (item is not null)
+                {
+                    items.Add(item);
+                    continue;
+                }
+
+                dropped.Add(new DroppedEntry(position, EntryTitle(entry), reason ?? "unreadable"));
+            }
+            catch (Exception error) when (error is FormatException or ArgumentException or InvalidOperationException or XmlException or OverflowException)
+            {
+                dropped.Add(new DroppedEntry(position, EntryTitle(entry), $"unreadable: {error.Message}"));
+            }
         }
 
-        var media = MediaOf(item, site);
-        media.AddRange(item.Elements("enclosure")
-            .Select(e => (Url: Absolute((string?)e.Attribute("url"), site), Type: (string?)e.Attribute("type")))
-            .Where(e => e.Url is not null)
-            .Select(e => new ImportedMedia(e.Url!, Kind(e.Type), ContentType: e.Type)));
+        return new ParsedFeed(title is null ? null : PostgresText.Truncate(PlainText(title), MaxTitleLength), items, dropped);
+    }
 
-        return new ImportedItem
+    private static string? EntryTitle(XElement entry) =>
+        entry.Elements().FirstOrDefault(e => e.Name.LocalName == "title") is { } title ? PostgresText.Truncate(PlainText(title.Value), 200) : null;
+
+    /// <summary>The channel's link (resolved), the base of RSS item links without xml:base; else the document.</summary>
+    private static Uri Site(XElement channel, XNamespace ns, Uri document) =>
+        Absolute(Text(channel.Element(ns + "link")), BaseOf(channel, document)) is { } link ? new Uri(link) : BaseOf(channel, document);
+
+    private static (ImportedItem? Item, string? Reason) RssItem(XElement item, XNamespace ns, Uri site, Uri document, Uri feedUrl)
+    {
+        // xml:base, where the publisher gave one, is the base; otherwise the channel's link.
+        var itemBase = HasXmlBase(item) ? BaseOf(item, document) : site;
+        var guidElement = item.Element(ns + "guid");
+        var guid = Text(guidElement);
+        var guidIsPermalink = guid is not null && !string.Equals((string?)guidElement!.Attribute("isPermaLink"), "false", StringComparison.OrdinalIgnoreCase);
+        var link = Absolute(Text(item.Element(ns + "link")), itemBase)
+            ?? AlternateLink(item.Elements(Atom + "link"), document)
+            ?? (guidIsPermalink ? Absolute(guid, itemBase) : null);
+        var id = ExternalId(guid ?? (string?)item.Attribute(Rdf + "about"), link, feedUrl);
+        if (id is null)
+        {
+            return (null, "no guid, id or link identifies the entry, so it cannot be kept in sync");
+        }
+
+        var html = FirstText(
+            item.Element(ns + "description"), item.Element(Content + "encoded"), item.Element(DublinCore + "description"),
+            item.Element(ITunes + "summary"), MediaElement(item, "description")) ?? string.Empty;
+        var title = PlainText(FirstText(item.Element(ns + "title"), item.Element(DublinCore + "title"), MediaElement(item, "title")) ?? string.Empty);
+
+        var media = MediaOf(item, itemBase, document);
+        media.AddRange(item.Elements(ns + "enclosure")
+            .Select(e => (Url: Absolute((string?)e.Attribute("url"), HasXmlBase(e) ? BaseOf(e, document) : itemBase), Type: (string?)e.Attribute("type")))
+            .Where(e => e.Url is not null)
+            .Select(e => new ImportedMedia(e.Url!, Kind(e.Type, e.Url!), ContentType: e.Type)));
+        var (views, likes) = Counters(item);
+
+        return (new ImportedItem
         {
             ExternalId = id,
             Title = Fallback(title, link, id),
             Description = PlainText(html),
             Url = link,
-            PublishedAt = Rfc822(Text(item.Element("pubDate"))) ?? Iso(Text(item.Element(DublinCore + "date"))),
-            Tags = ImportedItem.NormalizeTags(item.Elements("category").Select(Text)),
+            PublishedAt = FirstDate(
+                item.Element(ns + "pubDate"), item.Element(DublinCore + "date"), item.Element(DcTerms + "issued"), item.Element(DcTerms + "created"),
+                item.Element(DcTerms + "modified"), item.Element(DcTerms + "date"), item.Element(Atom + "published"), item.Element(Atom + "updated")),
+            ViewCount = views,
+            LikeCount = likes,
+            Tags = ImportedItem.NormalizeTags(item.Elements(ns + "category").Concat(item.Elements(DublinCore + "subject")).Select(Text)),
             Media = Ordered(media),
-        };
+        }, null);
     }
 
-    private static ImportedItem? AtomEntry(XElement entry, Uri feedUrl)
+    private static (ImportedItem? Item, string? Reason) AtomEntry(XElement entry, XNamespace ns, Uri document, Uri feedUrl)
     {
-        var links = entry.Elements(Atom + "link").ToList();
-        var link = Absolute(
-            (string?)links.FirstOrDefault(l => (string?)l.Attribute("rel") is null or "alternate")?.Attribute("href"), feedUrl);
-        var id = ExternalId(Text(entry.Element(Atom + "id")), link, feedUrl);
+        var links = entry.Elements(ns + "link").ToList();
+        var link = AlternateLink(links, document);
+        var id = ExternalId(Text(entry.Element(ns + "id")), link, feedUrl);
         if (id is null)
         {
-            return null;
+            return (null, "no id or link identifies the entry, so it cannot be kept in sync");
         }
 
-        var media = MediaOf(entry, feedUrl);
+        var media = MediaOf(entry, BaseOf(entry, document), document);
         media.AddRange(links
             .Where(l => (string?)l.Attribute("rel") == "enclosure")
-            .Select(l => (Url: Absolute((string?)l.Attribute("href"), feedUrl), Type: (string?)l.Attribute("type")))
+            .Select(l => (Url: Absolute((string?)l.Attribute("href"), BaseOf(l, document)), Type: (string?)l.Attribute("type")))
             .Where(l => l.Url is not null)
-            .Select(l => new ImportedMedia(l.Url!, Kind(l.Type), ContentType: l.Type)));
+            .Select(l => new ImportedMedia(l.Url!, Kind(l.Type, l.Url!), ContentType: l.Type)));
 
-        var summary = Text(entry.Element(Atom + "summary")) ?? Text(entry.Element(Atom + "content")) ?? string.Empty;
-        return new ImportedItem
+        var title = AtomText(entry.Element(ns + "title"), ns).Plain;
+        if (string.IsNullOrEmpty(title))
+        {
+            title = PlainText(Text(MediaElement(entry, "title")) ?? string.Empty);
+        }
+
+        var summary = AtomText(entry.Element(ns + "summary"), ns).Plain;
+        var description = !string.IsNullOrEmpty(summary) ? summary : AtomText(entry.Element(ns + "content"), ns).Plain;
+        if (string.IsNullOrEmpty(description))
+        {
+            description = PlainText(Text(MediaElement(entry, "description")) ?? Text(entry.Element(DublinCore + "description")) ?? string.Empty);
+        }
+
+        var (views, likes) = Counters(entry);
+        return (new ImportedItem
         {
             ExternalId = id,
-            Title = Fallback(PlainText(Text(entry.Element(Atom + "title")) ?? string.Empty), link, id),
-            Description = PlainText(summary),
+            Title = Fallback(title, link, id),
+            Description = description,
             Url = link,
-            PublishedAt = Iso(Text(entry.Element(Atom + "published"))) ?? Iso(Text(entry.Element(Atom + "updated"))),
-            Tags = ImportedItem.NormalizeTags(entry.Elements(Atom + "category").Select(c => (string?)c.Attribute("label") ?? (string?)c.Attribute("term"))),
+            PublishedAt = FirstDate(
+                entry.Element(ns + "published"), entry.Element(ns + "issued"), entry.Element(ns + "created"), entry.Element(DublinCore + "date"),
+                entry.Element(DcTerms + "issued"), entry.Element(ns + "updated"), entry.Element(ns + "modified")),
+            ViewCount = views,
+            LikeCount = likes,
+            Tags = ImportedItem.NormalizeTags(entry.Elements(ns + "category")
+                .Select(c => (string?)c.Attribute("label") ?? (string?)c.Attribute("term") ?? Text(c))
+                .Concat(entry.Elements(DublinCore + "subject").Select(Text))),
             Media = Ordered(media),
-        };
+        }, null);
     }
 
-    /// <summary>media:thumbnail and image media:content (also inside media:group).</summary>
-    private static List<ImportedMedia> MediaOf(XElement element, Uri feedUrl)
+    /// <summary>The <c>rel="alternate"</c> (or rel-less) link, an HTML one first, resolved against its own base.</summary>
+    private static string? AlternateLink(IEnumerable<XElement> links, Uri document) =>
+        links.Where(l => (string?)l.Attribute("rel") is null or "alternate")
+            .OrderBy(l => (string?)l.Attribute("type") is null or "text/html" or "application/xhtml+xml" ? 0 : 1)
+            .Select(l => Absolute((string?)l.Attribute("href"), BaseOf(l, document)))
+            .FirstOrDefault(url => url is not null);
+
+    /// <summary>
+    /// An Atom text or content construct as plain text: <c>type="text"</c> as is, <c>html</c> and <c>xhtml</c> without
+    /// markup, Atom 0.3 <c>mode="escaped|base64|xml"</c>, and base64 for any non-text, non-XML media type (RFC 4287 §4.1.3.3).
+    /// </summary>
+    private static (string Plain, bool Found) AtomText(XElement? element, XNamespace ns)
+    {
+        if (element is null || element.Attribute("src") is not null)
+        {
+            return (string.Empty, false);
+        }
+
+        var type = ((string?)element.Attribute("type"))?.Trim().ToLowerInvariant() ?? (ns == Atom03 ? "text/plain" : "text");
+        var mode = ((string?)element.Attribute("mode"))?.Trim().ToLowerInvariant();
+        var xml = type is "xhtml" or "application/xhtml+xml" || mode == "xml" || type.EndsWith("+xml", StringComparison.Ordinal) || type.EndsWith("/xml", StringComparison.Ordinal);
+        string raw;
+        if (mode == "base64" || (!xml && type.Contains('/') && !type.StartsWith("text/", StringComparison.Ordinal)))
+        {
+            raw = Encoding.UTF8.GetString(Convert.FromBase64String(element.Value.Trim()));
+        }
+        else if (xml && element.HasElements)
+        {
+            raw = string.Concat(element.Nodes().Select(n => n.ToString(SaveOptions.DisableFormatting)));
+        }
+        else
+        {
+            raw = element.Value;
+        }
+
+        var plainText = type is "text" or "text/plain" && mode is null or "xml";
+        return (plainText ? OneLine(raw) : PlainText(raw), true);
+    }
+
+    /// <summary>media:thumbnail, media:content and media:player (also inside media:group), each by its real kind.</summary>
+    private static List<ImportedMedia> MediaOf(XElement element, Uri entryBase, Uri document)
     {
         var media = new List<ImportedMedia>();
         foreach (var node in element.Descendants().Where(d => d.Name.Namespace == Media))
         {
-            var url = Absolute((string?)node.Attribute("url"), feedUrl);
+            var url = Absolute((string?)node.Attribute("url"), HasXmlBase(node) ? BaseOf(node, document) : entryBase);
             if (url is null)
             {
                 continue;
@@ -133,30 +281,71 @@ public static partial class FeedParser
 
             var width = (int?)Int(node.Attribute("width"));
             var height = (int?)Int(node.Attribute("height"));
+            var type = (string?)node.Attribute("type");
             if (node.Name == Media + "thumbnail")
             {
                 media.Add(new ImportedMedia(url, "thumbnail", width, height));
             }
+            else if (node.Name == Media + "player")
+            {
+                media.Add(new ImportedMedia(url, "player", width, height, type));
+            }
             else if (node.Name == Media + "content")
             {
-                var type = (string?)node.Attribute("type");
-                var medium = (string?)node.Attribute("medium");
-                media.Add(new ImportedMedia(url, medium is "image" or "video" or "audio" ? medium : Kind(type), width, height, type));
+                var medium = ((string?)node.Attribute("medium"))?.Trim().ToLowerInvariant();
+                var kind = medium is "image" or "video" or "audio" ? medium : Kind(type, url);
+                media.Add(new ImportedMedia(url, kind, width, height, type));
             }
         }
 
         return media;
     }
 
+    /// <summary>media:community counters: <c>media:statistics/@views</c>, and <c>media:starRating/@count</c> (YouTube's like count).</summary>
+    private static (long? Views, long? Likes) Counters(XElement element)
+    {
+        var community = element.Descendants(Media + "community").FirstOrDefault();
+        return (Count(community?.Element(Media + "statistics")?.Attribute("views")), Count(community?.Element(Media + "starRating")?.Attribute("count")));
+    }
+
+    private static long? Count(XAttribute? attribute) => long.TryParse((string?)attribute, out var value) && value >= 0 ? value : null;
+
+    /// <summary>An element of Media RSS directly in the entry or in its media:group (or a media:content of it).</summary>
+    private static XElement? MediaElement(XElement entry, string name) =>
+        entry.Element(Media + name) ?? entry.Descendants(Media + name).FirstOrDefault();
+
     private static List<ImportedMedia> Ordered(List<ImportedMedia> media) =>
         media.DistinctBy(m => m.Url).OrderBy(m => m.Kind switch { "thumbnail" => 0, "image" => 1, _ => 2 }).Take(20).ToList();
 
-    private static string Kind(string? contentType) => contentType?.Split('/')[0] switch
+    /// <summary>
+    /// A medium's kind by its media type (<c>image/*</c>, <c>video/*</c>, <c>audio/*</c>; a Flash or HTML player is a
+    /// <c>player</c>; anything else a <c>document</c>), or by the URL's extension when no type is given.
+    /// </summary>
+    public static string Kind(string? contentType, string url)
     {
-        "video" => "video",
-        "audio" => "audio",
-        _ => "image",
-    };
+        var type = contentType?.Split(';')[0].Trim().ToLowerInvariant();
+        if (string.IsNullOrEmpty(type))
+        {
+            var path = Uri.TryCreate(url, UriKind.Absolute, out var uri) ? uri.AbsolutePath.ToLowerInvariant() : url;
+            return Path.GetExtension(path) switch
+            {
+                ".jpg" or ".jpeg" or ".png" or ".gif" or ".webp" or ".avif" or ".svg" or ".bmp" => "image",
+                ".mp4" or ".m4v" or ".webm" or ".mov" or ".mkv" or ".ogv" or ".m3u8" => "video",
+                ".mp3" or ".m4a" or ".aac" or ".ogg" or ".oga" or ".opus" or ".wav" or ".flac" => "audio",
+                _ => "document",
+            };
+        }
+
+        return type switch
+        {
+            _ when type.StartsWith("image/", StringComparison.Ordinal) => "image",
+            _ when type.StartsWith("video/", StringComparison.Ordinal) => "video",
+            _ when type.StartsWith("audio/", StringComparison.Ordinal) => "audio",
+            "application/x-shockwave-flash" or "text/html" or "application/xhtml+xml" => "player",
+            "application/x-mpegurl" or "application/vnd.apple.mpegurl" or "application/dash+xml" => "video",
+            _ => "document",
+        };
+    }
 
     /// <summary>
     /// content_item's key is (platform, external_id) across all feeds: a URI-shaped id (<c>https:</c>, <c>tag:</c>,
@@ -164,7 +353,7 @@ public static partial class FeedParser
     /// </summary>
     private static string? ExternalId(string? id, string? link, Uri feedUrl)
     {
-        var value = string.IsNullOrWhiteSpace(id) ? link : id.Trim();
+        var value = PostgresText.Clean(string.IsNullOrWhiteSpace(id) ? link : id.Trim());
         if (string.IsNullOrWhiteSpace(value))
         {
             return null;
@@ -176,72 +365,53 @@ public static partial class FeedParser
     }
 
     private static string Fallback(string title, string? link, string id) =>
-        title.Length > 0 ? (title.Length > 500 ? title[..500] : title) : link ?? id;
+        title.Length > 0 ? PostgresText.Truncate(title, MaxTitleLength)! : PostgresText.Truncate(link ?? id, MaxTitleLength)!;
 
     private static string? Text(XElement? element) => element is null ? null : element.Value.Trim() is { Length: > 0 } text ? text : null;
 
+    private static string? FirstText(params XElement?[] elements) => elements.Select(Text).FirstOrDefault(t => t is not null);
+
+    private static DateTimeOffset? FirstDate(params XElement?[] elements) =>
+        elements.Select(e => FeedDate.Parse(Text(e))).FirstOrDefault(d => d is not null);
+
     private static long? Int(XAttribute? attribute) => long.TryParse((string?)attribute, out var value) && value is > 0 and < int.MaxValue ? value : null;
 
-    private static string? Absolute(string? url, Uri baseUrl) =>
-        !string.IsNullOrWhiteSpace(url) && Uri.TryCreate(baseUrl, url.Trim(), out var absolute) && absolute.Scheme is "http" or "https"
-            ? absolute.AbsoluteUri
-            : null;
+    private static bool HasXmlBase(XElement element) => element.AncestorsAndSelf().Any(e => e.Attribute(XNamespace.Xml + "base") is not null);
 
-    /// <summary>HTML (or escaped HTML) as one line of plain text, for descriptions, search and meta tags.</summary>
-    public static string PlainText(string html)
+    /// <summary>The element's base URI (XML Base): every <c>xml:base</c> from the root down, each resolved against the one above, starting at the document's URL.</summary>
+    private static Uri BaseOf(XElement element, Uri document)
     {
-        var text = WebUtility.HtmlDecode(Tags().Replace(WebUtility.HtmlDecode(html), " "));
-        text = string.Join(' ', text.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
-        return text.Length > 10_000 ? text[..10_000] : text;
-    }
-
-    private static DateTimeOffset? Iso(string? value) =>
-        DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? parsed.ToUniversalTime() : null;
-
-    /// <summary>RFC 822 dates as RSS 2.0 uses them (<c>Wed, 02 Oct 2002 13:00:00 GMT</c>, <c>+0200</c>, <c>EST</c>, two-digit years).</summary>
-    public static DateTimeOffset? Rfc822(string? value)
-    {
-        if (string.IsNullOrWhiteSpace(value))
+        var current = document;
+        foreach (var ancestor in element.AncestorsAndSelf().Reverse())
         {
-            return null;
-        }
-
-        var text = value.Trim();
-        var comma = text.IndexOf(',');
-        if (comma >= 0)
-        {
-            text = text[(comma + 1)..].Trim();
-        }
-
-        var parts = text.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 5)
-        {
-            var zone = parts[4].ToUpperInvariant() switch
+            if (((string?)ancestor.Attribute(XNamespace.Xml + "base"))?.Trim() is { Length: > 0 } xmlBase
+                && Uri.TryCreate(current, xmlBase, out var resolved) && resolved.Scheme is "http" or "https")
             {
-                "GMT" or "UT" or "UTC" or "Z" => "+00:00",
-                "EST" => "-05:00",
-                "EDT" => "-04:00",
-                "CST" => "-06:00",
-                "CDT" => "-05:00",
-                "MST" => "-07:00",
-                "MDT" => "-06:00",
-                "PST" => "-08:00",
-                "PDT" => "-07:00",
-                var z when z.Length == 5 && z[0] is '+' or '-' => $"{z[..3]}:{z[3..]}",
-                _ => null,
-            };
-            if (zone is not null)
-            {
-                var candidate = $"{parts[0]} {parts[1]} {parts[2]} {parts[3]} {zone}";
-                string[] formats = ["d MMM yyyy HH:mm:ss zzz", "d MMM yyyy HH:mm zzz", "d MMM yy HH:mm:ss zzz", "d MMM yy HH:mm zzz"];
-                if (DateTimeOffset.TryParseExact(candidate, formats, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out var parsed))
-                {
-                    return parsed.ToUniversalTime();
-                }
+                current = resolved;
             }
         }
 
-        return Iso(value);
+        return current;
+    }
+
+    /// <summary>An http(s) reference resolved per RFC 3986 §5 against <paramref name="baseUrl"/>, or null.</summary>
+    private static string? Absolute(string? url, Uri baseUrl) =>
+        !string.IsNullOrWhiteSpace(url) && Uri.TryCreate(baseUrl, url.Trim(), out var absolute) && absolute.Scheme is "http" or "https"
+            && absolute.OriginalString.Length <= 2000
+            ? absolute.AbsoluteUri
+            : null;
+
+    /// <summary>
+    /// HTML (or escaped HTML) as one line of plain text for descriptions, search and meta tags: storable
+    /// (<see cref="PostgresText"/>) and at most <see cref="MaxDescriptionLength"/> characters, cut at a text element.
+    /// </summary>
+    public static string PlainText(string html) =>
+        OneLine(WebUtility.HtmlDecode(Tags().Replace(WebUtility.HtmlDecode(html), " ")));
+
+    private static string OneLine(string text)
+    {
+        var clean = PostgresText.Clean(text)!;
+        return PostgresText.Truncate(string.Join(' ', clean.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)), MaxDescriptionLength)!;
     }
 
     [GeneratedRegex("<[^>]*>")]

@@ -1,4 +1,5 @@
 using System.Xml;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Ingestion.YouTube;
 
@@ -37,7 +38,7 @@ public static class YouTubeVideoMapper
 
         return new ImportedItem
         {
-            ExternalId = video.Id,
+            ExternalId = PostgresText.Clean(video.Id)!,
             Title = snippet.Title.Trim().Length == 0 ? video.Id : snippet.Title.Trim(),
             Description = snippet.Description ?? string.Empty,
             Url = $"https://www.youtube.com/watch?v={Uri.EscapeDataString(video.Id)}",

@@ -48,6 +48,20 @@ public class PlatformsApiTests(ApiHost api) : IClassFixture<ApiHost>
         Assert.Equal(id, job.GetProperty("payload").GetProperty("platform_account_id").GetGuid());
     }
 
+    [Theory]
+    [InlineData("@สวัสดีครับ", "@สวัสดีครับ")]
+    [InlineData("https://www.youtube.com/@%E0%A4%A8%E0%A4%AE%E0%A4%B8%E0%A5%8D%E0%A4%A4%E0%A5%87", "@नमस्ते")]
+    [InlineData("@mid·dot", "@mid·dot")]
+    public async Task A_handle_in_any_script_connects(string channel, string handle)
+    {
+        using var client = api.CreateClient(Guid.NewGuid());
+
+        var account = await ConnectAsync(client, new { platform = "youtube", channel });
+
+        Assert.Equal(handle, account.GetProperty("handle").GetString());
+        Assert.Equal(handle, account.GetProperty("external_id").GetString());
+    }
+
     [Fact]
     public async Task Connecting_a_feed_enqueues_sync_feed_and_the_account_is_listed()
     {

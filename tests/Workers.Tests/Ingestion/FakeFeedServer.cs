@@ -10,8 +10,13 @@ using Microsoft.Extensions.Logging;
 
 namespace Platform.Workers.Tests.Ingestion;
 
-/// <summary>A document the fake serves, with the validators it answers conditional GETs with.</summary>
-public sealed record FakeDocument(string Body, string ContentType, string? ETag = null, string? LastModified = null, int Status = 200);
+/// <summary>
+/// A document the fake serves, with the validators it answers conditional GETs with. <paramref name="Bytes"/>, when set,
+/// is sent instead of <paramref name="Body"/> (other encodings than UTF-8); <paramref name="Location"/> makes the answer
+/// a redirect (<paramref name="Status"/> 301/302/307/308). <paramref name="ContentType"/> is sent verbatim (charset included).
+/// </summary>
+public sealed record FakeDocument(
+    string Body, string ContentType, string? ETag = null, string? LastModified = null, int Status = 200, byte[]? Bytes = null, string? Location = null);
 
 /// <summary>
 /// A web server on Kestrel (127.0.0.1, a free port) serving feeds and images as a real origin does: ETag and
@@ -81,8 +86,22 @@ public sealed class FakeFeedServer : IAsyncDisposable
             }
 
             context.Response.StatusCode = document.Status;
-            context.Response.ContentType = document.ContentType;
-            await context.Response.WriteAsync(document.Body);
+            if (document.Location is not null)
+            {
+                context.Response.Headers.Location = document.Location;
+                return;
+            }
+
+            context.Response.Headers.ContentType = document.ContentType;
+            if (document.Bytes is not null)
+            {
+                await context.Response.Body.WriteAsync(document.Bytes);
+            }
+            else
+            {
+                await context.Response.WriteAsync(document.Body);
+            }
+
             return;
         }
 

@@ -24,8 +24,23 @@ public class ParsingTests
     [InlineData("02 Oct 2002 08:00:00 EST", "2002-10-02T13:00:00Z")]
     [InlineData("Wed, 2 Oct 02 13:00 GMT", "2002-10-02T13:00:00Z")]
     [InlineData("2002-10-02T13:00:00Z", "2002-10-02T13:00:00Z")]
+    [InlineData("Tue, 10 Jun 2025 04:00:00 CEST", "2025-06-10T02:00:00Z")]
+    [InlineData("Tue 10 Jun 2025 04:00:00 PDT", "2025-06-10T11:00:00Z")]
+    [InlineData("10 June 2025 04:00 +02:00", "2025-06-10T02:00:00Z")]
+    [InlineData("Mon, 9 Jun 2025 23:30:00 GMT+2", "2025-06-09T21:30:00Z")]
+    [InlineData("Wed, 02 Oct 2002 13:00:00", "2002-10-02T13:00:00Z")]
+    [InlineData("2025-06-10 04:00:00+02:00", "2025-06-10T02:00:00Z")]
+    [InlineData("2025-06-10T04:00:00.123456+05:30", "2025-06-09T22:30:00.123456Z")]
+    [InlineData("2025-06-10", "2025-06-10T00:00:00Z")]
     public void Rss_dates_are_rfc_822_with_the_usual_liberties(string value, string expected) =>
-        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), FeedParser.Rfc822(value));
+        Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), FeedDate.Parse(value));
+
+    [Theory]
+    [InlineData("sometime last week")]
+    [InlineData("Tue, 31 Feb 2025 04:00:00 GMT")]
+    [InlineData("Tue, 10 Jun 2025 04:00:00 XYZ")]
+    [InlineData("")]
+    public void Unreadable_dates_stay_unknown(string value) => Assert.Null(FeedDate.Parse(value));
 
     [Theory]
     [InlineData("UCabcdefghijklmnopqrstuv", "UCabcdefghijklmnopqrstuv", null)]
@@ -39,6 +54,33 @@ public class ParsingTests
         Assert.Equal(channelId, reference.ChannelId);
         Assert.Equal(handle, reference.Handle);
     }
+
+    [Theory]
+    [InlineData("@สวัสดีครับ", "@สวัสดีครับ")]
+    [InlineData("@नमस्ते_दुनिया", "@नमस्ते_दुनिया")]
+    [InlineData("@l·l·l", "@l·l·l")]
+    [InlineData("@Ünïcödé.Channel-1", "@ünïcödé.channel-1")]
+    [InlineData("@%E0%B8%AA%E0%B8%A7%E0%B8%B1%E0%B8%AA%E0%B8%94%E0%B8%B5", "@สวัสดี")]
+    [InlineData("https://www.youtube.com/@%E0%A4%A8%E0%A4%AE%E0%A4%B8%E0%A5%8D%E0%A4%A4%E0%A5%87/videos", "@नमस्ते")]
+    [InlineData("youtube.com/@日本語のチャンネル", "@日本語のチャンネル")]
+    [InlineData("@über_cafe", "@über_cafe")]
+    public void Handles_in_any_script_are_accepted_percent_decoded_and_normalized(string input, string handle)
+    {
+        Assert.True(ChannelReference.TryParse(input, out var reference));
+        Assert.Null(reference.ChannelId);
+        Assert.Equal(handle, reference.Handle);
+    }
+
+    [Theory]
+    [InlineData("@ab")]
+    [InlineData("@สั")]
+    [InlineData("@abcdefghijklmnopqrstuvwxyz012345")]
+    [InlineData("@has space")]
+    [InlineData("@semi;colon")]
+    [InlineData("@%ZZbad")]
+    [InlineData("@%00abc")]
+    [InlineData("@emoji😀")]
+    public void Handles_outside_what_youtube_accepts_are_refused(string input) => Assert.False(ChannelReference.TryParse(input, out _));
 
     [Theory]
     [InlineData("https://evil.example.com/@creator")]
