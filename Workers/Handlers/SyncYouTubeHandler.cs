@@ -13,7 +13,11 @@ namespace Platform.Workers.Handlers;
 /// <c>sync_youtube</c>: imports a channel's uploads. Resolves the channel (id or handle) to its uploads playlist, walks
 /// the playlist 50 at a time, reads those videos' details, and upserts each page in one transaction (only rows whose
 /// content hash changed are written; new and changed rows get <c>tag_content</c> / <c>refresh_media</c> jobs). After
-/// a complete walk, videos no longer listed are marked <c>removed</c>. Quota exhaustion reschedules the job to after
+/// Absence is not deletion: a video is marked <c>removed</c> only when YouTube says it is gone (<c>videos.list</c> no
+/// longer returns its id, whether the playlist still lists it or not) or when the walk provably covered the whole
+/// playlist (it ended and listed at least <c>pageInfo.totalResults</c> videos). Otherwise (YouTube stops paging an
+/// uploads playlist at about 20,000 videos, or a page came back short) up to <see cref="MaxVerifiedPerSync"/> stored
+/// videos the walk did not see are checked with <c>videos.list</c>. Quota exhaustion reschedules the job to after
 /// YouTube's daily reset without using an attempt; an unknown channel fails permanently.
 /// </summary>
 public sealed class SyncYouTubeHandler(
@@ -26,6 +30,9 @@ public sealed class SyncYouTubeHandler(
 {
     /// <summary>A safety stop for a playlist that pages forever (YouTube caps a playlist at 20,000 items).</summary>
     private const int MaxPages = 1000;
+
+    /// <summary>Stored videos an incomplete walk did not see that one sync checks with videos.list (50 per quota unit).</summary>
+    public const int MaxVerifiedPerSync = 1000;
 
     public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
     {
@@ -87,8 +94,11 @@ public sealed class SyncYouTubeHandler(
 
         // 2. The uploads playlist, page by page; each page's videos in one videos.list call and one transaction.
         var listed = new HashSet<string>(StringComparer.Ordinal);
+        var inPlaylist = new HashSet<string>(StringComparer.Ordinal);
+        var gone = new HashSet<string>(StringComparer.Ordinal);
         var seenTokens = new HashSet<string>(StringComparer.Ordinal);
-        var complete = false;
+        var walkEnded = false;
+        var playlistMissing = false;
         string? pageToken = null;
         var total = 0;
         var done = 0;
@@ -102,8 +112,10 @@ public sealed class SyncYouTubeHandler(
             }
             catch (YouTubeNotFoundException) when (page == 0)
             {
-                // YouTube answers playlistNotFound for the uploads playlist of a channel without public videos.
-                complete = true;
+                // YouTube answers playlistNotFound for the uploads playlist of a channel without public videos: that
+                // lists nothing, so it proves nothing; the stored videos are checked one by one below.
+                walkEnded = true;
+                playlistMissing = true;
                 break;
             }
 
@@ -121,11 +133,13 @@ public sealed class SyncYouTubeHandler(
                 var videos = await youtube.GetVideosAsync(publishedAt.Keys, cancellationToken);
                 totals.ApiCalls++;
                 items.AddRange(videos.Select(v => YouTubeVideoMapper.ToItem(v, publishedAt.GetValueOrDefault(v.Id))));
+                inPlaylist.UnionWith(publishedAt.Keys);
+                gone.UnionWith(publishedAt.Keys.Except(items.Select(i => i.ExternalId), StringComparer.Ordinal));
             }
 
             var outcome = await store.UpsertPageAsync(account, items, cancellationToken);
             totals.Add(outcome, items.Count);
-            listed.UnionWith(items.Select(i => i.ExternalId));
+            listed.UnionWith(items.Select(i => i.ExternalId).Except(outcome.Dropped.Select(d => d.ExternalId)));
             done += entries.Count;
             await context.ReportProgressAsync(
                 total > 0 ? Math.Min(99, done * 100 / total) : 99, $"{done} of {Math.Max(total, done)} videos", cancellationToken);
@@ -133,7 +147,7 @@ public sealed class SyncYouTubeHandler(
             pageToken = playlist.NextPageToken;
             if (string.IsNullOrEmpty(pageToken))
             {
-                complete = true;
+                walkEnded = true;
                 break;
             }
 
@@ -143,8 +157,24 @@ public sealed class SyncYouTubeHandler(
             }
         }
 
-        // 3. Only a complete listing may say what is gone (private and deleted videos are absent from videos.list).
-        var removed = complete ? await store.MarkRemovedAsync(account, listed, cancellationToken) : 0;
+        // 3. What is gone: what videos.list no longer returns; everything unlisted only after a provably complete listing.
+        var complete = walkEnded && !playlistMissing && inPlaylist.Count >= total;
+        var removed = await store.MarkGoneAsync(account, gone, cancellationToken);
+        if (complete)
+        {
+            removed += await store.MarkRemovedAsync(account, listed, cancellationToken);
+        }
+        else
+        {
+            var unseen = await store.UnseenAsync(account, inPlaylist, MaxVerifiedPerSync, cancellationToken);
+            foreach (var chunk in unseen.Chunk(YouTubeClient.MaxPageSize))
+            {
+                var alive = (await youtube.GetVideosAsync(chunk, cancellationToken)).Select(v => v.Id).ToHashSet(StringComparer.Ordinal);
+                totals.ApiCalls++;
+                removed += await store.MarkGoneAsync(account, chunk.Where(id => !alive.Contains(id)).ToList(), cancellationToken);
+            }
+        }
+
         totals.Removed = removed;
 
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
@@ -171,6 +201,7 @@ public sealed class SyncYouTubeHandler(
             ["unchanged"] = totals.Unchanged,
             ["counters_refreshed"] = totals.CountersRefreshed,
             ["removed"] = removed,
+            ["dropped"] = totals.Dropped,
             ["complete"] = complete,
             ["api_calls"] = totals.ApiCalls,
         };
@@ -204,6 +235,7 @@ public sealed class SyncYouTubeHandler(
         public int Unchanged;
         public int CountersRefreshed;
         public int Removed;
+        public int Dropped;
         public int ApiCalls;
 
         public int Changed => Inserted + Updated + Removed;
@@ -212,7 +244,8 @@ public sealed class SyncYouTubeHandler(
         {
             Inserted += outcome.Inserted;
             Updated += outcome.Updated;
-            Unchanged += items - outcome.Changed;
+            Unchanged += items - outcome.Changed - outcome.Dropped.Count;
+            Dropped += outcome.Dropped.Count;
             CountersRefreshed += outcome.CountersRefreshed;
         }
     }

@@ -60,6 +60,15 @@ public sealed class FakeYouTube : IAsyncDisposable
     /// <summary>When set, videos.list answers with a body cut off mid-JSON.</summary>
     public bool MalformedVideos { get; set; }
 
+    /// <summary>
+    /// When set, playlistItems.list stops paging (no nextPageToken) after this many items while pageInfo.totalResults
+    /// still counts them all, as YouTube does past about 20,000 uploads.
+    /// </summary>
+    public int? ListingLimit { get; set; }
+
+    /// <summary>Video ids videos.list no longer returns (deleted or made private), though a playlist may still list them.</summary>
+    public ConcurrentDictionary<string, bool> Gone { get; } = new();
+
     public static async Task<FakeYouTube> StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -168,7 +177,7 @@ public sealed class FakeYouTube : IAsyncDisposable
             ["kind"] = "youtube#playlistItemListResponse",
             ["etag"] = $"p{offset}",
         };
-        if (offset + size < snapshot.Count)
+        if (offset + size < Math.Min(snapshot.Count, ListingLimit ?? int.MaxValue))
         {
             response["nextPageToken"] = Convert.ToBase64String(Encoding.UTF8.GetBytes($"page:{offset + size}"));
         }
@@ -201,7 +210,7 @@ public sealed class FakeYouTube : IAsyncDisposable
         }
 
         var ids = request.Query["id"].ToString().Split(',', StringSplitOptions.RemoveEmptyEntries).ToHashSet();
-        var found = Playlists.Values.SelectMany(p => { lock (p) { return p.ToList(); } }).Where(v => ids.Contains(v.Id)).ToList();
+        var found = Playlists.Values.SelectMany(p => { lock (p) { return p.ToList(); } }).Where(v => ids.Contains(v.Id) && !Gone.ContainsKey(v.Id)).ToList();
         var response = new JsonObject
         {
             ["kind"] = "youtube#videoListResponse",

@@ -1,3 +1,4 @@
+using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
 using Platform.Workers.Ingestion;
 
@@ -213,5 +214,79 @@ public class YouTubeSyncTests(IngestionDatabase db) : IClassFixture<IngestionDat
         await db.WaitForStatusAsync(again[0].JobId, JobStatus.Completed);
         Assert.Equal(1, db.YouTube.Requests.Count(r => r.Contains(FakeYouTube.UploadsOf(channelId), StringComparison.Ordinal)));
         Assert.Equal(0, await SyncScheduler.ScheduleOnceAsync(db.DataSource, options, CancellationToken.None));
+    }
+
+    [Fact]
+    public async Task A_listing_that_stops_short_of_total_results_removes_only_what_videos_list_says_is_gone()
+    {
+        var channelId = db.YouTube.AddChannel("@shortlisting", 120);
+        var accountId = await db.AddAccountAsync("youtube", channelId);
+        await using var workers = await db.StartWorkersAsync();
+        await SyncAsync(accountId);
+        var videos = db.YouTube.Playlists[FakeYouTube.UploadsOf(channelId)];
+        var (goneListed, goneUnlisted) = (videos[5].Id, videos[100].Id);
+
+        // The second walk ends after 50 of pageInfo.totalResults = 120; two videos are deleted meanwhile, one of them
+        // in the part of the channel the walk no longer reaches.
+        db.YouTube.ListingLimit = 50;
+        db.YouTube.Gone[goneListed] = true;
+        db.YouTube.Gone[goneUnlisted] = true;
+        try
+        {
+            var job = await SyncAsync(accountId);
+
+            var result = job.Result!.Value;
+            Assert.False(result.GetProperty("complete").GetBoolean());
+            Assert.Equal(2, result.GetProperty("removed").GetInt32());
+            var items = await db.ItemsAsync(accountId);
+            Assert.Equal("removed", items[goneListed].Status);
+            Assert.Equal("removed", items[goneUnlisted].Status);
+            Assert.Equal(118, items.Values.Count(i => i.Status == "published"));
+        }
+        finally
+        {
+            db.YouTube.ListingLimit = null;
+            db.YouTube.Gone.Clear();
+        }
+    }
+
+    [Fact]
+    public async Task A_handle_in_a_non_latin_script_reaches_for_handle()
+    {
+        var channelId = db.YouTube.AddChannel("@สวัสดีครับ", 3);
+        Assert.True(ChannelReference.TryParse("@%E0%B8%AA%E0%B8%A7%E0%B8%B1%E0%B8%AA%E0%B8%94%E0%B8%B5%E0%B8%84%E0%B8%A3%E0%B8%B1%E0%B8%9A", out var reference));
+        var accountId = await db.AddAccountAsync("youtube", reference.ExternalId, handle: reference.Handle);
+        await using var workers = await db.StartWorkersAsync();
+
+        var job = await SyncAsync(accountId);
+
+        Assert.Equal("@สวัสดีครับ", reference.Handle);
+        Assert.Equal(channelId, job.Result!.Value.GetProperty("channel_id").GetString());
+        Assert.Contains(db.YouTube.Requests, r => r.Contains("forHandle=" + Uri.EscapeDataString("@สวัสดีครับ"), StringComparison.Ordinal));
+        Assert.Equal(3, job.Result!.Value.GetProperty("inserted").GetInt32());
+    }
+
+    [Fact]
+    public async Task Nul_characters_and_a_cut_emoji_in_video_texts_are_stored_cleaned()
+    {
+        var channelId = db.YouTube.AddChannel("@nultexts", 2);
+        var videos = db.YouTube.Playlists[FakeYouTube.UploadsOf(channelId)];
+        videos[0].Description = "before\u0000after";
+        videos[0].Tags = ["nul\u0000tag", "fine"];
+        videos[1].Title = new string('a', 499) + "\U0001F600";
+        var accountId = await db.AddAccountAsync("youtube", channelId);
+        await using var workers = await db.StartWorkersAsync();
+
+        await SyncAsync(accountId, maxAttempts: 1);
+
+        Assert.Equal(1, await db.CountAsync(
+            "SELECT count(*) FROM content_item WHERE external_id = @id AND description = 'beforeafter' AND meta_description = 'beforeafter'",
+            ("id", videos[0].Id)));
+        Assert.Equal(1, await db.CountAsync(
+            "SELECT count(*) FROM content_tag t JOIN content_item c ON c.id = t.content_id WHERE c.external_id = @id AND t.tag = 'nultag'",
+            ("id", videos[0].Id)));
+        Assert.Equal(1, await db.CountAsync(
+            "SELECT count(*) FROM content_item WHERE external_id = @id AND title = @title",
+            ("id", videos[1].Id), ("title", new string('a', 499) + "\U0001F600")));
     }
 }
