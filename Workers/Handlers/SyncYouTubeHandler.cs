@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
 using Platform.Workers.Ingestion;
@@ -95,6 +96,7 @@ public sealed class SyncYouTubeHandler(
         // 2. The uploads playlist, page by page; each page's videos in one videos.list call and one transaction.
         var listed = new HashSet<string>(StringComparer.Ordinal);
         var inPlaylist = new HashSet<string>(StringComparer.Ordinal);
+        var alive = new HashSet<string>(StringComparer.Ordinal);
         var gone = new HashSet<string>(StringComparer.Ordinal);
         var seenTokens = new HashSet<string>(StringComparer.Ordinal);
         var walkEnded = false;
@@ -132,9 +134,23 @@ public sealed class SyncYouTubeHandler(
             {
                 var videos = await youtube.GetVideosAsync(publishedAt.Keys, cancellationToken);
                 totals.ApiCalls++;
-                items.AddRange(videos.Select(v => YouTubeVideoMapper.ToItem(v, publishedAt.GetValueOrDefault(v.Id))));
+                foreach (var video in videos)
+                {
+                    try
+                    {
+                        items.Add(YouTubeVideoMapper.ToItem(video, publishedAt.GetValueOrDefault(video.Id)));
+                    }
+                    catch (YouTubeApiException unreadable)
+                    {
+                        // One video YouTube describes incompletely never costs the page (and is not gone either).
+                        totals.Dropped++;
+                        totals.DroppedReasons.Add(unreadable.Message);
+                    }
+                }
+
                 inPlaylist.UnionWith(publishedAt.Keys);
-                gone.UnionWith(publishedAt.Keys.Except(items.Select(i => i.ExternalId), StringComparer.Ordinal));
+                alive.UnionWith(videos.Select(v => v.Id).Where(id => id is not null));
+                gone.UnionWith(publishedAt.Keys.Except(videos.Select(v => v.Id ?? string.Empty), StringComparer.Ordinal));
             }
 
             var outcome = await store.UpsertPageAsync(account, items, cancellationToken);
@@ -162,16 +178,16 @@ public sealed class SyncYouTubeHandler(
         var removed = await store.MarkGoneAsync(account, gone, cancellationToken);
         if (complete)
         {
-            removed += await store.MarkRemovedAsync(account, listed, cancellationToken);
+            removed += await store.MarkRemovedAsync(account, alive, cancellationToken);
         }
         else
         {
             var unseen = await store.UnseenAsync(account, inPlaylist, MaxVerifiedPerSync, cancellationToken);
             foreach (var chunk in unseen.Chunk(YouTubeClient.MaxPageSize))
             {
-                var alive = (await youtube.GetVideosAsync(chunk, cancellationToken)).Select(v => v.Id).ToHashSet(StringComparer.Ordinal);
+                var returned = (await youtube.GetVideosAsync(chunk, cancellationToken)).Select(v => v.Id).ToHashSet(StringComparer.Ordinal);
                 totals.ApiCalls++;
-                removed += await store.MarkGoneAsync(account, chunk.Where(id => !alive.Contains(id)).ToList(), cancellationToken);
+                removed += await store.MarkGoneAsync(account, chunk.Where(id => !returned.Contains(id)).ToList(), cancellationToken);
             }
         }
 
@@ -202,6 +218,7 @@ public sealed class SyncYouTubeHandler(
             ["counters_refreshed"] = totals.CountersRefreshed,
             ["removed"] = removed,
             ["dropped"] = totals.Dropped,
+            ["dropped_reasons"] = new JsonArray(totals.DroppedReasons.Take(20).Select(r => (JsonNode)JsonValue.Create(PostgresText.Truncate(r, 500))!).ToArray()),
             ["complete"] = complete,
             ["api_calls"] = totals.ApiCalls,
         };
@@ -238,6 +255,8 @@ public sealed class SyncYouTubeHandler(
         public int Dropped;
         public int ApiCalls;
 
+        public List<string> DroppedReasons { get; } = [];
+
         public int Changed => Inserted + Updated + Removed;
 
         public void Add(UpsertOutcome outcome, int items)
@@ -246,6 +265,7 @@ public sealed class SyncYouTubeHandler(
             Updated += outcome.Updated;
             Unchanged += items - outcome.Changed - outcome.Dropped.Count;
             Dropped += outcome.Dropped.Count;
+            DroppedReasons.AddRange(outcome.Dropped.Select(d => $"{d.ExternalId}: {d.Reason}"));
             CountersRefreshed += outcome.CountersRefreshed;
         }
     }

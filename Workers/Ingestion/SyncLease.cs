@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Ingestion;
 
@@ -71,7 +72,8 @@ public static class SyncLease
         command.Parameters.AddWithValue("interval", defaultInterval);
         foreach (var (name, value) in new[] { ("external_id", externalId), ("handle", handle), ("title", title), ("uploads", uploadsPlaylistId), ("etag", etag), ("last_modified", lastModified) })
         {
-            command.Parameters.Add(new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)value ?? DBNull.Value });
+            // All of these come from the platform (channel title, handle, validators): made storable first.
+            command.Parameters.Add(new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)PostgresText.Clean(value) ?? DBNull.Value });
         }
 
         await command.ExecuteNonQueryAsync(cancellationToken);

@@ -289,4 +289,25 @@ public class YouTubeSyncTests(IngestionDatabase db) : IClassFixture<IngestionDat
             "SELECT count(*) FROM content_item WHERE external_id = @id AND title = @title",
             ("id", videos[1].Id), ("title", new string('a', 499) + "\U0001F600")));
     }
+
+    [Fact]
+    public async Task A_video_youtube_describes_incompletely_is_dropped_and_reported_without_losing_its_page_or_being_removed()
+    {
+        var channelId = db.YouTube.AddChannel("@incomplete", 5);
+        var videos = db.YouTube.Playlists[FakeYouTube.UploadsOf(channelId)];
+        var accountId = await db.AddAccountAsync("youtube", channelId);
+        await using var workers = await db.StartWorkersAsync();
+        await SyncAsync(accountId);
+        videos[2].Title = null!;
+        videos[0].Title = "Renamed";
+
+        var job = await SyncAsync(accountId, maxAttempts: 1);
+
+        var result = job.Result!.Value;
+        Assert.Equal(1, result.GetProperty("dropped").GetInt32());
+        Assert.Contains(videos[2].Id, result.GetProperty("dropped_reasons")[0].GetString());
+        Assert.Equal(1, result.GetProperty("updated").GetInt32());
+        Assert.Equal(0, result.GetProperty("removed").GetInt32());
+        Assert.Equal("published", (await db.ItemsAsync(accountId))[videos[2].Id].Status);
+    }
 }
