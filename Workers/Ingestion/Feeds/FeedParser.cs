@@ -76,7 +76,8 @@ public static partial class FeedParser
         {
             var ns = root.Name.Namespace;
             var channel = root.Element(ns + "channel") ?? throw NotAFeed(root, feedUrl);
-            return Read(Text(channel.Element(ns + "title")), channel.Elements(ns + "item"), entry => RssItem(entry, ns, Site(channel, ns, document), document, feedUrl));
+            var site = Site(channel, ns, document);
+            return Read(Text(channel.Element(ns + "title")), channel.Elements(ns + "item"), entry => RssItem(entry, ns, site, document, feedUrl));
         }
 
         if (root.Name == Rdf + "RDF")
@@ -250,9 +251,10 @@ public static partial class FeedParser
         var mode = ((string?)element.Attribute("mode"))?.Trim().ToLowerInvariant();
         var xml = type is "xhtml" or "application/xhtml+xml" || mode == "xml" || type.EndsWith("+xml", StringComparison.Ordinal) || type.EndsWith("/xml", StringComparison.Ordinal);
         string raw;
-        if (mode == "base64" || (!xml && type.Contains('/') && !type.StartsWith("text/", StringComparison.Ordinal)))
+        if ((mode == "base64" || (!xml && type.Contains('/') && !type.StartsWith("text/", StringComparison.Ordinal)))
+            && Base64(element.Value) is { } decoded)
         {
-            raw = Encoding.UTF8.GetString(Convert.FromBase64String(element.Value.Trim()));
+            raw = decoded;
         }
         else if (xml && element.HasElements)
         {
@@ -265,6 +267,14 @@ public static partial class FeedParser
 
         var plainText = type is "text" or "text/plain" && mode is null or "xml";
         return (plainText ? OneLine(raw) : PlainText(raw), true);
+    }
+
+    /// <summary>Base64 text (line breaks allowed) decoded as UTF-8, or null when it is not base64 (then the text is read as is).</summary>
+    private static string? Base64(string text)
+    {
+        var compact = string.Concat(text.Where(c => !char.IsWhiteSpace(c)));
+        var bytes = new byte[compact.Length * 3 / 4 + 3];
+        return Convert.TryFromBase64String(compact, bytes, out var written) ? Encoding.UTF8.GetString(bytes, 0, written) : null;
     }
 
     /// <summary>media:thumbnail, media:content and media:player (also inside media:group), each by its real kind.</summary>

@@ -91,6 +91,34 @@ public class ParsingTests
     public void Anything_else_is_not_a_channel(string input) => Assert.False(ChannelReference.TryParse(input, out _));
 
     [Fact]
+    public void Atom_content_that_claims_base64_but_is_not_is_read_as_text_and_the_entry_kept()
+    {
+        var feed = FeedParser.Parse(
+            System.Text.Encoding.UTF8.GetBytes(
+                """
+                <feed version="0.3" xmlns="http://purl.org/atom/ns#"><title>t</title>
+                  <entry><id>tag:x,2004:1</id><title>One</title><content type="text/html" mode="base64">not base64 at all!</content></entry>
+                  <entry><id>tag:x,2004:2</id><title>Two</title><content type="application/octet-stream">SGVsbG8g
+                  d29ybGQ=</content></entry>
+                </feed>
+                """),
+            new Uri("https://x.example.com/feed"));
+
+        Assert.Empty(feed.Dropped);
+        Assert.Equal(["not base64 at all!", "Hello world"], feed.Items.Select(i => i.Description));
+    }
+
+    [Theory]
+    [InlineData("application/x-shockwave-flash", "https://www.youtube.com/v/x", "player")]
+    [InlineData("image/jpeg; charset=binary", "https://x/a", "image")]
+    [InlineData("audio/mpeg", "https://x/a", "audio")]
+    [InlineData("application/pdf", "https://x/a.pdf", "document")]
+    [InlineData(null, "https://x/cover.JPG?size=2", "image")]
+    [InlineData(null, "https://x/episode.mp3", "audio")]
+    [InlineData("", "https://x/file", "document")]
+    public void Media_kinds_follow_the_real_type(string? type, string url, string kind) => Assert.Equal(kind, FeedParser.Kind(type, url));
+
+    [Fact]
     public void Html_becomes_one_line_of_plain_text() =>
         Assert.Equal("Hello & welcome to the show.", FeedParser.PlainText("<p>Hello &amp;amp; <b>welcome</b></p>\n<p>to the show.</p>"));
 }

@@ -17,7 +17,7 @@ public static class ContentPageRenderer
         var description = Html.Summary(item.MetaDescription ?? (item.Description.Length > 0 ? item.Description : $"{item.Title} by {creatorName}"));
         var image = Html.SafeUrl(item.OgImageUrl) ?? Html.SafeUrl(item.ThumbnailUrl)
             ?? item.Media.Select(m => Html.SafeUrl(m.Url)).FirstOrDefault(u => u is not null);
-        var isVideo = item.Platform == "youtube" || item.DurationSeconds is > 0 || item.Media.Any(m => m.Kind == "video");
+        var isVideo = item.Platform == "youtube" || item.DurationSeconds is > 0 || item.Media.Any(m => m.Kind is "video" or "player");
         var author = new Dictionary<string, object?> { ["@type"] = "Person", ["name"] = creatorName, ["url"] = creatorUrl };
         object jsonLd = isVideo
             ? new Dictionary<string, object?>
