@@ -22,7 +22,7 @@ public static partial class FeedDate
         ["WET"] = 0,
         ["BST"] = 60,
         ["WEST"] = 60,
-        ["IST"] = 60,
+        ["IST"] = 330, // India, by far the most common meaning in feeds (Irish and Israel Standard Time share it)
         ["CET"] = 60,
         ["MET"] = 60,
         ["CEST"] = 120,
@@ -30,6 +30,10 @@ public static partial class FeedDate
         ["EET"] = 120,
         ["EEST"] = 180,
         ["MSK"] = 180,
+        ["ET"] = -300, // the generic zone names count as standard time, as feedparser reads them
+        ["CT"] = -360,
+        ["MT"] = -420,
+        ["PT"] = -480,
         ["EST"] = -300,
         ["EDT"] = -240,
         ["CST"] = -360,
@@ -145,9 +149,9 @@ public static partial class FeedDate
             : null;
     }
 
-    // [weekday[,]] day month year hour:minute[:second] [zone]
+    // [weekday[,]] day month year hour:minute[:second] [zone] [(comment)]
     [GeneratedRegex(
-        @"^(?:[A-Za-z]{2,9}\.?,?\s*)?(?<day>\d{1,2})(?:\s+|-)(?<month>[A-Za-z]{3,9})\.?(?:\s+|-)(?<year>\d{4}|\d{2}),?\s+(?<hour>\d{1,2}):(?<minute>\d{2})(?::(?<second>\d{2})(?:\.\d+)?)?\s*(?<zone>[A-Za-z]{1,5}(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2})?$",
+        @"^(?:[A-Za-z]{2,9}\.?,?\s*)?(?<day>\d{1,2})(?:\s+|-)(?<month>[A-Za-z]{3,9})\.?(?:\s+|-)(?<year>\d{4}|\d{2}),?\s+(?<hour>\d{1,2}):(?<minute>\d{2})(?::(?<second>\d{2})(?:\.\d+)?)?\s*(?<zone>[A-Za-z]{1,5}(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2})?(?:\s*\([^)]*\))?$",
         RegexOptions.CultureInvariant)]
     private static partial Regex Rfc822Pattern();
 }

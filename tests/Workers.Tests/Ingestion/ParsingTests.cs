@@ -32,6 +32,9 @@ public class ParsingTests
     [InlineData("2025-06-10 04:00:00+02:00", "2025-06-10T02:00:00Z")]
     [InlineData("2025-06-10T04:00:00.123456+05:30", "2025-06-09T22:30:00.123456Z")]
     [InlineData("2025-06-10", "2025-06-10T00:00:00Z")]
+    [InlineData("Tue, 10 Jun 2025 10:30:00 IST", "2025-06-10T05:00:00Z")]
+    [InlineData("Tue, 10 Jun 2025 04:00:00 ET", "2025-06-10T09:00:00Z")]
+    [InlineData("Tue, 10 Jun 2025 04:00:00 +0200 (CEST)", "2025-06-10T02:00:00Z")]
     public void Rss_dates_are_rfc_822_with_the_usual_liberties(string value, string expected) =>
         Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), FeedDate.Parse(value));
 
