@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Ingestion.YouTube;
 
@@ -93,7 +94,8 @@ public sealed class YouTubeClient(HttpClient http, IOptions<YouTubeOptions> opti
         }
 
         var reason = error?.Errors?.FirstOrDefault()?.Reason ?? string.Empty;
-        var message = $"YouTube {(int)status} {reason} on {Operation(relative)}: {error?.Message ?? Truncate(body)}";
+        // The remote text is made storable here already: the job's error is written to PostgreSQL.
+        var message = PostgresText.Clean($"YouTube {(int)status} {reason} on {Operation(relative)}: {error?.Message ?? Truncate(body)}")!;
         return reason switch
         {
             "quotaExceeded" or "rateLimitExceeded" or "userRateLimitExceeded" or "dailyLimitExceeded" => new YouTubeQuotaExceededException(reason, message),
@@ -104,5 +106,5 @@ public sealed class YouTubeClient(HttpClient http, IOptions<YouTubeOptions> opti
 
     private static string Operation(string relative) => relative[..relative.IndexOf('?')] + ".list";
 
-    private static string Truncate(string body) => body.Length > 300 ? body[..300] + "…" : body;
+    private static string Truncate(string body) => PostgresText.Truncate(body, 300, "…")!;
 }

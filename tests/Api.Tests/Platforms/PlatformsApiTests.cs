@@ -60,6 +60,7 @@ public class PlatformsApiTests(ApiHost api) : IClassFixture<ApiHost>
 
         Assert.Equal(handle, account.GetProperty("handle").GetString());
         Assert.Equal(handle, account.GetProperty("external_id").GetString());
+        Assert.Equal("https://www.youtube.com/@" + Uri.EscapeDataString(handle[1..]), account.GetProperty("url").GetString());
     }
 
     [Fact]

@@ -37,7 +37,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, IPlatformAccountLimits
             ChannelReference.TryParse(request.Channel, out var channel);
             externalId = channel!.ExternalId;
             handle = channel.Handle;
-            url = channel.ChannelId is { } channelId ? $"https://www.youtube.com/channel/{channelId}" : $"https://www.youtube.com/{channel.Handle}";
+            url = channel.ChannelId is { } channelId ? $"https://www.youtube.com/channel/{channelId}" : $"https://www.youtube.com/@{Uri.EscapeDataString(channel.Handle![1..])}";
             jobType = JobTypes.SyncYouTube;
         }
         else
