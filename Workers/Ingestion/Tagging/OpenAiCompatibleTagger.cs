@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Ingestion.Tagging;
 
@@ -19,7 +20,7 @@ public sealed class OpenAiCompatibleTagger(HttpClient http, IOptions<TaggingOpti
         var url = endpoint.AbsolutePath.EndsWith("/chat/completions", StringComparison.Ordinal)
             ? endpoint
             : new Uri(endpoint.AbsoluteUri.TrimEnd('/') + "/chat/completions");
-        var description = content.Description.Length > 2000 ? content.Description[..2000] : content.Description;
+        var description = PostgresText.Truncate(content.Description, 2000)!; // cut at a text element, never inside a surrogate pair
         var body = new JsonObject
         {
             ["model"] = settings.Model,
