@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -110,6 +111,27 @@ public class OidcSignInTests(OidcApiHost api) : IClassFixture<OidcApiHost>
         Assert.Equal(email, await api.ScalarAsync<string>($"SELECT email FROM users WHERE id = '{ownerUser}'"));
         Assert.Null(await api.ScalarAsync<string>($"SELECT email FROM users WHERE id = '{otherUser}'"));
         Assert.Equal(3, new HashSet<Guid?> { unverifiedUser, ownerUser, otherUser }.Count);
+    }
+
+    [Fact]
+    public async Task After_deleting_the_account_the_same_identity_signs_in_to_a_new_empty_account()
+    {
+        var subject = "auth0|leaver-" + Guid.NewGuid().ToString("N");
+        using var client = api.Oidc.Client(api, subject);
+        using var connect = await client.PostAsJsonAsync("/api/me/platforms", new { platform = "feed", url = $"https://example.com/{Guid.NewGuid():N}.xml" });
+        var first = await UserOfAsync(api.Oidc.Issuer, subject);
+
+        using var deleted = await client.DeleteAsync("/api/me");
+        using var again = await client.GetAsync("/api/me");
+        var second = await UserOfAsync(api.Oidc.Issuer, subject);
+
+        Assert.Equal(HttpStatusCode.Created, connect.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.NotNull(second);
+        Assert.NotEqual(first, second);
+        Assert.Equal(0, JsonDocument.Parse(await again.Content.ReadAsStringAsync()).RootElement.GetProperty("connected_accounts").GetProperty("total").GetInt64());
+        Assert.NotNull(await api.ScalarAsync<DateTime?>($"SELECT deleted_at FROM users WHERE id = '{first}'"));
     }
 
     [Fact]
