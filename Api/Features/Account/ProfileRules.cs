@@ -28,7 +28,11 @@ public static partial class ProfileRules
     };
 
     /// <summary>The schema's <c>users_username_format</c>: 2-39 of a-z, 0-9, <c>_ . -</c>, not starting with <c>.</c> or <c>-</c>.</summary>
-    [GeneratedRegex("^[a-z0-9_][a-z0-9_.-]{1,38}$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    /// <remarks>ASCII letters spelled out rather than IgnoreCase, which would also let in look-alikes such as the
+    /// Kelvin sign (U+212A matches <c>k</c> case-insensitively in .NET but not in the database's check).</remarks>
+    /// <remarks>ASCII letters spelled out rather than IgnoreCase, which would also let in look-alikes such as the
+    /// Kelvin sign (U+212A matches <c>k</c> case-insensitively in .NET but not in the database's check).</remarks>
+    [GeneratedRegex("^[a-zA-Z0-9_][a-zA-Z0-9_.-]{1,38}$", RegexOptions.CultureInvariant)]
     public static partial Regex UsernameFormat();
 
     /// <summary>Keys of <c>social_links</c>: a network's short name (<c>youtube</c>, <c>x</c>, <c>mastodon</c>…).</summary>

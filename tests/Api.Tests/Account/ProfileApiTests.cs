@@ -122,6 +122,10 @@ public class ProfileApiTests(ApiHost api) : IClassFixture<ApiHost>
     [InlineData("{\"social_links\":[\"https://x.com\"]}")]
     [InlineData("{\"social_links\":{\"Bad Key\":\"https://x.com\"}}")]
     [InlineData("{\"display_name\":\"\\u0000\\ud800\"}")]
+    [InlineData("{\"username\":\"\u212Aelvin\"}")]
+    [InlineData("{\"username\":\"ab\u0000c\"}")]
+    [InlineData("")]
+    [InlineData("null")]
     public async Task Malformed_bodies_answer_400_never_500(string body)
     {
         using var client = api.CreateClient(Guid.NewGuid());

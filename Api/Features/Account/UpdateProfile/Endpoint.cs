@@ -72,6 +72,12 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : E
                 await Send.ResultAsync(Http.Problems.Conflict($"The username '{username}' is taken."));
                 return; // the scope rolls back
             }
+            catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.CheckViolation)
+            {
+                // ProfileRules mirror the schema's checks; should they ever drift, the answer is still a 400.
+                ValidationFailures.Add(new ValidationFailure(ColumnOf(error.ConstraintName), $"refused by the database ({error.ConstraintName})"));
+                ThrowIfAnyErrors();
+            }
         }
 
         var me = await MeResponse.ReadAsync(scope, userId, User.IsAdmin(), ct);
@@ -84,6 +90,14 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : E
         HttpContext.Response.Headers.CacheControl = "no-store";
         await Send.OkAsync(me, ct);
     }
+
+    private static string ColumnOf(string? constraint) => constraint switch
+    {
+        "users_username_format" => "username",
+        "users_bio_length" => "bio",
+        "users_social_links_is_object" => "social_links",
+        _ => "profile",
+    };
 
     private void Refuse(List<(string Field, string Reason)> errors)
     {
