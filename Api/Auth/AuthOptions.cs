@@ -15,6 +15,9 @@ public sealed class AuthOptions
 {
     public const string Section = "Auth";
 
+    /// <summary>The platform role admin endpoints require (<c>Roles(AuthOptions.AdminRole)</c>); see <see cref="PlatformRoles"/>.</summary>
+    public const string AdminRole = PlatformRoles.Admin;
+
     public string? Authority { get; set; }
 
     /// <summary>Whether the authority's metadata must be fetched over https (default true; false only for a local issuer over http).</summary>
@@ -29,6 +32,10 @@ public sealed class AuthOptions
     /// <summary>The claim that carries roles (default <c>role</c>; e.g. <c>roles</c> for Entra ID, a namespaced claim for Auth0). An array is several roles.</summary>
     public string RoleClaim { get; set; } = "role";
 
-    /// <summary>The value of <see cref="RoleClaim"/> that makes a caller a platform admin (default <c>admin</c>).</summary>
-    public string AdminRole { get; set; } = PlatformRoles.Admin;
+    /// <summary>
+    /// Setting <c>Auth:AdminRole</c>: the value of <see cref="RoleClaim"/> that makes a caller a platform admin (default
+    /// <c>admin</c>). Named apart from the <see cref="AdminRole"/> constant, which is the platform's own role.
+    /// </summary>
+    [Microsoft.Extensions.Configuration.ConfigurationKeyName("AdminRole")]
+    public string ProviderAdminRole { get; set; } = PlatformRoles.Admin;
 }

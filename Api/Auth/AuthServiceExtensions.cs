@@ -140,14 +140,14 @@ public static class AuthServiceExtensions
 
     /// <summary>
     /// The token's claims, minus any claim of the platform's own types (a token cannot bring those in), plus
-    /// <see cref="PlatformRoles.Admin"/> when <see cref="AuthOptions.RoleClaim"/> holds <see cref="AuthOptions.AdminRole"/>.
+    /// <see cref="PlatformRoles.Admin"/> when <see cref="AuthOptions.RoleClaim"/> holds <see cref="AuthOptions.ProviderAdminRole"/>.
     /// </summary>
     private static ClaimsPrincipal MapRoles(ClaimsPrincipal principal, AuthOptions options)
     {
         var source = principal.Identities.First();
         var identity = new ClaimsIdentity(source.AuthenticationType, "sub", PlatformRoles.ClaimType);
         identity.AddClaims(principal.Claims.Where(c => !c.Type.StartsWith("platform:", StringComparison.Ordinal)).Select(c => c.Clone()));
-        if (principal.Claims.Any(c => c.Type == options.RoleClaim && c.Value == options.AdminRole))
+        if (principal.Claims.Any(c => c.Type == options.RoleClaim && c.Value == options.ProviderAdminRole))
         {
             identity.AddClaim(new Claim(PlatformRoles.ClaimType, PlatformRoles.Admin));
         }

@@ -11,7 +11,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource) : Endpoint<Request, We
     public override void Configure()
     {
         Get("/api/admin/webhooks/{id}");
-        Roles(PlatformRoles.Admin);
+        Roles(AuthOptions.AdminRole);
         Description(d => d.WithTags("Admin").ProducesProblemDetails(404));
         Summary(s => s.Summary = "A stored Stripe event");
     }

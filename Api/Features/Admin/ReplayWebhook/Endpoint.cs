@@ -17,7 +17,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource) : Endpoint<Request, We
     public override void Configure()
     {
         Post("/api/admin/webhooks/{id}/replay");
-        Roles(PlatformRoles.Admin);
+        Roles(AuthOptions.AdminRole);
         Description(d => d.WithTags("Admin").Produces<WebhookEventResponse>(202).ProducesProblemDetails(404));
         Summary(s => s.Summary = "Replay a stored Stripe event");
     }
