@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Marten;
 using Platform.Api.Auth;
+using Platform.Api.Features.Account;
 using Platform.Api.Features.Billing;
 using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Jobs;
@@ -21,6 +22,7 @@ builder.AddPlatformAuth();
 builder.AddJobStreaming();
 builder.Services.AddSingleton<Platform.Core.Ingestion.IPlatformAccountLimits, TierPlatformAccountLimits>(); // plans decide
 builder.AddPlatformAccounts();
+builder.AddAccounts();
 builder.Services.AddMarten(options => AuditStore.Configure(options)).UseNpgsqlDataSource();
 builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();

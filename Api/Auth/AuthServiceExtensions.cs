@@ -1,73 +1,199 @@
+using System.Security.Claims;
 using System.Text;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
 
 namespace Platform.Api.Auth;
 
 public static class AuthServiceExtensions
 {
-    /// <summary>JWT bearer authentication (OIDC authority, or HS256 with a shared key) and authorization.</summary>
+    /// <summary>The platform's own HS256 issuer (<see cref="AuthOptions.SigningKey"/>).</summary>
+    public const string LocalScheme = "local";
+
+    /// <summary>The OIDC provider at <see cref="AuthOptions.Authority"/>.</summary>
+    public const string OidcScheme = "oidc";
+
+    private const string SelectorScheme = JwtBearerDefaults.AuthenticationScheme;
+
+    /// <summary>
+    /// JWT bearer authentication (the platform's HS256 issuer, an OIDC authority, or both: a token goes to the scheme
+    /// of its <c>iss</c>) and authorization. Misconfiguration fails here, at startup, never as a 500 per request.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Outside Development without an authority or a 32-byte key; an
+    /// authority that is not an absolute http(s) URL; an http authority while <c>Auth:RequireHttpsMetadata</c> is true.</exception>
     public static WebApplicationBuilder AddPlatformAuth(this WebApplicationBuilder builder)
     {
         var options = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.Section));
+        var authority = ValidateAuthority(options);
         var signingKey = options.SigningKey;
-        if (string.IsNullOrWhiteSpace(options.Authority) && (string.IsNullOrWhiteSpace(signingKey) || Encoding.UTF8.GetByteCount(signingKey) < 32))
+        if (string.IsNullOrWhiteSpace(signingKey) || Encoding.UTF8.GetByteCount(signingKey) < 32)
         {
-            // Fail at startup, not with a 500 on every request (the bearer handler is built lazily).
-            if (!builder.Environment.IsDevelopment())
+            signingKey = null;
+            if (authority is null)
             {
-                throw new InvalidOperationException("Set Auth:Authority (OIDC) or Auth:SigningKey (at least 32 bytes) outside Development.");
-            }
+                // Fail at startup, not with a 500 on every request (the bearer handler is built lazily).
+                if (!builder.Environment.IsDevelopment())
+                {
+                    throw new InvalidOperationException("Set Auth:Authority (OIDC) or Auth:SigningKey (at least 32 bytes) outside Development.");
+                }
 
-            // Development without a key: a per-process random key, so no token from elsewhere is accepted.
-            signingKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+                // Development without a key: a per-process random key, so no token from elsewhere is accepted.
+                signingKey = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48));
+            }
         }
 
-        builder.Services
-            .AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
-            .AddJwtBearer(jwt =>
+        var authentication = builder.Services.AddAuthentication(SelectorScheme);
+        authentication.AddPolicyScheme(SelectorScheme, "Bearer (by issuer)", policy =>
+            policy.ForwardDefaultSelector = context => SchemeFor(context, options, hasLocal: signingKey is not null, hasOidc: authority is not null));
+        if (signingKey is not null)
+        {
+            authentication.AddJwtBearer(LocalScheme, jwt =>
             {
-                jwt.MapInboundClaims = false;
-                jwt.TokenValidationParameters = new TokenValidationParameters
-                {
-                    NameClaimType = "sub",
-                    RoleClaimType = "role",
-                    ValidIssuer = options.Issuer,
-                    ValidAudience = options.Audience,
-                    ValidateIssuer = true,
-                    ValidateAudience = true,
-                    ValidateLifetime = true,
-                    ClockSkew = TimeSpan.FromSeconds(30),
-                };
-                if (!string.IsNullOrWhiteSpace(options.Authority))
-                {
-                    jwt.Authority = options.Authority;
-                }
-                else
-                {
-                    jwt.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey!));
-                    jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
-                }
-
-                // Browsers cannot set headers on WebSocket or EventSource requests: accept ?access_token= there.
-                jwt.Events = new JwtBearerEvents
-                {
-                    OnMessageReceived = context =>
-                    {
-                        var path = context.HttpContext.Request.Path;
-                        if (context.Request.Query.TryGetValue("access_token", out var token)
-                            && path.StartsWithSegments("/api/jobs")
-                            && (path.Value!.EndsWith("/events", StringComparison.Ordinal) || path.Value.EndsWith("/ws", StringComparison.Ordinal)))
-                        {
-                            context.Token = token;
-                        }
-
-                        return Task.CompletedTask;
-                    },
-                };
+                Configure(jwt, options);
+                jwt.TokenValidationParameters.ValidIssuer = options.Issuer;
+                jwt.TokenValidationParameters.IssuerSigningKey = new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey));
+                jwt.TokenValidationParameters.ValidAlgorithms = [SecurityAlgorithms.HmacSha256];
             });
+        }
+
+        if (authority is not null)
+        {
+            authentication.AddJwtBearer(OidcScheme, jwt =>
+            {
+                Configure(jwt, options);
+                jwt.Authority = authority;
+                jwt.RequireHttpsMetadata = options.RequireHttpsMetadata;
+
+                // The issuer and its signing keys come from the discovery document; an unknown `kid` (a rotated key)
+                // makes the handler fetch the JWKS again.
+            });
+
+            // Runs after JwtBearer's own post-configuration has built the configuration manager. By default a key
+            // the provider removed stays trusted for an hour ("last known good" configuration); a key is removed
+            // when it must not be trusted any more, so the platform trusts only what the JWKS lists now.
+            builder.Services.PostConfigure<JwtBearerOptions>(OidcScheme, jwt =>
+            {
+                if (jwt.ConfigurationManager is BaseConfigurationManager manager)
+                {
+                    manager.UseLastKnownGoodConfiguration = false;
+                }
+            });
+        }
+
         builder.Services.AddAuthorization();
+        builder.Services.AddMemoryCache();
+        builder.Services.AddSingleton<UserDirectory>();
         return builder;
+    }
+
+    private static string? ValidateAuthority(AuthOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.Authority))
+        {
+            return null;
+        }
+
+        if (!Uri.TryCreate(options.Authority, UriKind.Absolute, out var uri) || (uri.Scheme != Uri.UriSchemeHttps && uri.Scheme != Uri.UriSchemeHttp))
+        {
+            throw new InvalidOperationException($"Auth:Authority '{options.Authority}' must be an absolute https URL (the OIDC issuer).");
+        }
+
+        if (uri.Scheme == Uri.UriSchemeHttp && options.RequireHttpsMetadata)
+        {
+            throw new InvalidOperationException(
+                $"Auth:Authority '{options.Authority}' uses http while Auth:RequireHttpsMetadata is true: use the issuer's https URL, " +
+                "or set Auth:RequireHttpsMetadata=false for a local issuer over http.");
+        }
+
+        return options.Authority;
+    }
+
+    private static void Configure(JwtBearerOptions jwt, AuthOptions options)
+    {
+        jwt.MapInboundClaims = false;
+        jwt.TokenValidationParameters = new TokenValidationParameters
+        {
+            NameClaimType = "sub",
+            RoleClaimType = PlatformRoles.ClaimType,
+            ValidAudience = options.Audience,
+            ValidateIssuer = true,
+            ValidateAudience = true,
+            ValidateLifetime = true,
+            ClockSkew = TimeSpan.FromSeconds(30),
+        };
+        jwt.Events = new JwtBearerEvents
+        {
+            OnMessageReceived = context =>
+            {
+                context.Token = QueryToken(context.HttpContext);
+                return Task.CompletedTask;
+            },
+            OnTokenValidated = context =>
+            {
+                context.Principal = MapRoles(context.Principal!, options);
+                return Task.CompletedTask;
+            },
+        };
+    }
+
+    /// <summary>
+    /// The token's claims, minus any claim of the platform's own types (a token cannot bring those in), plus
+    /// <see cref="PlatformRoles.Admin"/> when <see cref="AuthOptions.RoleClaim"/> holds <see cref="AuthOptions.ProviderAdminRole"/>.
+    /// </summary>
+    private static ClaimsPrincipal MapRoles(ClaimsPrincipal principal, AuthOptions options)
+    {
+        var source = principal.Identities.First();
+        var identity = new ClaimsIdentity(source.AuthenticationType, "sub", PlatformRoles.ClaimType);
+        identity.AddClaims(principal.Claims.Where(c => !c.Type.StartsWith("platform:", StringComparison.Ordinal)).Select(c => c.Clone()));
+        if (principal.Claims.Any(c => c.Type == options.RoleClaim && c.Value == options.ProviderAdminRole))
+        {
+            identity.AddClaim(new Claim(PlatformRoles.ClaimType, PlatformRoles.Admin));
+        }
+
+        return new ClaimsPrincipal(identity);
+    }
+
+    /// <summary>Browsers cannot set headers on WebSocket or EventSource requests: <c>?access_token=</c> is accepted there.</summary>
+    private static string? QueryToken(HttpContext context)
+    {
+        var path = context.Request.Path;
+        return context.Request.Query.TryGetValue("access_token", out var token)
+            && path.StartsWithSegments("/api/jobs")
+            && (path.Value!.EndsWith("/events", StringComparison.Ordinal) || path.Value.EndsWith("/ws", StringComparison.Ordinal))
+            ? token.ToString()
+            : null;
+    }
+
+    /// <summary>The scheme for the request's token: the local one for <c>iss</c> = <see cref="AuthOptions.Issuer"/>, else the OIDC one.</summary>
+    private static string SchemeFor(HttpContext context, AuthOptions options, bool hasLocal, bool hasOidc)
+    {
+        if (!hasLocal || !hasOidc)
+        {
+            return hasLocal ? LocalScheme : OidcScheme;
+        }
+
+        var token = QueryToken(context);
+        var header = context.Request.Headers.Authorization.ToString();
+        if (token is null && header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            token = header["Bearer ".Length..].Trim();
+        }
+
+        try
+        {
+            var handler = new JsonWebTokenHandler();
+            if (token is not null && handler.CanReadToken(token) && handler.ReadJsonWebToken(token).Issuer == options.Issuer)
+            {
+                return LocalScheme;
+            }
+        }
+        catch (ArgumentException)
+        {
+            // Unreadable: the OIDC scheme refuses it.
+        }
+
+        return OidcScheme;
     }
 }

@@ -4,9 +4,12 @@ namespace Platform.Api.Auth;
 
 public static class CurrentUser
 {
-    /// <summary>The caller's user id (<c>sub</c>), or null when anonymous or when <c>sub</c> is not a uuid.</summary>
-    public static Guid? UserId(this ClaimsPrincipal principal) =>
-        Guid.TryParse(principal.FindFirstValue("sub"), out var id) ? id : null;
+    /// <summary>Claim type of the platform user id the caller's <c>(iss, sub)</c> resolved to (added by <see cref="EnsureUserMiddleware"/>).</summary>
+    public const string UserIdClaim = "platform:user_id";
 
-    public static bool IsAdmin(this ClaimsPrincipal principal) => principal.IsInRole(AuthOptions.AdminRole);
+    /// <summary>The caller's platform user id (a uuid), or null when anonymous.</summary>
+    public static Guid? UserId(this ClaimsPrincipal principal) =>
+        Guid.TryParse(principal.FindFirstValue(UserIdClaim), out var id) ? id : null;
+
+    public static bool IsAdmin(this ClaimsPrincipal principal) => principal.IsInRole(PlatformRoles.Admin);
 }

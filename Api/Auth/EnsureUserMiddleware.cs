@@ -1,47 +1,56 @@
-using System.Collections.Concurrent;
+using System.Security.Claims;
 using Microsoft.AspNetCore.Mvc;
-using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Api.Auth;
 
 /// <summary>
-/// A user's first authenticated request creates their user row and free-tier subscription (<c>ensure_user</c>:
-/// once, race-safe, in SQL). Remembered per process so later requests cost nothing. A token whose <c>sub</c> is not a
-/// uuid is refused with 401.
+/// Turns an authenticated caller's <c>(iss, sub)</c> into their platform user (<see cref="UserDirectory"/>: created
+/// with the free plan on first sign-in) and adds its id as <see cref="CurrentUser.UserIdClaim"/>. A token without
+/// <c>iss</c>/<c>sub</c>, or whose subject does not fit the identity table, answers 401; a deleted account answers
+/// 410 to everything but a repeated <c>DELETE /api/me</c> (which is idempotent).
 /// </summary>
 public sealed class EnsureUserMiddleware(RequestDelegate next)
 {
-    private static readonly ConcurrentDictionary<Guid, bool> Known = new();
+    private const int MaxSubjectLength = 255;
+    private const int MaxIssuerLength = 2048;
 
-    public async Task InvokeAsync(HttpContext context, NpgsqlDataSource dataSource)
+    public async Task InvokeAsync(HttpContext context, UserDirectory users)
     {
         if (context.User.Identity?.IsAuthenticated == true)
         {
-            var userId = context.User.UserId();
-            if (userId is null)
+            var issuer = context.User.FindFirstValue("iss");
+            var subject = context.User.FindFirstValue("sub");
+            if (string.IsNullOrWhiteSpace(issuer) || string.IsNullOrEmpty(subject)
+                || subject.Length > MaxSubjectLength || issuer.Length > MaxIssuerLength
+                || !PostgresText.IsStorable(subject) || !PostgresText.IsStorable(issuer))
             {
-                await Results.Problem(new ProblemDetails
-                {
-                    Status = StatusCodes.Status401Unauthorized,
-                    Title = "Invalid token subject",
-                    Detail = "The token's 'sub' claim must be the user's id (a uuid).",
-                }).ExecuteAsync(context);
+                await WriteProblemAsync(context, StatusCodes.Status401Unauthorized, "Invalid token subject",
+                    $"The token needs an 'iss' and a 'sub' claim (at most {MaxSubjectLength} characters).");
                 return;
             }
 
-            if (!Known.ContainsKey(userId.Value))
+            var email = IsTrue(context.User.FindFirstValue("email_verified")) ? context.User.FindFirstValue("email") : null;
+            if (email is not null && (email.Length > 320 || !PostgresText.IsStorable(email)))
             {
-                await using var command = dataSource.CreateCommand("SELECT ensure_user(@id, @email)");
-                command.Parameters.AddWithValue("id", userId.Value);
-                command.Parameters.Add(new NpgsqlParameter("email", NpgsqlTypes.NpgsqlDbType.Text)
-                {
-                    Value = (object?)context.User.FindFirst("email")?.Value ?? DBNull.Value,
-                });
-                await command.ExecuteNonQueryAsync(context.RequestAborted);
-                Known[userId.Value] = true;
+                email = null;
             }
+
+            var user = await users.SignInAsync(issuer, subject, email, context.RequestAborted);
+            if (user.IsDeleted && !(HttpMethods.IsDelete(context.Request.Method) && context.Request.Path.Equals("/api/me", StringComparison.OrdinalIgnoreCase)))
+            {
+                await WriteProblemAsync(context, StatusCodes.Status410Gone, "Account deleted", "This account was deleted.");
+                return;
+            }
+
+            context.User.AddIdentity(new ClaimsIdentity([new Claim(CurrentUser.UserIdClaim, user.UserId.ToString())], "platform"));
         }
 
         await next(context);
     }
+
+    private static bool IsTrue(string? value) => string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
+
+    private static Task WriteProblemAsync(HttpContext context, int status, string title, string detail) =>
+        Results.Problem(new ProblemDetails { Status = status, Title = title, Detail = detail }).ExecuteAsync(context);
 }

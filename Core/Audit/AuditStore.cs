@@ -36,6 +36,7 @@ public static class AuditStore
         [typeof(SubscriptionChanged)] = "subscription_changed",
         [typeof(CustomerLinked)] = "customer_linked",
         [typeof(CheckoutStarted)] = "checkout_started",
+        [typeof(AccountDeleted)] = "account_deleted",
     };
 
     public static void Configure(StoreOptions options, AutoCreate autoCreate = AutoCreate.None)

@@ -56,6 +56,10 @@ public static class AuditStreams
     public static Guid Subscription(Guid userId) =>
         new(MD5.HashData(Encoding.UTF8.GetBytes("subscription:" + userId.ToString("N"))));
 
+    /// <summary>A user account's own stream (its deletion): a stable id derived from the user id (never equal to it).</summary>
+    public static Guid Account(Guid userId) =>
+        new(MD5.HashData(Encoding.UTF8.GetBytes("account:" + userId.ToString("N"))));
+
     public static BillingAuditEvent BillingEvent(string action) => action switch
     {
         "received" => new WebhookReceived(),

@@ -140,6 +140,40 @@ public sealed class FakeStripe : IAsyncDisposable
                 : Error(404, "invalid_request_error", "resource_missing", $"No such subscription: '{id}'");
         });
 
+        // Update (cancel_at_period_end only) and cancel now, as DELETE /api/me calls them.
+        web.MapPost("/v1/subscriptions/{id}", (string id, HttpContext context) =>
+        {
+            if (!subscriptions.TryGetValue(id, out var subscription))
+            {
+                return Error(404, "invalid_request_error", "resource_missing", $"No such subscription: '{id}'");
+            }
+
+            if (Form(context).TryGetValue("cancel_at_period_end", out var atPeriodEnd))
+            {
+                subscription["cancel_at_period_end"] = atPeriodEnd == "true";
+            }
+
+            return Json(subscription);
+        });
+
+        web.MapDelete("/v1/subscriptions/{id}", (string id) =>
+        {
+            if (!subscriptions.TryGetValue(id, out var subscription))
+            {
+                return Error(404, "invalid_request_error", "resource_missing", $"No such subscription: '{id}'");
+            }
+
+            if ((string?)subscription["status"] == "canceled")
+            {
+                return Error(400, "invalid_request_error", null, $"Subscription {id} is already canceled.");
+            }
+
+            subscription["status"] = "canceled";
+            subscription["canceled_at"] = Now();
+            subscription["ended_at"] = Now();
+            return Json(subscription);
+        });
+
         web.MapPost("/v1/checkout/sessions", (HttpContext context) => Idempotent(context, () =>
         {
             var form = Form(context);

@@ -36,7 +36,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
             static async (state, token) =>
                 await ContentDetailQuery.ExecuteAsync(state.dataSource, state.slug, token) is { } item
                     ? CachedResponse.Json(item)
-                    : CachedResponse.NotFound(),
+                    : await PublicNames.MissAsync(state.dataSource, PublicNames.ContentSlug, state.slug, _ => string.Empty, token),
             CacheTags,
             ct);
         await HttpCaching.WriteAsync(HttpContext, response, HttpCaching.Detail, ct);

@@ -40,7 +40,8 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
                 var profile = await CreatorProfileQuery.ExecuteAsync(s.dataSource, s.username, token);
                 if (profile is null)
                 {
-                    return CachedResponse.NotFound();
+                    return await PublicNames.MissAsync(
+                        s.dataSource, PublicNames.Username, s.username, current => "/api/public/creators/" + Uri.EscapeDataString(current), token);
                 }
 
                 var page = await new FeedQuery("recent", null, null, null, profile.Username, TrendingWindows.Day, s.cursor, s.limit)

@@ -19,6 +19,9 @@ public sealed class CachedResponse
 
     public string ContentType { get; init; } = "application/json; charset=utf-8";
 
+    /// <summary>Where a 301 points (<see cref="Moved"/>).</summary>
+    public string? Location { get; init; }
+
     public static CachedResponse Json<T>(T value) => FromBytes(DiscoveryJson.Serialize(value), "application/json; charset=utf-8");
 
     public static CachedResponse FromBytes(byte[] body, string contentType, int status = StatusCodes.Status200OK) => new()
@@ -30,6 +33,13 @@ public sealed class CachedResponse
     };
 
     public static CachedResponse NotFound() => new() { Status = StatusCodes.Status404NotFound, Body = [], ETag = string.Empty };
+
+    /// <summary>301 to <paramref name="location"/> (a renamed creator's old username).</summary>
+    public static CachedResponse Moved(string location) =>
+        new() { Status = StatusCodes.Status301MovedPermanently, Body = [], ETag = string.Empty, Location = location };
+
+    /// <summary>410: it existed and was deleted on purpose (a deleted account's profile and items).</summary>
+    public static CachedResponse Gone() => new() { Status = StatusCodes.Status410Gone, Body = [], ETag = string.Empty };
 
     public static string ComputeETag(ReadOnlySpan<byte> body)
     {

@@ -25,6 +25,22 @@ public static class HttpCaching
             return;
         }
 
+        if (response.Status == StatusCodes.Status301MovedPermanently)
+        {
+            http.Headers.CacheControl = "public, max-age=300";
+            http.Headers.Location = response.Location;
+            http.StatusCode = response.Status;
+            await http.StartAsync(ct);
+            return;
+        }
+
+        if (response.Status == StatusCodes.Status410Gone)
+        {
+            http.Headers.CacheControl = "public, max-age=300";
+            await Problems.WriteAsync(context, StatusCodes.Status410Gone, "Gone", "This was deleted by its creator.");
+            return;
+        }
+
         http.Headers.CacheControl = cacheControl;
         http.Headers.ETag = response.ETag;
         http.Headers.Vary = "Accept-Encoding";

@@ -39,7 +39,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
             (slug, baseUrl, dataSource),
             static async (s, token) => await ContentDetailQuery.ExecuteAsync(s.dataSource, s.slug, token) is { } item
                 ? SeoContext.HtmlResponse(ContentPageRenderer.Render(item, s.baseUrl))
-                : CachedResponse.NotFound(),
+                : await PublicNames.MissAsync(s.dataSource, PublicNames.ContentSlug, s.slug, _ => string.Empty, token),
             CacheTags,
             ct);
         await SeoContext.WriteAsync(HttpContext, response, "page", HttpCaching.Detail, ct);

@@ -42,7 +42,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
                 var profile = await CreatorProfileQuery.ExecuteAsync(s.dataSource, s.username, token);
                 if (profile is null)
                 {
-                    return CachedResponse.NotFound();
+                    return await PublicNames.MissAsync(s.dataSource, PublicNames.Username, s.username, current => "/@" + Uri.EscapeDataString(current), token);
                 }
 
                 var page = await new FeedQuery("recent", null, null, null, profile.Username, TrendingWindows.Day, null, 50)

@@ -31,6 +31,18 @@ public sealed class SeoContext(IOptions<DiscoveryOptions> options)
         await context.Response.WriteAsync(html, ct);
     }
 
+    /// <summary>410 page (noindex): the creator deleted it, so search engines drop it sooner than for a 404.</summary>
+    public static async Task WriteGoneAsync(HttpContext context, string what, CancellationToken ct)
+    {
+        var html = Html.Page(
+            new PageMeta(SiteName, "Gone – " + SiteName, $"This {what} was deleted by its creator.", null, NoIndex: true),
+            $"<main><h1>Gone</h1><p>This {Html.E(what)} was deleted by its creator.</p></main>");
+        context.Response.StatusCode = StatusCodes.Status410Gone;
+        context.Response.ContentType = "text/html; charset=utf-8";
+        context.Response.Headers.CacheControl = "public, max-age=300";
+        await context.Response.WriteAsync(html, ct);
+    }
+
     public static async Task WriteAsync(HttpContext context, CachedResponse response, string what, string cacheControl, CancellationToken ct)
     {
         if (response.Status == StatusCodes.Status404NotFound)
@@ -39,6 +51,12 @@ public sealed class SeoContext(IOptions<DiscoveryOptions> options)
             return;
         }
 
-        await HttpCaching.WriteAsync(context, response, cacheControl, ct);
+        if (response.Status == StatusCodes.Status410Gone)
+        {
+            await WriteGoneAsync(context, what, ct);
+            return;
+        }
+
+        await HttpCaching.WriteAsync(context, response, cacheControl, ct); // 200, 304 or 301
     }
 }
