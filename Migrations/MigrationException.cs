@@ -19,3 +19,12 @@ public sealed class MigrationFailedException(MigrationScript script, string mess
 {
     public MigrationScript Script { get; } = script;
 }
+
+/// <summary>
+/// A non-transactional file ran but left an index invalid (<c>pg_index.indisvalid = false</c>, e.g. a
+/// <c>CREATE INDEX CONCURRENTLY</c> that failed part-way); the file is not recorded. Exit code 1, like a failed file.
+/// </summary>
+public sealed class MigrationInvalidIndexException(MigrationScript script, string message) : MigrationException(message)
+{
+    public MigrationScript Script { get; } = script;
+}

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -21,12 +22,21 @@ public sealed record MigrationStatus(
 public sealed record AppliedMigration(MigrationScript Script, TimeSpan Duration);
 
 /// <summary>
+/// An index PostgreSQL will not use (<c>pg_index.indisvalid = false</c>): a <c>CREATE INDEX CONCURRENTLY</c> or
+/// <c>REINDEX CONCURRENTLY</c> that failed part-way (or one being built right now). Still maintained on every write.
+/// </summary>
+/// <param name="Name">schema-qualified, quoted as needed (<c>public.items_name_key</c>).</param>
+/// <param name="Table">the table, as <c>regclass</c> prints it (schema only when off the search path).</param>
+/// <param name="Definition"><c>pg_get_indexdef</c>.</param>
+public sealed record InvalidIndex(string Name, string Table, string Definition);
+
+/// <summary>
 /// Applies versioned SQL scripts: a history table with checksums, one runner at a time (a session-level advisory
 /// lock, so CREATE INDEX CONCURRENTLY in a non-transactional file cannot wait on our own transaction), each file in
 /// its own transaction unless it says <c>-- migrate:no-transaction</c>, edited files refused, failures rolled back and
 /// reported with the file, line and column.
 /// </summary>
-public sealed class MigrationRunner
+public sealed partial class MigrationRunner
 {
     public const string HistoryTable = "public.schema_migrations";
 
@@ -66,6 +76,13 @@ public sealed class MigrationRunner
         await using var connection = await OpenAsync(cancellationToken);
         var history = await ReadHistoryAsync(connection, cancellationToken);
         return BuildStatus(history);
+    }
+
+    /// <summary>Every invalid index of the database (outside the system schemas), by name. Reads only; takes no lock.</summary>
+    public async Task<IReadOnlyList<InvalidIndex>> InvalidIndexesAsync(CancellationToken cancellationToken = default)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        return await ReadInvalidIndexesAsync(connection, cancellationToken);
     }
 
     /// <summary>The scripts <see cref="ApplyAsync"/> would run, in order; throws when the history does not validate.</summary>
@@ -238,29 +255,28 @@ public sealed class MigrationRunner
 
     private async Task<AppliedMigration> ApplyOneAsync(NpgsqlConnection connection, MigrationScript script, CancellationToken cancellationToken)
     {
-        var statements = SqlStatementSplitter.Split(script.Sql);
-        if (script.IsTransactional)
-        {
-            var control = statements.FirstOrDefault(s => IsTransactionControl(s.Text));
-            if (control.Text is not null)
-            {
-                var (line, _) = SqlStatementSplitter.LineAndColumn(script.Sql, control.Offset);
-                throw new MigrationValidationException(
-                    $"{script.FileName}, line {line}: '{control.Text}'. The runner applies each file in its own transaction; " +
-                    $"remove BEGIN/COMMIT, or mark the file '{MigrationScript.NoTransactionDirective}'.");
-            }
-        }
-
+        var statements = StatementsToRun(script);
         logger.LogInformation(
             "Applying {File} ({Count} statements, {Mode})",
             script.FileName, statements.Count, script.IsTransactional ? "transactional" : "non-transactional");
         var stopwatch = Stopwatch.StartNew();
+        HashSet<string> invalidBefore = [];
+        if (!script.IsTransactional)
+        {
+            await DropInvalidIndexesOfEarlierAttemptsAsync(connection, script, statements, cancellationToken);
+            invalidBefore = (await ReadInvalidIndexesAsync(connection, cancellationToken)).Select(i => i.Name).ToHashSet();
+        }
+
         await using var transaction = script.IsTransactional ? await connection.BeginTransactionAsync(cancellationToken) : null;
         foreach (var statement in statements)
         {
             try
             {
                 await using var command = new NpgsqlCommand(statement.Text, connection, transaction);
+                // One positional parameter puts Npgsql in raw mode: the statement is sent exactly as split here. Otherwise
+                // Npgsql's own parser splits on every semicolon it sees, inside BEGIN ATOMIC ... END too (npgsql#4445).
+                // The statement does not reference it; PostgreSQL accepts an unused, typed parameter.
+                command.Parameters.Add(new NpgsqlParameter { Value = 0 });
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
             catch (PostgresException error)
@@ -270,7 +286,24 @@ public sealed class MigrationRunner
                     await transaction.RollbackAsync(CancellationToken.None);
                 }
 
-                throw Describe(script, statement, error);
+                var leftInvalid = transaction is null
+                    ? (await ReadInvalidIndexesAsync(connection, CancellationToken.None)).Where(i => !invalidBefore.Contains(i.Name)).ToList()
+                    : [];
+                throw Describe(script, statement, error, leftInvalid);
+            }
+        }
+
+        if (!script.IsTransactional)
+        {
+            // IF NOT EXISTS skips an index that exists but is invalid, and a failed build can leave one without an error
+            // reaching us: never record a file over an invalid index it left behind.
+            var leftInvalid = (await ReadInvalidIndexesAsync(connection, cancellationToken)).Where(i => !invalidBefore.Contains(i.Name)).ToList();
+            if (leftInvalid.Count > 0)
+            {
+                throw new MigrationInvalidIndexException(script,
+                    $"{script.FileName} ran, but left {Describe(leftInvalid)} invalid (pg_index.indisvalid = false): PostgreSQL does not use " +
+                    "it, yet maintains it on every write. The file is not recorded. Drop it (DROP INDEX CONCURRENTLY ...), fix the cause, " +
+                    "and run apply again.");
             }
         }
 
@@ -301,13 +334,142 @@ public sealed class MigrationRunner
         return new AppliedMigration(script, stopwatch.Elapsed);
     }
 
-    private static bool IsTransactionControl(string statement)
+    /// <summary>
+    /// The statements to send. The runner owns the transaction, so transaction control is refused, with one exception:
+    /// a transactional file whose only transaction control is one leading <c>BEGIN;</c> (or <c>BEGIN WORK</c>/
+    /// <c>BEGIN TRANSACTION</c>/<c>START TRANSACTION</c>, without options) and one trailing <c>COMMIT;</c> (or
+    /// <c>END</c>, optionally <c>WORK</c>/<c>TRANSACTION</c>): the seed's migration template. Those two are dropped and
+    /// the rest runs in the runner's transaction as usual.
+    /// </summary>
+    private static List<SqlStatement> StatementsToRun(MigrationScript script)
     {
-        var word = statement.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries)[0].TrimEnd(';').ToUpperInvariant();
-        return word is "BEGIN" or "COMMIT" or "ROLLBACK" or "END" or "START";
+        var statements = SqlStatementSplitter.Split(script.Sql).ToList();
+        var wrapped = script.IsTransactional && statements.Count >= 2 && PlainBegin().IsMatch(Words(statements[0].Text));
+        var closed = wrapped && PlainCommit().IsMatch(Words(statements[^1].Text));
+        for (var k = 0; k < statements.Count; k++)
+        {
+            var allowed = (k == 0 && wrapped) || (k == statements.Count - 1 && closed);
+            if (!allowed && IsTransactionControl(statements[k].Text))
+            {
+                throw TransactionControlRefused(script, statements[k]);
+            }
+        }
+
+        if (wrapped && !closed)
+        {
+            throw TransactionControlRefused(script, statements[0]);
+        }
+
+        return wrapped ? statements[1..^1] : statements;
     }
 
-    private static MigrationFailedException Describe(MigrationScript script, SqlStatement statement, PostgresException error)
+    private static MigrationValidationException TransactionControlRefused(MigrationScript script, SqlStatement control)
+    {
+        var (line, _) = SqlStatementSplitter.LineAndColumn(script.Sql, control.Offset);
+        var remedy = script.IsTransactional
+            ? "The runner applies each file in its own transaction: remove the transaction control (only one leading BEGIN; " +
+              "with one trailing COMMIT; around the whole file is accepted)."
+            : $"A '{MigrationScript.NoTransactionDirective}' file runs each statement on its own: remove the transaction control.";
+        return new MigrationValidationException($"{script.FileName}, line {line}: '{Truncate(control.Text)}'. {remedy}");
+    }
+
+    /// <summary>The statement's words in upper case, single-spaced (comments are not expected inside transaction control).</summary>
+    private static string Words(string statement) =>
+        string.Join(' ', statement.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).ToUpperInvariant();
+
+    private static bool IsTransactionControl(string statement)
+    {
+        var words = Words(statement);
+        var first = LeadingWord().Match(words).Value;
+        return first is "BEGIN" or "START" or "COMMIT" or "END" or "ROLLBACK" or "ABORT" or "SAVEPOINT" or "RELEASE"
+            || words.StartsWith("PREPARE TRANSACTION", StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// A failed <c>CREATE INDEX CONCURRENTLY</c> leaves its index behind, invalid; <c>IF NOT EXISTS</c> would then skip it
+    /// forever. Before a non-transactional file runs again, the invalid indexes it creates by name are dropped, so the
+    /// file builds them anew.
+    /// </summary>
+    private async Task DropInvalidIndexesOfEarlierAttemptsAsync(
+        NpgsqlConnection connection, MigrationScript script, IReadOnlyList<SqlStatement> statements, CancellationToken cancellationToken)
+    {
+        foreach (var statement in statements)
+        {
+            var match = ConcurrentIndexCreation().Match(statement.Text);
+            if (!match.Success)
+            {
+                continue;
+            }
+
+            await using var find = new NpgsqlCommand(
+                """
+                SELECT format('%I.%I', n.nspname, c.relname)
+                FROM pg_index i
+                JOIN pg_class c ON c.oid = i.indexrelid
+                JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE NOT i.indisvalid AND i.indrelid = to_regclass(@table) AND c.relname = @name
+                """,
+                connection);
+            find.Parameters.AddWithValue("table", match.Groups["table"].Value);
+            find.Parameters.AddWithValue("name", IdentifierValue(match.Groups["name"].Value));
+            if (await find.ExecuteScalarAsync(cancellationToken) is not string index)
+            {
+                continue;
+            }
+
+            logger.LogWarning(
+                "{File}: index {Index} is invalid (left by an earlier failed attempt); dropping it so the file builds it again", script.FileName, index);
+            await using var drop = new NpgsqlCommand($"DROP INDEX CONCURRENTLY IF EXISTS {index}", connection);
+            await drop.ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    private static async Task<List<InvalidIndex>> ReadInvalidIndexesAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT format('%I.%I', n.nspname, c.relname), i.indrelid::regclass::text, pg_get_indexdef(i.indexrelid)
+            FROM pg_index i
+            JOIN pg_class c ON c.oid = i.indexrelid
+            JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE NOT i.indisvalid AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\_toast%'
+            ORDER BY 1
+            """,
+            connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var indexes = new List<InvalidIndex>();
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            indexes.Add(new InvalidIndex(reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+        }
+
+        return indexes;
+    }
+
+    private static string Describe(IReadOnlyList<InvalidIndex> indexes) =>
+        (indexes.Count == 1 ? "index " : "indexes ") + string.Join(", ", indexes.Select(i => i.Name));
+
+    /// <summary>An identifier as PostgreSQL stores it: "Quoted" keeps its case ("" is a quote), unquoted folds to lower case.</summary>
+    private static string IdentifierValue(string identifier) =>
+        identifier.StartsWith('"') ? identifier[1..^1].Replace("\"\"", "\"", StringComparison.Ordinal) : identifier.ToLowerInvariant();
+
+    [GeneratedRegex(@"^[A-Z_]+")]
+    private static partial Regex LeadingWord();
+
+    [GeneratedRegex(@"^(BEGIN( WORK| TRANSACTION)?|START TRANSACTION)$")]
+    private static partial Regex PlainBegin();
+
+    [GeneratedRegex(@"^(COMMIT|END)( WORK| TRANSACTION)?$")]
+    private static partial Regex PlainCommit();
+
+    /// <summary>CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON [ONLY] [schema.]table (PostgreSQL's grammar).</summary>
+    [GeneratedRegex(
+        """^CREATE\s+(?:UNIQUE\s+)?INDEX\s+CONCURRENTLY\s+(?:IF\s+NOT\s+EXISTS\s+)?(?<name>"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)\s+ON\s+(?:ONLY\s+)?(?<table>(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)(?:\s*\.\s*(?:"(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*))?)""",
+        RegexOptions.IgnoreCase)]
+    private static partial Regex ConcurrentIndexCreation();
+
+    private static MigrationFailedException Describe(
+        MigrationScript script, SqlStatement statement, PostgresException error, IReadOnlyList<InvalidIndex> leftInvalid)
     {
         // Position is 1-based within the statement we sent; map it back to the file.
         var offset = statement.Offset + Math.Max(error.Position - 1, 0);
@@ -319,7 +481,11 @@ public sealed class MigrationRunner
         var outcome = script.IsTransactional
             ? "The file was rolled back and is not recorded."
             : "The file is non-transactional: the statements before this one stay applied; it is not recorded, so fix it and run again (its statements must be re-runnable).";
-        var message = $"{script.FileName}, line {line}, column {column}: {error.SqlState}: {error.MessageText}{where}.{context} {outcome}";
+        var invalid = leftInvalid.Count == 0
+            ? string.Empty
+            : $" It left {Describe(leftInvalid)} invalid (pg_index.indisvalid = false); the next apply drops an invalid index the file " +
+              "creates by name (CREATE INDEX CONCURRENTLY name) before running it again.";
+        var message = $"{script.FileName}, line {line}, column {column}: {error.SqlState}: {error.MessageText}{where}.{context} {outcome}{invalid}";
         return new MigrationFailedException(script, message, error);
     }
 

@@ -17,7 +17,8 @@ const string usage = """
       plan     print what apply would run, without running it
 
     Connection string: ConnectionStrings__platformdb (environment) or --ConnectionStrings:platformdb=<...>.
-    Exit codes: 0 done, 1 a migration failed, 2 usage or connection error, 3 history does not validate (checksum drift, out of order).
+    Exit codes: 0 done, 1 a migration failed (or left an invalid index; status: an invalid index exists),
+    2 usage or connection error, 3 history does not validate (checksum drift, out of order, transaction control in a file).
     """;
 
 var command = args.FirstOrDefault(a => !a.StartsWith('-')) ?? "apply";
@@ -67,7 +68,19 @@ async Task<int> RunAsync(IConfiguration configuration, ILogger log)
                         $"{row.AppliedAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss") ?? "-",-22}{row.DurationMs?.ToString() ?? "-",8}  {row.AppliedBy ?? "-"}");
                 }
 
-                return status.Any(s => s.State == MigrationState.Drifted) ? 3 : 0;
+                // A failed CREATE INDEX CONCURRENTLY leaves an index PostgreSQL does not use but still maintains.
+                var invalid = await runner.InvalidIndexesAsync();
+                foreach (var index in invalid)
+                {
+                    Console.WriteLine($"invalid index {index.Name} on {index.Table}: {index.Definition}");
+                }
+
+                if (invalid.Count > 0)
+                {
+                    Console.WriteLine("An invalid index is left by a failed concurrent build: apply drops and rebuilds one a pending file creates; drop others with DROP INDEX CONCURRENTLY.");
+                }
+
+                return status.Any(s => s.State == MigrationState.Drifted) ? 3 : invalid.Count > 0 ? 1 : 0;
             case "plan":
                 var plan = await runner.PlanAsync();
                 Console.WriteLine(plan.Count == 0 ? "Nothing to apply: the database is up to date." : $"{plan.Count} migration(s) would be applied:");

@@ -4,8 +4,12 @@ namespace Platform.Migrations;
 public readonly record struct SqlStatement(string Text, int Offset);
 
 /// <summary>
-/// Splits a PostgreSQL script on top-level semicolons. Understands what can hide a semicolon: 'strings' (and
-/// E'escaped\' strings), "identifiers", $tag$dollar quotes$tag$, -- line comments and nested /* block comments */.
+/// Splits a PostgreSQL script on top-level semicolons, the way psql does (src/fe_utils/psqlscan.l). Understands
+/// everything that can hide a semicolon: 'strings' ('' doubles a quote; a backslash is literal), E'escape strings'
+/// (backslash escapes, PostgreSQL "String Constants with C-Style Escapes"), "quoted identifiers" ("" doubles),
+/// $tag$dollar quotes$tag$ (any tag; ends only at the same tag), -- line comments, nested /* block /* comments */ */,
+/// parentheses (CREATE RULE ... DO (a; b)), and SQL-standard routine bodies <c>BEGIN ATOMIC ... END</c>
+/// (PostgreSQL 14+, "CREATE FUNCTION"), which may nest <c>CASE ... END</c>.
 /// Statements are sent one by one so an error can be reported with its line and column in the file, and so
 /// non-transactional files (CREATE INDEX CONCURRENTLY) run outside any implicit transaction block.
 /// </summary>
@@ -16,6 +20,9 @@ public static class SqlStatementSplitter
         var statements = new List<SqlStatement>();
         var start = 0;
         var i = 0;
+        var parenDepth = 0;
+        // BEGIN ATOMIC opens a body and CASE inside it opens a level; END closes one (as psql counts them).
+        var bodyDepth = 0;
         while (i < sql.Length)
         {
             var c = sql[i];
@@ -36,10 +43,36 @@ public static class SqlStatementSplitter
                 case '$' when TryReadDollarTag(sql, i, out var tag):
                     i = SkipDollarQuoted(sql, i, tag);
                     break;
-                case ';':
+                case '(':
+                    parenDepth++;
+                    i++;
+                    break;
+                case ')':
+                    parenDepth = Math.Max(parenDepth - 1, 0);
+                    i++;
+                    break;
+                case ';' when parenDepth == 0 && bodyDepth == 0:
                     Add(statements, sql, start, i);
                     i++;
                     start = i;
+                    break;
+                case var letter when IsIdentifierStart(letter):
+                    var end = ReadWord(sql, i);
+                    var word = sql.AsSpan(i, end - i);
+                    if (word.Equals("begin", StringComparison.OrdinalIgnoreCase) && NextWordIs(sql, end, "atomic"))
+                    {
+                        bodyDepth++;
+                    }
+                    else if (bodyDepth > 0 && word.Equals("case", StringComparison.OrdinalIgnoreCase))
+                    {
+                        bodyDepth++;
+                    }
+                    else if (bodyDepth > 0 && word.Equals("end", StringComparison.OrdinalIgnoreCase))
+                    {
+                        bodyDepth--;
+                    }
+
+                    i = end;
                     break;
                 default:
                     i++;
@@ -204,4 +237,44 @@ public static class SqlStatementSplitter
     }
 
     private static bool IsIdentifierChar(char c) => char.IsLetterOrDigit(c) || c == '_';
+
+    private static bool IsIdentifierStart(char c) => char.IsLetter(c) || c == '_';
+
+    /// <summary>The end of the unquoted identifier or keyword at <paramref name="i"/> (letters, digits, _ and $).</summary>
+    private static int ReadWord(string sql, int i)
+    {
+        while (i < sql.Length && (IsIdentifierChar(sql[i]) || sql[i] == '$'))
+        {
+            i++;
+        }
+
+        return i;
+    }
+
+    /// <summary>Whether the next word after <paramref name="i"/>, past whitespace and comments, is <paramref name="word"/>.</summary>
+    private static bool NextWordIs(string sql, int i, string word)
+    {
+        while (i < sql.Length)
+        {
+            if (char.IsWhiteSpace(sql[i]))
+            {
+                i++;
+            }
+            else if (sql[i] == '-' && Next(sql, i) == '-')
+            {
+                i = SkipLineComment(sql, i);
+            }
+            else if (sql[i] == '/' && Next(sql, i) == '*')
+            {
+                i = SkipBlockComment(sql, i);
+            }
+            else
+            {
+                break;
+            }
+        }
+
+        var end = ReadWord(sql, i);
+        return sql.AsSpan(i, end - i).Equals(word, StringComparison.OrdinalIgnoreCase);
+    }
 }

@@ -168,14 +168,116 @@ public class MigrationRunnerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Begin_and_commit_inside_a_transactional_file_are_refused()
+    public async Task A_file_wrapped_in_one_leading_begin_and_one_trailing_commit_runs_in_the_runners_transaction()
     {
         var db = await EmptyDatabaseAsync();
-        folder.Write("000_template.sql", "BEGIN;\nALTER TABLE users ADD COLUMN bio TEXT;\nCOMMIT;\n");
+        folder.Write("000_template.sql", "-- the seed's template\nBEGIN;\n\nCREATE TABLE users (id int);\nALTER TABLE users ADD COLUMN bio TEXT;\n\nCOMMIT;\n")
+              .Write("001_wrapped_broken.sql", "begin transaction;\nCREATE TABLE half_done (id int);\nSELECT * FROM missing_table;\nend;\n");
+        var runner = new MigrationRunner(db, folder.Load());
+
+        var error = await Assert.ThrowsAsync<MigrationFailedException>(() => runner.ApplyAsync());
+
+        Assert.Contains("001_wrapped_broken.sql, line 3", error.Message);
+        Assert.Equal("bio", await ScalarAsync<string>(db, "SELECT column_name::text FROM information_schema.columns WHERE table_name = 'users' AND column_name = 'bio'"));
+        Assert.Equal("0", await ScalarAsync<string>(db, "SELECT string_agg(version::text, ',') FROM schema_migrations"));
+        Assert.Null(await ScalarAsync<string>(db, "SELECT to_regclass('public.half_done')::text")); // one transaction: all rolled back
+    }
+
+    [Theory]
+    [InlineData("CREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);\n", 2)]
+    [InlineData("BEGIN;\nCREATE TABLE a (id int);\n", 1)]
+    [InlineData("CREATE TABLE a (id int);\nCOMMIT;\n", 2)]
+    [InlineData("BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\nBEGIN;\nCREATE TABLE b (id int);\nCOMMIT;\n", 3)]
+    [InlineData("BEGIN ISOLATION LEVEL SERIALIZABLE;\nCREATE TABLE a (id int);\nCOMMIT;\n", 1)]
+    [InlineData("BEGIN;\nCREATE TABLE a (id int);\nROLLBACK;\n", 3)]
+    [InlineData("CREATE TABLE a (id int);\nSAVEPOINT s;\nCREATE TABLE b (id int);\n", 2)]
+    [InlineData("BEGIN;\nCREATE TABLE a (id int);\nabort;\n", 3)]
+    [InlineData("START TRANSACTION;\nCREATE TABLE a (id int);\nPREPARE TRANSACTION 'x';\n", 3)]
+    [InlineData("-- migrate:no-transaction\nBEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n", 2)]
+    public async Task Transaction_control_anywhere_but_one_leading_begin_and_one_trailing_commit_is_refused(string sql, int line)
+    {
+        var db = await EmptyDatabaseAsync();
+        folder.Write("000_control.sql", sql);
 
         var error = await Assert.ThrowsAsync<MigrationValidationException>(() => new MigrationRunner(db, folder.Load()).ApplyAsync());
 
-        Assert.Contains("000_template.sql, line 1", error.Message);
+        Assert.Contains($"000_control.sql, line {line}", error.Message);
+        Assert.Null(await ScalarAsync<string>(db, "SELECT to_regclass('public.a')::text"));
+    }
+
+    [Fact]
+    public async Task A_sql_standard_function_body_is_applied_as_one_statement()
+    {
+        var db = await EmptyDatabaseAsync();
+        folder.Write("000_atomic.sql", """
+            CREATE TABLE grades (score int);
+            CREATE FUNCTION grade(score int) RETURNS text
+                LANGUAGE sql IMMUTABLE
+                BEGIN ATOMIC
+                    SELECT CASE WHEN score >= 90 THEN 'A; top' WHEN score >= 50 THEN 'pass' ELSE 'fail' END;
+                END;
+            CREATE PROCEDURE add_grade(s int)
+                LANGUAGE sql
+                BEGIN ATOMIC
+                    INSERT INTO grades VALUES (s);
+                    INSERT INTO grades VALUES (CASE WHEN s > 100 THEN 100 ELSE s END);
+                END;
+            CALL add_grade(95);
+            """);
+
+        await new MigrationRunner(db, folder.Load()).ApplyAsync();
+
+        Assert.Equal("A; top", await ScalarAsync<string>(db, "SELECT grade(95)"));
+        Assert.Equal("fail", await ScalarAsync<string>(db, "SELECT grade(10)"));
+        Assert.Equal(2L, await ScalarAsync<long>(db, "SELECT count(*) FROM grades WHERE score = 95"));
+    }
+
+    [Fact]
+    public async Task A_concurrent_index_left_invalid_is_never_recorded_and_is_rebuilt_valid_once_the_data_allows_it()
+    {
+        var db = await EmptyDatabaseAsync();
+        folder.Write("000_items.sql", "CREATE TABLE items (id int, name text); INSERT INTO items SELECT g, 'n' || (g % 500) FROM generate_series(1, 1000) g;")
+              .Write("001_unique_name.sql", "-- migrate:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS items_name_key ON items (name);\n");
+        var runner = new MigrationRunner(db, folder.Load());
+
+        var error = await Assert.ThrowsAsync<MigrationFailedException>(() => runner.ApplyAsync());
+
+        Assert.Equal(1, error.ExitCode);
+        Assert.Contains("23505", error.Message);
+        Assert.Contains("public.items_name_key", error.Message);
+        Assert.Equal("0", await ScalarAsync<string>(db, "SELECT string_agg(version::text, ',') FROM schema_migrations"));
+        var invalid = Assert.Single(await runner.InvalidIndexesAsync());
+        Assert.Equal("public.items_name_key", invalid.Name);
+        Assert.Equal("items", invalid.Table);
+
+        await ScalarAsync<int>(db, "DELETE FROM items WHERE id > 500");
+        var applied = await runner.ApplyAsync();
+
+        Assert.Equal("001_unique_name.sql", Assert.Single(applied).Script.FileName);
+        Assert.True(await ScalarAsync<bool>(db, "SELECT indisvalid FROM pg_index WHERE indexrelid = 'items_name_key'::regclass"));
+        Assert.Empty(await runner.InvalidIndexesAsync());
+        Assert.Equal("0,1", await ScalarAsync<string>(db, "SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"));
+    }
+
+    [Fact]
+    public async Task A_non_transactional_file_that_ends_with_an_invalid_index_is_refused_not_recorded()
+    {
+        var db = await EmptyDatabaseAsync();
+        // Stands in for any way an index ends invalid without the statement failing (REINDEX CONCURRENTLY, a cancelled build).
+        folder.Write("000_items.sql", "CREATE TABLE items (id int);")
+              .Write("001_index.sql", """
+                -- migrate:no-transaction
+                CREATE INDEX CONCURRENTLY IF NOT EXISTS "Items By Id" ON public.items (id);
+                UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'public."Items By Id"'::regclass;
+                """);
+        var runner = new MigrationRunner(db, folder.Load());
+
+        var error = await Assert.ThrowsAsync<MigrationInvalidIndexException>(() => runner.ApplyAsync());
+
+        Assert.Equal(1, error.ExitCode);
+        Assert.Contains("001_index.sql", error.Message);
+        Assert.Contains("public.\"Items By Id\"", error.Message);
+        Assert.Equal("0", await ScalarAsync<string>(db, "SELECT string_agg(version::text, ',') FROM schema_migrations"));
     }
 
     [Fact]

@@ -65,6 +65,22 @@ public class MigrationsCommandLineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Status_reports_an_invalid_index_left_by_a_failed_concurrent_build_and_exits_1()
+    {
+        using var folder = new ScriptFolder();
+        folder.Write("000_items.sql", "CREATE TABLE items (name text); INSERT INTO items VALUES ('a'), ('a');")
+              .Write("001_unique.sql", "-- migrate:no-transaction\nCREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS items_name_key ON items (name);\n");
+
+        var apply = await RunAsync("apply", "--scripts", folder.Path);
+        var status = await RunAsync("status", "--scripts", folder.Path);
+
+        Assert.Equal(1, apply.ExitCode);
+        Assert.Equal(1, status.ExitCode);
+        Assert.Matches(@"001\s+unique\s+pending", status.Output);
+        Assert.Contains("invalid index public.items_name_key on items", status.Output);
+    }
+
+    [Fact]
     public async Task An_unknown_command_prints_usage_and_exits_2()
     {
         var result = await RunAsync("migrate-everything");
