@@ -37,6 +37,7 @@ public static class AuditStore
         [typeof(CustomerLinked)] = "customer_linked",
         [typeof(CheckoutStarted)] = "checkout_started",
         [typeof(AccountDeleted)] = "account_deleted",
+        [typeof(DuplicateSubscription)] = "duplicate_subscription",
     };
 
     public static void Configure(StoreOptions options, AutoCreate autoCreate = AutoCreate.None)

@@ -49,6 +49,9 @@ public sealed class CustomerLinked : BillingAuditEvent;
 
 public sealed class CheckoutStarted : BillingAuditEvent;
 
+/// <summary>A user holds more than one live Stripe subscription (Details: the subscription and the others).</summary>
+public sealed class DuplicateSubscription : BillingAuditEvent;
+
 /// <summary>Stream ids of the audit trail that are not a row's own id.</summary>
 public static class AuditStreams
 {
@@ -71,6 +74,7 @@ public static class AuditStreams
         "subscription_changed" => new SubscriptionChanged(),
         "customer_linked" => new CustomerLinked(),
         "checkout_started" => new CheckoutStarted(),
+        "duplicate_subscription" => new DuplicateSubscription(),
         _ => throw new InvalidOperationException($"Unknown billing_audit action '{action}'."),
     };
 }

@@ -32,6 +32,9 @@ public static class BillingAudit
     public const string CustomerLinked = "customer_linked";
     public const string CheckoutStarted = "checkout_started";
 
+    /// <summary>Stripe reports a user with more than one live subscription (e.g. two checkouts): support must refund one.</summary>
+    public const string DuplicateSubscription = "duplicate_subscription";
+
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>Appends the entry in the caller's transaction, so it commits exactly with the change it describes.</summary>

@@ -57,6 +57,17 @@ public sealed class StripeOptions
 
     public bool HasSecretKey => !string.IsNullOrWhiteSpace(SecretKey);
 
+    /// <summary>
+    /// The mode of <see cref="SecretKey"/> from its prefix (<c>sk_live_</c>/<c>rk_live_</c> true, <c>sk_test_</c>/<c>rk_test_</c>
+    /// false; Stripe's key formats), null when unknown. A test key cannot see live objects (Stripe answers 404).
+    /// </summary>
+    public bool? IsLiveKey => SecretKey?.Trim() switch
+    {
+        { } key when key.StartsWith("sk_live_", StringComparison.Ordinal) || key.StartsWith("rk_live_", StringComparison.Ordinal) => true,
+        { } key when key.StartsWith("sk_test_", StringComparison.Ordinal) || key.StartsWith("rk_test_", StringComparison.Ordinal) => false,
+        _ => null,
+    };
+
     public IReadOnlyList<string> WebhookSecrets =>
         (WebhookSecret ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 

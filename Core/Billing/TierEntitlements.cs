@@ -45,8 +45,22 @@ public static class TierEntitlements
     public static TierEntitlement For(string tier) => ByTier.TryGetValue(tier, out var entitlement) ? entitlement : ByTier[Free];
 
     /// <summary>The tier whose allowances apply: the paid tier only while Stripe says it is paid (or in grace).</summary>
-    public static string EffectiveTier(string tier, string status) =>
-        status is "active" or "trialing" or "past_due" ? tier : Free;
+    public static string EffectiveTier(string tier, string status) => IsLiveStatus(status) ? tier : Free;
+
+    /// <summary>
+    /// Whether a Stripe subscription status counts as paying: <c>active</c>, <c>trialing</c>, or <c>past_due</c> (Stripe's
+    /// dunning grace, while it retries the payment). Every other status (<c>incomplete</c>, <c>unpaid</c>, <c>paused</c>,
+    /// <c>canceled</c>, <c>incomplete_expired</c>) gives the free tier's allowances.
+    /// </summary>
+    public static bool IsLiveStatus(string status) => status is "active" or "trialing" or "past_due";
+
+    /// <summary>Order of the tiers (free 0, pro 1, business 2): the higher of two live plans is the one that applies.</summary>
+    public static int Rank(string tier) => tier switch
+    {
+        Business => 2,
+        Pro => 1,
+        _ => 0,
+    };
 
     /// <summary>The user's effective tier from their subscription row (free when they have none yet).</summary>
     public static async Task<string> EffectiveTierAsync(

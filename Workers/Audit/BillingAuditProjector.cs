@@ -14,7 +14,7 @@ public sealed class BillingAuditProjector(NpgsqlDataSource dataSource, IDocument
 {
     public const string Checkpoint = "billing_audit";
 
-    private static readonly HashSet<string> SubscriptionActions = ["subscription_changed", "customer_linked", "checkout_started"];
+    private static readonly HashSet<string> SubscriptionActions = ["subscription_changed", "customer_linked", "checkout_started", "duplicate_subscription"];
 
     protected override string CheckpointId => Checkpoint;
 

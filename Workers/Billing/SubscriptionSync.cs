@@ -13,17 +13,25 @@ namespace Platform.Workers.Billing;
 /// Applies one stored Stripe event to the platform. Never trusts the order of delivery or the payload's copy of the
 /// object: it takes a per-customer advisory lock, re-reads the subscription from Stripe's API (Stripe.net, pinned API
 /// version) and writes what Stripe says now, so "updated before created" or "a late updated after deleted" both end in
-/// Stripe's current state. The subscription change, the event's <c>processed</c> mark and the audit rows commit in one
-/// transaction. An ended subscription never overwrites a user's different, newer subscription.
+/// Stripe's current state. Each Stripe subscription has its own row (<c>stripe_subscription</c>); the user's plan
+/// (<c>subscription</c>) is then derived from all of them (<see cref="SubscriptionPlan.Choose"/>: the highest live tier),
+/// so cancelling one of two live subscriptions leaves the user on the plan the other pays for. The change, the event's
+/// <c>processed</c> mark and the audit rows commit in one transaction.
+/// <para>
+/// When Stripe answers 404 <c>resource_missing</c> for the subscription: a <c>customer.subscription.deleted</c> event is
+/// itself authoritative for the deleted object and is applied from its payload (ended, free); any other event ends the
+/// subscription the platform recorded (Stripe has nothing left to pay for), unless the event and the API key are of
+/// different modes (live/test), which is a configuration error and fails. A customer that answers 404 only means its
+/// metadata cannot name the user.
+/// </para>
 /// </summary>
 public sealed class SubscriptionSync(NpgsqlDataSource dataSource, StripeGateway stripe, TimeProvider clock)
 {
-    private static readonly HashSet<string> EndedStatuses = new(StringComparer.Ordinal) { "canceled", "incomplete_expired" };
-
     public async Task<JsonObject> ApplyAsync(StoredStripeEvent stored, string actor, CancellationToken cancellationToken)
     {
         using var document = JsonDocument.Parse(stored.PayloadJson);
-        var dataObject = document.RootElement.GetProperty("data").GetProperty("object");
+        var root = document.RootElement;
+        var dataObject = root.GetProperty("data").GetProperty("object");
         var target = Target(stored.EventType, dataObject);
 
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
@@ -47,9 +55,12 @@ public sealed class SubscriptionSync(NpgsqlDataSource dataSource, StripeGateway 
                 await lockCommand.ExecuteNonQueryAsync(cancellationToken);
             }
 
-            var subscription = await CallStripeAsync(
-                () => new SubscriptionService(stripe.Client).GetAsync(target.SubscriptionId, cancellationToken: cancellationToken));
-            outcome = await ApplySubscriptionAsync(connection, transaction, stored, subscription, target.UserHint, actor, cancellationToken);
+            var context = new SyncContext(connection, transaction, stored, actor);
+            var livemode = root.TryGetProperty("livemode", out var mode) && mode.ValueKind is JsonValueKind.True or JsonValueKind.False ? mode.GetBoolean() : (bool?)null;
+            var (subscription, source) = await ReadSubscriptionAsync(stored, dataObject, target.SubscriptionId, livemode, cancellationToken);
+            outcome = subscription is null
+                ? await EndMissingSubscriptionAsync(context, target.SubscriptionId, cancellationToken)
+                : await ApplySubscriptionAsync(context, subscription, source, target.UserHint, cancellationToken);
         }
 
         await using (var processed = new NpgsqlCommand("SELECT mark_webhook_processed(@id)", connection, transaction))
@@ -71,61 +82,138 @@ public sealed class SubscriptionSync(NpgsqlDataSource dataSource, StripeGateway 
         return outcome;
     }
 
-    private async Task<JsonObject> ApplySubscriptionAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, StoredStripeEvent stored, Subscription subscription, string? userHint,
-        string actor, CancellationToken cancellationToken)
+    /// <summary>
+    /// The subscription as Stripe has it now. On 404 <c>resource_missing</c>: a deletion event's own object (ended);
+    /// otherwise null (Stripe no longer has it). Other refusals (bad key, bad request) fail permanently.
+    /// </summary>
+    private async Task<(Subscription? Subscription, string Source)> ReadSubscriptionAsync(
+        StoredStripeEvent stored, JsonElement dataObject, string subscriptionId, bool? livemode, CancellationToken cancellationToken)
     {
-        var fetchedAt = clock.GetUtcNow();
-        var customerId = subscription.CustomerId;
-        var row = await FindRowAsync(connection, transaction,
-            "stripe_subscription_id = @subscription OR stripe_customer_id = @customer", subscription.Id, customerId, null, cancellationToken);
-        if (row is null)
+        try
         {
-            var userId = ParseUser(userHint) ?? ParseUser(subscription.Metadata?.GetValueOrDefault("user_id"));
-            if (userId is null)
+            var subscription = await new SubscriptionService(stripe.Client).GetAsync(subscriptionId, cancellationToken: cancellationToken);
+            return (subscription, StripeSubscriptionRecord.FromStripeApi);
+        }
+        catch (StripeException error) when (IsResourceMissing(error))
+        {
+            if (livemode is { } live && stripe.Options.IsLiveKey is { } liveKey && live != liveKey)
             {
-                var customer = await CallStripeAsync(() => new CustomerService(stripe.Client).GetAsync(customerId, cancellationToken: cancellationToken));
+                throw new PermanentJobFailureException(
+                    $"Stripe answered 404 for subscription {subscriptionId}, but the event is from {(live ? "live" : "test")} mode and " +
+                    $"Stripe:SecretKey is a {(liveKey ? "live" : "test")} key: configure the key of the event's mode and replay.", error);
+            }
+
+            if (stored.EventType == StripeEventTypes.SubscriptionDeleted && Text(dataObject, "id") == subscriptionId)
+            {
+                var deleted = Subscription.FromJson(dataObject.GetRawText());
+                if (!SubscriptionPlan.IsEnded(deleted.Status))
+                {
+                    deleted.Status = "canceled";
+                }
+
+                return (deleted, StripeSubscriptionRecord.FromDeletionEvent);
+            }
+
+            return (null, StripeSubscriptionRecord.MissingAtStripe);
+        }
+        catch (StripeException error) when (IsPermanent(error))
+        {
+            throw Permanent(error);
+        }
+    }
+
+    private async Task<JsonObject> ApplySubscriptionAsync(
+        SyncContext context, Subscription subscription, string source, string? userHint, CancellationToken cancellationToken)
+    {
+        var (connection, transaction, stored, _) = context;
+        var customerId = subscription.CustomerId;
+        var previous = await StripeSubscriptionRecord.FindAsync(connection, transaction, subscription.Id, cancellationToken);
+        var userId = previous?.UserId ?? await UserOfCustomerAsync(connection, transaction, customerId, cancellationToken);
+        if (userId is null)
+        {
+            userId = ParseUser(userHint) ?? ParseUser(subscription.Metadata?.GetValueOrDefault("user_id"));
+            if (userId is null && await ReadCustomerAsync(customerId, cancellationToken) is { } customer)
+            {
                 userId = ParseUser(customer.Metadata?.GetValueOrDefault("user_id"));
             }
-
-            row = userId is null
-                ? null
-                : await FindRowAsync(connection, transaction, "user_id = @user", subscription.Id, customerId, userId, cancellationToken);
-            if (row is null)
-            {
-                return Outcome(stored, "no_platform_user", $"No platform user is linked to Stripe customer {customerId}.", subscription.Id);
-            }
-
-            if (row.CustomerId is not null && row.CustomerId != customerId)
-            {
-                return Outcome(stored, "customer_mismatch",
-                    $"User {row.UserId} is linked to Stripe customer {row.CustomerId}, not {customerId}.", subscription.Id, row.UserId);
-            }
         }
 
-        var ended = EndedStatuses.Contains(subscription.Status);
-        if (row.SubscriptionId is not null && row.SubscriptionId != subscription.Id && ended)
+        var plan = userId is null ? null : await LockPlanAsync(connection, transaction, userId.Value, cancellationToken);
+        if (plan is null || userId is null)
         {
-            return Outcome(stored, "stale_subscription",
-                $"Subscription {subscription.Id} has ended; the user's current subscription is {row.SubscriptionId}.", subscription.Id, row.UserId);
+            return Outcome(stored, "no_platform_user", $"No platform user is linked to Stripe customer {customerId}.", subscription.Id);
         }
 
-        var item = subscription.Items?.Data?.FirstOrDefault();
-        var priceId = item?.Price?.Id;
-        var tier = ended ? TierEntitlements.Free : stripe.Options.TierForPrice(priceId);
-        if (tier is null || !TierEntitlements.IsTier(tier))
+        if (plan.CustomerId is not null && plan.CustomerId != customerId)
         {
+            return Outcome(stored, "customer_mismatch",
+                $"User {userId} is linked to Stripe customer {plan.CustomerId}, not {customerId}.", subscription.Id, userId);
+        }
+
+        var items = await ItemsAsync(subscription, source, cancellationToken);
+        var ended = SubscriptionPlan.IsEnded(subscription.Status);
+        var resolved = SubscriptionPlan.Resolve(items.Select(i => i.Price?.Id), stripe.Options);
+        if (resolved is null && !ended)
+        {
+            var prices = string.Join(", ", items.Select(i => i.Price?.Id).Where(p => p is not null).Distinct());
             throw new PermanentJobFailureException(
-                $"Stripe price {priceId ?? "(none)"} of subscription {subscription.Id} is not mapped to a tier (Stripe:Prices:<tier>). Map it and replay.");
+                $"No price of subscription {subscription.Id} ({(prices.Length == 0 ? "no items" : prices)}) is mapped to a tier " +
+                "(Stripe:Prices:<tier>). Map the plan's price and replay.");
         }
 
-        var next = new SubscriptionState(
-            tier, subscription.Status, customerId, subscription.Id, priceId,
-            item is null ? null : new DateTimeOffset(DateTime.SpecifyKind(item.CurrentPeriodEnd, DateTimeKind.Utc)),
+        var priceId = resolved?.PriceId ?? items.FirstOrDefault()?.Price?.Id;
+        var planItem = items.FirstOrDefault(i => i.Price?.Id == priceId);
+        var record = new StripeSubscriptionRecord(
+            subscription.Id,
+            userId.Value,
+            customerId,
+            ended ? TierEntitlements.Free : resolved!.Value.Tier,
+            subscription.Status,
+            priceId,
+            planItem is null || planItem.CurrentPeriodEnd == default ? null : Utc(planItem.CurrentPeriodEnd),
             subscription.CancelAtPeriodEnd,
-            subscription.TrialEnd is { } trialEnd ? new DateTimeOffset(DateTime.SpecifyKind(trialEnd, DateTimeKind.Utc)) : null);
-        var before = row.State;
+            subscription.TrialEnd is { } trialEnd ? Utc(trialEnd) : null,
+            subscription.Created == default ? null : Utc(subscription.Created),
+            source);
+        return await RecordAsync(context, plan, previous, record, cancellationToken);
+    }
 
+    /// <summary>Stripe answered 404 for a subscription and the event is not its deletion: end what the platform recorded.</summary>
+    private async Task<JsonObject> EndMissingSubscriptionAsync(SyncContext context, string subscriptionId, CancellationToken cancellationToken)
+    {
+        var (connection, transaction, stored, _) = context;
+        var previous = await StripeSubscriptionRecord.FindAsync(connection, transaction, subscriptionId, cancellationToken);
+        var plan = previous is null ? null : await LockPlanAsync(connection, transaction, previous.UserId, cancellationToken);
+        if (previous is null || plan is null)
+        {
+            return Outcome(stored, "subscription_missing",
+                $"Stripe has no subscription {subscriptionId} (404) and the platform never recorded it: nothing to apply.", subscriptionId);
+        }
+
+        var record = SubscriptionPlan.IsEnded(previous.Status)
+            ? previous
+            : previous with { Tier = TierEntitlements.Free, Status = "canceled", Source = StripeSubscriptionRecord.MissingAtStripe };
+        return await RecordAsync(context, plan, previous, record, cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores the subscription's row, derives the user's plan from all their subscriptions and writes it, and audits what
+    /// changed: the subscription or the plan (<c>subscription_changed</c>), and a second live subscription
+    /// (<c>duplicate_subscription</c>, once, when it becomes live beside another).
+    /// </summary>
+    private async Task<JsonObject> RecordAsync(
+        SyncContext context, LockedPlan plan, StripeSubscriptionRecord? previous, StripeSubscriptionRecord record, CancellationToken cancellationToken)
+    {
+        var (connection, transaction, stored, actor) = context;
+        var fetchedAt = clock.GetUtcNow();
+        await record.UpsertAsync(connection, transaction, fetchedAt, cancellationToken);
+
+        var all = await StripeSubscriptionRecord.ListAsync(connection, transaction, record.UserId, cancellationToken);
+        var chosen = SubscriptionPlan.Choose(all) ?? record;
+        var before = plan.State;
+        var next = new SubscriptionState(
+            chosen.Tier, chosen.Status, plan.CustomerId ?? record.CustomerId, chosen.SubscriptionId, chosen.PriceId, chosen.CurrentPeriodEnd,
+            chosen.CancelAtPeriodEnd, chosen.TrialEnd);
         await using (var update = new NpgsqlCommand(
             """
             UPDATE subscription
@@ -139,77 +227,151 @@ public sealed class SubscriptionSync(NpgsqlDataSource dataSource, StripeGateway 
         {
             update.Parameters.AddWithValue("tier", next.Tier);
             update.Parameters.AddWithValue("status", next.Status);
-            update.Parameters.AddWithValue("customer", customerId);
-            update.Parameters.AddWithValue("subscription", subscription.Id);
-            update.Parameters.Add(new NpgsqlParameter("price", NpgsqlDbType.Text) { Value = (object?)priceId ?? DBNull.Value });
+            update.Parameters.AddWithValue("customer", next.CustomerId!);
+            update.Parameters.AddWithValue("subscription", next.SubscriptionId!);
+            update.Parameters.Add(new NpgsqlParameter("price", NpgsqlDbType.Text) { Value = (object?)next.PriceId ?? DBNull.Value });
             update.Parameters.Add(new NpgsqlParameter("period_end", NpgsqlDbType.TimestampTz) { Value = (object?)next.CurrentPeriodEnd ?? DBNull.Value });
             update.Parameters.AddWithValue("cancel_at_period_end", next.CancelAtPeriodEnd);
             update.Parameters.Add(new NpgsqlParameter("trial_end", NpgsqlDbType.TimestampTz) { Value = (object?)next.TrialEnd ?? DBNull.Value });
             update.Parameters.AddWithValue("fetched_at", fetchedAt);
-            update.Parameters.AddWithValue("user", row.UserId);
+            update.Parameters.AddWithValue("user", record.UserId);
             await update.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        var changed = before != next;
-        if (changed)
+        var planChanged = before != next;
+        var subscriptionChanged = previous is null || previous with { Source = record.Source } != record;
+        if (planChanged || subscriptionChanged)
         {
             await BillingAudit.AppendAsync(connection, transaction, new BillingAuditEntry(BillingAudit.SubscriptionChanged, actor)
             {
                 WebhookEventId = stored.Id,
                 StripeEventId = stored.StripeEventId,
                 EventType = stored.EventType,
-                UserId = row.UserId,
-                Message = $"{before.Tier}/{before.Status} -> {next.Tier}/{next.Status}",
-                Details = new { from = before, to = next },
+                UserId = record.UserId,
+                Message = planChanged
+                    ? $"{before.Tier}/{before.Status} -> {next.Tier}/{next.Status}"
+                    : $"subscription {record.SubscriptionId}: {previous?.Tier ?? "none"}/{previous?.Status ?? "none"} -> {record.Tier}/{record.Status}; " +
+                      $"the plan stays {next.Tier}/{next.Status}",
+                Details = new { from = before, to = next, subscription_id = record.SubscriptionId, source = record.Source, subscription = record },
             }, cancellationToken);
         }
 
-        var outcome = Outcome(stored, changed ? "applied" : "unchanged", null, subscription.Id, row.UserId);
+        var others = all.Where(s => s.IsLive && s.SubscriptionId != record.SubscriptionId).ToList();
+        if (record.IsLive && previous?.IsLive != true && others.Count > 0)
+        {
+            await BillingAudit.AppendAsync(connection, transaction, new BillingAuditEntry(BillingAudit.DuplicateSubscription, actor)
+            {
+                WebhookEventId = stored.Id,
+                StripeEventId = stored.StripeEventId,
+                EventType = stored.EventType,
+                UserId = record.UserId,
+                Message = $"Subscription {record.SubscriptionId} ({record.Tier}) is live beside {string.Join(", ", others.Select(o => $"{o.SubscriptionId} ({o.Tier})"))}: " +
+                          $"the user pays twice; the plan is {next.Tier}. Cancel and refund the one not wanted.",
+                Details = new
+                {
+                    subscription_id = record.SubscriptionId,
+                    tier = record.Tier,
+                    others = others.Select(o => new { subscription_id = o.SubscriptionId, o.Tier, o.Status, price_id = o.PriceId }),
+                },
+            }, cancellationToken);
+        }
+
+        var outcome = Outcome(stored, planChanged || subscriptionChanged ? "applied" : "unchanged", null, record.SubscriptionId, record.UserId);
         outcome["tier"] = next.Tier;
         outcome["status"] = next.Status;
         outcome["previous_tier"] = before.Tier;
         outcome["previous_status"] = before.Status;
+        outcome["subscription_status"] = record.Status;
+        outcome["source"] = record.Source;
+        outcome["live_subscriptions"] = all.Count(s => s.IsLive);
         return outcome;
     }
 
-    private static async Task<SubscriptionRow?> FindRowAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, string where, string subscriptionId, string customerId, Guid? userId,
-        CancellationToken cancellationToken)
+    /// <summary>All items of the subscription: Stripe embeds the first ones and pages the rest (<c>items.has_more</c>).</summary>
+    private async Task<List<SubscriptionItem>> ItemsAsync(Subscription subscription, string source, CancellationToken cancellationToken)
+    {
+        var items = subscription.Items?.Data?.ToList() ?? [];
+        if (subscription.Items?.HasMore != true || source != StripeSubscriptionRecord.FromStripeApi)
+        {
+            return items;
+        }
+
+        items.Clear();
+        try
+        {
+            var service = new SubscriptionItemService(stripe.Client);
+            await foreach (var item in service.ListAutoPagingAsync(
+                               new SubscriptionItemListOptions { Subscription = subscription.Id, Limit = 100 }, cancellationToken: cancellationToken))
+            {
+                items.Add(item);
+            }
+        }
+        catch (StripeException error) when (IsPermanent(error))
+        {
+            throw Permanent(error);
+        }
+
+        return items;
+    }
+
+    /// <summary>The customer, or null when Stripe no longer has it (deleted customers answer 404 resource_missing).</summary>
+    private async Task<Customer?> ReadCustomerAsync(string customerId, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await new CustomerService(stripe.Client).GetAsync(customerId, cancellationToken: cancellationToken);
+        }
+        catch (StripeException error) when (IsResourceMissing(error))
+        {
+            return null;
+        }
+        catch (StripeException error) when (IsPermanent(error))
+        {
+            throw Permanent(error);
+        }
+    }
+
+    private static async Task<Guid?> UserOfCustomerAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, string customerId, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("SELECT user_id FROM subscription WHERE stripe_customer_id = @customer", connection, transaction);
+        command.Parameters.AddWithValue("customer", customerId);
+        return await command.ExecuteScalarAsync(cancellationToken) as Guid?;
+    }
+
+    /// <summary>The user's plan row, locked until commit (every change of one user's plan is serialized on it).</summary>
+    private static async Task<LockedPlan?> LockPlanAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, Guid userId, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
-            $"""
-            SELECT user_id, tier, status, stripe_customer_id, stripe_subscription_id, stripe_price_id, current_period_end,
+            """
+            SELECT tier, status, stripe_customer_id, stripe_subscription_id, stripe_price_id, current_period_end,
                    cancel_at_period_end, trial_end
             FROM subscription
-            WHERE {where}
-            ORDER BY (stripe_subscription_id IS NOT DISTINCT FROM @subscription) DESC
-            LIMIT 1
+            WHERE user_id = @user
             FOR UPDATE
             """,
             connection,
             transaction);
-        command.Parameters.AddWithValue("subscription", subscriptionId);
-        command.Parameters.AddWithValue("customer", customerId);
-        command.Parameters.Add(new NpgsqlParameter("user", NpgsqlDbType.Uuid) { Value = (object?)userId ?? DBNull.Value });
+        command.Parameters.AddWithValue("user", userId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
             return null;
         }
 
-        return new SubscriptionRow(
-            reader.GetGuid(0),
-            reader.IsDBNull(3) ? null : reader.GetString(3),
-            reader.IsDBNull(4) ? null : reader.GetString(4),
+        var customerId = reader.IsDBNull(2) ? null : reader.GetString(2);
+        return new LockedPlan(
+            customerId,
             new SubscriptionState(
+                reader.GetString(0),
                 reader.GetString(1),
-                reader.GetString(2),
+                customerId,
                 reader.IsDBNull(3) ? null : reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetString(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : reader.GetFieldValue<DateTimeOffset>(6),
-                reader.GetBoolean(7),
-                reader.IsDBNull(8) ? null : reader.GetFieldValue<DateTimeOffset>(8)));
+                reader.IsDBNull(5) ? null : reader.GetFieldValue<DateTimeOffset>(5),
+                reader.GetBoolean(6),
+                reader.IsDBNull(7) ? null : reader.GetFieldValue<DateTimeOffset>(7)));
     }
 
     /// <summary>What to re-read for an event: the subscription, its customer, and a user id hint (checkout's client_reference_id).</summary>
@@ -244,19 +406,19 @@ public sealed class SubscriptionSync(NpgsqlDataSource dataSource, StripeGateway 
         }
     }
 
-    private static async Task<T> CallStripeAsync<T>(Func<Task<T>> call)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (StripeException error) when (error.HttpStatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized
-                                            or HttpStatusCode.Forbidden or HttpStatusCode.NotFound)
-        {
-            // Retrying cannot help (missing object, bad key): fail now, keep the reason, let an admin replay.
-            throw new PermanentJobFailureException($"Stripe answered {(int)error.HttpStatusCode}: {error.StripeError?.Message ?? error.Message}", error);
-        }
-    }
+    /// <summary>404 with Stripe's <c>resource_missing</c> code: the object does not exist (deleted, or of the other mode).</summary>
+    private static bool IsResourceMissing(StripeException error) =>
+        error.HttpStatusCode == HttpStatusCode.NotFound && error.StripeError?.Code == "resource_missing";
+
+    /// <summary>Refusals that retrying cannot fix (bad request, bad key, permission, unknown URL).</summary>
+    private static bool IsPermanent(StripeException error) =>
+        error.HttpStatusCode is HttpStatusCode.BadRequest or HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden or HttpStatusCode.NotFound;
+
+    /// <summary>Fail now, keep the reason, let an admin replay.</summary>
+    private static PermanentJobFailureException Permanent(StripeException error) =>
+        new($"Stripe answered {(int)error.HttpStatusCode}: {error.StripeError?.Message ?? error.Message}", error);
+
+    private static DateTimeOffset Utc(DateTime value) => new(DateTime.SpecifyKind(value, DateTimeKind.Utc));
 
     private static JsonObject Outcome(StoredStripeEvent stored, string outcome, string? reason, string? subscriptionId = null, Guid? userId = null)
     {
@@ -300,10 +462,12 @@ public sealed class SubscriptionSync(NpgsqlDataSource dataSource, StripeGateway 
             }
             : null;
 
-    private sealed record SubscriptionRow(Guid UserId, string? CustomerId, string? SubscriptionId, SubscriptionState State);
+    private sealed record SyncContext(NpgsqlConnection Connection, NpgsqlTransaction Transaction, StoredStripeEvent Stored, string Actor);
+
+    private sealed record LockedPlan(string? CustomerId, SubscriptionState State);
 }
 
-/// <summary>The billing state of a user as the subscription row holds it (audited before and after each change).</summary>
+/// <summary>The billing state of a user as the plan row (<c>subscription</c>) holds it (audited before and after each change).</summary>
 public sealed record SubscriptionState(
     string Tier, string Status, string? CustomerId, string? SubscriptionId, string? PriceId, DateTimeOffset? CurrentPeriodEnd,
     bool CancelAtPeriodEnd, DateTimeOffset? TrialEnd);

@@ -65,7 +65,16 @@ public sealed class FakeStripe : IAsyncDisposable
 
     public JsonObject? GetSubscription(string id) => subscriptions.TryGetValue(id, out var s) ? s : null;
 
+    /// <summary>Stripe no longer has the subscription: GET answers 404 resource_missing.</summary>
+    public void RemoveSubscription(string id) => subscriptions.TryRemove(id, out _);
+
     public void SetCustomer(JsonObject customer) => customers[(string)customer["id"]!] = (JsonObject)customer.DeepClone();
+
+    /// <summary>The customer was deleted: GET answers 404 resource_missing.</summary>
+    public void RemoveCustomer(string id) => customers.TryRemove(id, out _);
+
+    /// <summary>How many items a subscription object embeds; Stripe pages the rest (GET /v1/subscription_items).</summary>
+    public const int EmbeddedItems = 10;
 
     public int CustomerCount => customers.Count;
 
@@ -136,7 +145,7 @@ public sealed class FakeStripe : IAsyncDisposable
             }
 
             return subscriptions.TryGetValue(id, out var subscription)
-                ? Json(subscription)
+                ? Json(Embedded(subscription))
                 : Error(404, "invalid_request_error", "resource_missing", $"No such subscription: '{id}'");
         });
 
@@ -172,6 +181,50 @@ public sealed class FakeStripe : IAsyncDisposable
             subscription["canceled_at"] = Now();
             subscription["ended_at"] = Now();
             return Json(subscription);
+        });
+
+        // GET /v1/subscriptions?customer=...: the customer's subscriptions, canceled ones only with status=all (as Stripe).
+        web.MapGet("/v1/subscriptions", (HttpContext context) =>
+        {
+            var customer = context.Request.Query["customer"].FirstOrDefault();
+            var all = context.Request.Query["status"].FirstOrDefault() == "all";
+            var data = new JsonArray();
+            foreach (var subscription in subscriptions.Values.Where(s =>
+                         (customer is null || (string?)s["customer"] == customer) && (all || (string?)s["status"] != "canceled")))
+            {
+                data.Add(Embedded(subscription));
+            }
+
+            return Json(new JsonObject { ["object"] = "list", ["data"] = data, ["has_more"] = false, ["url"] = "/v1/subscriptions" });
+        });
+
+        // GET /v1/subscription_items?subscription=...&limit=...&starting_after=...: all items, paged.
+        web.MapGet("/v1/subscription_items", (HttpContext context) =>
+        {
+            var id = context.Request.Query["subscription"].FirstOrDefault() ?? string.Empty;
+            if (!subscriptions.TryGetValue(id, out var subscription))
+            {
+                return Error(404, "invalid_request_error", "resource_missing", $"No such subscription: '{id}'");
+            }
+
+            var items = subscription["items"]!["data"]!.AsArray().Select(i => i!).ToList();
+            var limit = int.TryParse(context.Request.Query["limit"], out var l) ? Math.Clamp(l, 1, 100) : 10;
+            var start = context.Request.Query["starting_after"].FirstOrDefault() is { Length: > 0 } after
+                ? items.FindIndex(i => (string?)i["id"] == after) + 1
+                : 0;
+            var page = new JsonArray();
+            foreach (var item in items.Skip(start).Take(limit))
+            {
+                page.Add(item.DeepClone());
+            }
+
+            return Json(new JsonObject
+            {
+                ["object"] = "list",
+                ["data"] = page,
+                ["has_more"] = start + page.Count < items.Count,
+                ["url"] = "/v1/subscription_items",
+            });
         });
 
         web.MapPost("/v1/checkout/sessions", (HttpContext context) => Idempotent(context, () =>
@@ -250,6 +303,24 @@ public sealed class FakeStripe : IAsyncDisposable
 
         web.MapFallback((HttpContext context) =>
             Error(404, "invalid_request_error", null, $"Unrecognized request URL ({context.Request.Method}: {context.Request.Path})."));
+    }
+
+    /// <summary>The subscription as Stripe returns it: at most <see cref="EmbeddedItems"/> items, then <c>has_more</c>.</summary>
+    private static JsonObject Embedded(JsonObject subscription)
+    {
+        var copy = (JsonObject)subscription.DeepClone();
+        var data = copy["items"]!["data"]!.AsArray();
+        if (data.Count > EmbeddedItems)
+        {
+            while (data.Count > EmbeddedItems)
+            {
+                data.RemoveAt(data.Count - 1);
+            }
+
+            copy["items"]!["has_more"] = true;
+        }
+
+        return copy;
     }
 
     private IResult Idempotent(HttpContext context, Func<IResult> create)

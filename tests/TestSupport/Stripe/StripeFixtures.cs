@@ -15,14 +15,24 @@ public static class StripeFixtures
 
     public static string ApiVersion => StripeConfiguration.ApiVersion;
 
-    /// <summary>A subscription (since API 2025-03-31 the period lives on the items).</summary>
+    /// <summary>
+    /// A subscription (since API 2025-03-31 the period lives on the items). Its items are <paramref name="itemsBefore"/>
+    /// (metered usage prices, add-ons, in that order) and then the plan's <paramref name="price"/>.
+    /// </summary>
     public static JsonObject Subscription(
         string id, string customer, string status = "active", string price = ProPrice, bool cancelAtPeriodEnd = false,
-        long? created = null, long? periodEnd = null, Guid? userId = null, long? trialEnd = null)
+        long? created = null, long? periodEnd = null, Guid? userId = null, long? trialEnd = null, IReadOnlyList<string>? itemsBefore = null)
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var start = created ?? now;
         var end = periodEnd ?? start + (30 * 86400);
+        var items = new JsonArray();
+        var prices = (itemsBefore ?? []).Select(p => (Price: p, Metered: true)).Append((Price: price, Metered: false)).ToList();
+        for (var k = 0; k < prices.Count; k++)
+        {
+            items.Add(Item($"si_{id[4..]}_{k}", id, prices[k].Price, prices[k].Metered, start, end));
+        }
+
         return new JsonObject
         {
             ["id"] = id,
@@ -41,37 +51,9 @@ public static class StripeFixtures
             ["items"] = new JsonObject
             {
                 ["object"] = "list",
-                ["data"] = new JsonArray(new JsonObject
-                {
-                    ["id"] = "si_" + id[4..],
-                    ["object"] = "subscription_item",
-                    ["created"] = start,
-                    ["current_period_end"] = end,
-                    ["current_period_start"] = start,
-                    ["metadata"] = new JsonObject(),
-                    ["price"] = new JsonObject
-                    {
-                        ["id"] = price,
-                        ["object"] = "price",
-                        ["active"] = true,
-                        ["billing_scheme"] = "per_unit",
-                        ["currency"] = "usd",
-                        ["livemode"] = false,
-                        ["product"] = "prod_TestPlan",
-                        ["recurring"] = new JsonObject
-                        {
-                            ["interval"] = "month",
-                            ["interval_count"] = 1,
-                            ["usage_type"] = "licensed",
-                        },
-                        ["type"] = "recurring",
-                        ["unit_amount"] = price == BusinessPrice ? 4900 : 1500,
-                    },
-                    ["quantity"] = 1,
-                    ["subscription"] = id,
-                }),
+                ["data"] = items,
                 ["has_more"] = false,
-                ["total_count"] = 1,
+                ["total_count"] = prices.Count,
                 ["url"] = $"/v1/subscription_items?subscription={id}",
             },
             ["latest_invoice"] = "in_" + id[4..],
@@ -82,6 +64,45 @@ public static class StripeFixtures
             ["trial_end"] = trialEnd,
             ["trial_start"] = trialEnd is null ? null : start,
         };
+    }
+
+    /// <summary>A subscription item: a licensed plan price (quantity 1) or a metered usage price (no quantity field).</summary>
+    public static JsonObject Item(string id, string subscription, string price, bool metered, long start, long end)
+    {
+        var item = new JsonObject
+        {
+            ["id"] = id,
+            ["object"] = "subscription_item",
+            ["created"] = start,
+            ["current_period_end"] = end,
+            ["current_period_start"] = start,
+            ["metadata"] = new JsonObject(),
+            ["price"] = new JsonObject
+            {
+                ["id"] = price,
+                ["object"] = "price",
+                ["active"] = true,
+                ["billing_scheme"] = "per_unit",
+                ["currency"] = "usd",
+                ["livemode"] = false,
+                ["product"] = metered ? "prod_TestUsage" : "prod_TestPlan",
+                ["recurring"] = new JsonObject
+                {
+                    ["interval"] = "month",
+                    ["interval_count"] = 1,
+                    ["usage_type"] = metered ? "metered" : "licensed",
+                },
+                ["type"] = "recurring",
+                ["unit_amount"] = metered ? 2 : price == BusinessPrice ? 4900 : 1500,
+            },
+            ["subscription"] = subscription,
+        };
+        if (!metered)
+        {
+            item["quantity"] = 1;
+        }
+
+        return item;
     }
 
     public static JsonObject CheckoutSession(string id, string customer, string subscription, Guid userId) => new()
