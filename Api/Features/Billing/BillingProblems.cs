@@ -24,6 +24,27 @@ public static class BillingProblems
                 ["upgrade"] = "/api/billing/checkout",
             });
 
+    public const string AlreadySubscribedType = "https://platform.local/problems/already-subscribed";
+
+    /// <summary>
+    /// 409: a second checkout while a paid subscription is live (on record, or reported by Stripe before its webhooks
+    /// were applied) would make the user pay twice. Extensions: <c>tier</c>, <c>status</c>, <c>subscription_id</c>, and
+    /// <c>portal</c>, where the plan is changed or cancelled instead.
+    /// </summary>
+    public static ProblemHttpResult AlreadySubscribed(string tier, string status, string? subscriptionId) =>
+        TypedResults.Problem(
+            detail: $"You are on the {tier} plan ({status}). Change or cancel it in the customer portal (POST /api/billing/portal).",
+            statusCode: StatusCodes.Status409Conflict,
+            title: "Already subscribed",
+            type: AlreadySubscribedType,
+            extensions: new Dictionary<string, object?>
+            {
+                ["tier"] = tier,
+                ["status"] = status,
+                ["subscription_id"] = subscriptionId,
+                ["portal"] = "/api/billing/portal",
+            });
+
     public static ProblemHttpResult NotConfigured() =>
         TypedResults.Problem(
             detail: "Stripe is not configured on this server (Stripe:SecretKey).",

@@ -146,7 +146,60 @@ public class BillingApiTests(BillingApiHost api) : IClassFixture<BillingApiHost>
         using var response = await client.PostAsJsonAsync("/api/billing/checkout", new { tier = "business" });
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
-        Assert.Contains("/api/billing/portal", (await JsonAsync(response)).GetProperty("detail").GetString());
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await JsonAsync(response);
+        Assert.Contains("/api/billing/portal", problem.GetProperty("detail").GetString());
+        Assert.Equal(BillingProblems.AlreadySubscribedType, problem.GetProperty("type").GetString());
+        Assert.Equal("pro", problem.GetProperty("tier").GetString());
+    }
+
+    [Fact]
+    public async Task Checkout_answers_409_while_Stripe_reports_a_live_subscription_the_platform_has_not_applied_yet()
+    {
+        var userId = Guid.NewGuid();
+        using var client = api.CreateClient(userId);
+        using var first = await client.PostAsJsonAsync("/api/billing/checkout", new { tier = "pro" });
+        var customerId = (await JsonAsync(first)).GetProperty("customer_id").GetString()!;
+
+        // The user paid the first session; its webhooks have not been processed yet.
+        var subscriptionId = api.Stripe.NextId("sub");
+        api.Stripe.SetSubscription(StripeFixtures.Subscription(subscriptionId, customerId, "active", userId: userId));
+        var second = new HttpRequestMessage(HttpMethod.Post, "/api/billing/checkout") { Content = JsonContent.Create(new { tier = "business" }) };
+        second.Headers.Add("Idempotency-Key", "another-tab");
+        using var response = await client.SendAsync(second);
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        var problem = await JsonAsync(response);
+        Assert.Equal(BillingProblems.AlreadySubscribedType, problem.GetProperty("type").GetString());
+        Assert.Equal(subscriptionId, problem.GetProperty("subscription_id").GetString());
+        Assert.Single(api.Stripe.RequestsTo("POST", "/v1/checkout/sessions"), r => r.Form.GetValueOrDefault("customer") == customerId);
+    }
+
+    [Fact]
+    public async Task The_plan_lists_every_subscription_of_the_user_and_checkout_refuses_while_one_is_live()
+    {
+        var userId = Guid.NewGuid();
+        using var client = api.CreateClient(userId);
+        using (await client.GetAsync("/api/billing/subscription"))
+        {
+        }
+
+        // Two subscriptions as the Workers record them: a cancelled business one and a live pro one.
+        await ExecuteAsync($"UPDATE subscription SET tier = 'pro', status = 'active', stripe_customer_id = 'cus_two_{userId:N}', stripe_subscription_id = 'sub_pro_{userId:N}' WHERE user_id = '{userId}'");
+        await ExecuteAsync($"""
+            INSERT INTO stripe_subscription (stripe_subscription_id, user_id, stripe_customer_id, tier, status, stripe_price_id, stripe_created_at)
+            VALUES ('sub_pro_{userId:N}', '{userId}', 'cus_two_{userId:N}', 'pro', 'active', '{StripeFixtures.ProPrice}', now() - interval '1 day'),
+                   ('sub_biz_{userId:N}', '{userId}', 'cus_two_{userId:N}', 'free', 'canceled', '{StripeFixtures.BusinessPrice}', now())
+            """);
+
+        using var checkout = await client.PostAsJsonAsync("/api/billing/checkout", new { tier = "business" });
+        using var plan = await client.GetAsync("/api/billing/subscription");
+
+        Assert.Equal(HttpStatusCode.Conflict, checkout.StatusCode);
+        var subscriptions = (await JsonAsync(plan)).GetProperty("subscriptions").EnumerateArray()
+            .Select(s => (s.GetProperty("stripe_subscription_id").GetString(), s.GetProperty("tier").GetString(), s.GetProperty("status").GetString()))
+            .ToList();
+        Assert.Equal([($"sub_biz_{userId:N}", "free", "canceled"), ($"sub_pro_{userId:N}", "pro", "active")], subscriptions);
     }
 
     [Fact]

@@ -12,7 +12,10 @@ namespace Platform.Api.Features.Billing.CreateCheckoutSession;
 /// <c>POST /api/billing/checkout</c>: a Stripe Checkout Session (subscription mode) for a paid tier; answers its URL.
 /// The user's Stripe customer is created once and reused. The session is created with an idempotency key: the
 /// client's <c>Idempotency-Key</c> header, else one per user, price and 10-minute window, so a double click or a
-/// retried request returns the same session instead of opening a second one. 409 when a paid plan is already live.
+/// retried request returns the same session instead of opening a second one. 409 (problem type
+/// <see cref="BillingProblems.AlreadySubscribedType"/>) while a paid subscription is live: on record (any of the user's
+/// subscriptions), or reported by Stripe for the customer although its webhooks have not been applied yet (a session
+/// paid in another tab), so a user cannot end up paying for two plans through checkout.
 /// </summary>
 public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, StripeCustomers customers, TimeProvider clock)
     : Endpoint<Request, Response>
@@ -59,12 +62,16 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
         await using (var scope = await UserScope.BeginAsync(dataSource, userId, ct))
         {
             var current = await SubscriptionRecord.FindAsync(scope, userId, ct);
+            var live = (await StripeSubscriptionRecord.ListAsync(scope.Connection, scope.Transaction, userId, ct)).FirstOrDefault(s => s.IsLive);
+            if (live is not null)
+            {
+                await Send.ResultAsync(BillingProblems.AlreadySubscribed(live.Tier, live.Status, live.SubscriptionId));
+                return;
+            }
+
             if (current is { StripeSubscriptionId: not null } && TierEntitlements.EffectiveTier(current.Tier, current.Status) != TierEntitlements.Free)
             {
-                await Send.ResultAsync(TypedResults.Problem(
-                    title: "Already subscribed",
-                    detail: $"You are on the {current.Tier} plan ({current.Status}). Change or cancel it in the customer portal (POST /api/billing/portal).",
-                    statusCode: StatusCodes.Status409Conflict));
+                await Send.ResultAsync(BillingProblems.AlreadySubscribed(current.Tier, current.Status, current.StripeSubscriptionId));
                 return;
             }
         }
@@ -72,6 +79,12 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
         try
         {
             var customerId = await customers.GetOrCreateAsync(userId, User.FindFirst("email")?.Value, ct);
+            if (await LiveAtStripeAsync(customerId, ct) is { } paying)
+            {
+                await Send.ResultAsync(BillingProblems.AlreadySubscribed(paying.Tier, paying.Subscription.Status, paying.Subscription.Id));
+                return;
+            }
+
             var clientKey = HttpContext.Request.Headers["Idempotency-Key"].ToString();
             var window = clock.GetUtcNow().ToUnixTimeSeconds() / 600;
             var idempotencyKey = clientKey is { Length: > 0 and <= 200 }
@@ -110,5 +123,24 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
         {
             await Send.ResultAsync(BillingProblems.StripeFailed(error));
         }
+    }
+
+    /// <summary>
+    /// A subscription of the customer that Stripe says is paying for one of this platform's plans (active, trialing,
+    /// past_due; the plan price among its items), whether or not its webhooks have been applied.
+    /// </summary>
+    private async Task<(Subscription Subscription, string Tier)?> LiveAtStripeAsync(string customerId, CancellationToken ct)
+    {
+        var subscriptions = await new SubscriptionService(stripe.Client).ListAsync(
+            new SubscriptionListOptions { Customer = customerId, Limit = 100 }, cancellationToken: ct);
+        foreach (var subscription in subscriptions.Data.Where(s => TierEntitlements.IsLiveStatus(s.Status)))
+        {
+            if (SubscriptionPlan.Resolve(subscription.Items?.Data?.Select(i => i.Price?.Id) ?? [], stripe.Options) is { } plan)
+            {
+                return (subscription, plan.Tier);
+            }
+        }
+
+        return null;
     }
 }

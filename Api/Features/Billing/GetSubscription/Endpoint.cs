@@ -7,7 +7,10 @@ using Platform.Core.Data;
 
 namespace Platform.Api.Features.Billing.GetSubscription;
 
-/// <summary><c>GET /api/billing/subscription</c>: the caller's plan, its Stripe state and what it allows (RLS-scoped).</summary>
+/// <summary>
+/// <c>GET /api/billing/subscription</c>: the caller's plan, its Stripe state, what it allows, and every Stripe
+/// subscription the plan is derived from (RLS-scoped).
+/// </summary>
 public sealed class Endpoint(NpgsqlDataSource dataSource) : EndpointWithoutRequest<Response>
 {
     public override void Configure()
@@ -28,6 +31,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource) : EndpointWithoutReque
             return;
         }
 
+        var subscriptions = await StripeSubscriptionRecord.ListAsync(scope.Connection, scope.Transaction, userId, ct);
         var accounts = await TierEntitlements.CheckPlatformAccountsAsync(scope.Connection, scope.Transaction, userId, ct);
         var jobs = await TierEntitlements.CheckConcurrentJobsAsync(scope.Connection, scope.Transaction, userId, cancellationToken: ct);
         await scope.CommitAsync(ct);
@@ -45,6 +49,8 @@ public sealed class Endpoint(NpgsqlDataSource dataSource) : EndpointWithoutReque
             subscription.StripePriceId,
             subscription.UpdatedAt,
             new Allowance(accounts.Limit, accounts.Used),
-            new Allowance(jobs.Limit, jobs.Used)), ct);
+            new Allowance(jobs.Limit, jobs.Used),
+            subscriptions.Select(s => new StripeSubscriptionResponse(
+                s.SubscriptionId, s.Tier, s.Status, s.PriceId, s.CurrentPeriodEnd, s.CancelAtPeriodEnd, s.TrialEnd)).ToList()), ct);
     }
 }
