@@ -203,6 +203,29 @@ public class BillingApiTests(BillingApiHost api) : IClassFixture<BillingApiHost>
     }
 
     [Fact]
+    public async Task A_customer_deleted_at_Stripe_is_replaced_at_the_next_checkout_and_the_portal_says_so_meanwhile()
+    {
+        var userId = Guid.NewGuid();
+        using var client = api.CreateClient(userId);
+        using var first = await client.PostAsJsonAsync("/api/billing/checkout", new { tier = "pro" });
+        var deleted = (await JsonAsync(first)).GetProperty("customer_id").GetString()!;
+        api.Stripe.RemoveCustomer(deleted);
+
+        using var portal = await client.PostAsync("/api/billing/portal", null);
+        var again = new HttpRequestMessage(HttpMethod.Post, "/api/billing/checkout") { Content = JsonContent.Create(new { tier = "pro" }) };
+        again.Headers.Add("Idempotency-Key", "after-deletion");
+        using var checkout = await client.SendAsync(again);
+
+        Assert.Equal(HttpStatusCode.Conflict, portal.StatusCode);
+        Assert.Contains("/api/billing/checkout", (await JsonAsync(portal)).GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.OK, checkout.StatusCode);
+        var replacement = (await JsonAsync(checkout)).GetProperty("customer_id").GetString()!;
+        Assert.NotEqual(deleted, replacement);
+        Assert.Equal(replacement, await api.ScalarAsync<string>($"SELECT stripe_customer_id FROM subscription WHERE user_id = '{userId}'"));
+        Assert.Equal(2L, await api.ScalarAsync<long>($"SELECT count(*) FROM billing_audit WHERE user_id = '{userId}' AND action = 'customer_linked'"));
+    }
+
+    [Fact]
     public async Task The_portal_needs_a_customer_and_then_opens_a_session_for_it()
     {
         var userId = Guid.NewGuid();

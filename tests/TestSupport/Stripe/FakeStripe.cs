@@ -230,6 +230,11 @@ public sealed class FakeStripe : IAsyncDisposable
         web.MapPost("/v1/checkout/sessions", (HttpContext context) => Idempotent(context, () =>
         {
             var form = Form(context);
+            if (MissingCustomer(form) is { } missing)
+            {
+                return missing;
+            }
+
             var id = NextId("cs_test");
             return Json(new JsonObject
             {
@@ -253,6 +258,11 @@ public sealed class FakeStripe : IAsyncDisposable
         web.MapPost("/v1/billing_portal/sessions", (HttpContext context) =>
         {
             var form = Form(context);
+            if (MissingCustomer(form) is { } missing)
+            {
+                return missing;
+            }
+
             var id = NextId("bps");
             return Json(new JsonObject
             {
@@ -350,6 +360,12 @@ public sealed class FakeStripe : IAsyncDisposable
         }
     }
 
+    /// <summary>Stripe's answer to a request naming a customer it does not have (e.g. deleted in the dashboard).</summary>
+    private IResult? MissingCustomer(Dictionary<string, string> form) =>
+        form.TryGetValue("customer", out var customer) && !customers.ContainsKey(customer)
+            ? Error(400, "invalid_request_error", "resource_missing", $"No such customer: '{customer}'", "customer")
+            : null;
+
     private static Dictionary<string, string> Form(HttpContext context) => (Dictionary<string, string>)context.Items["form"]!;
 
     private static JsonObject Metadata(Dictionary<string, string> form, string prefix)
@@ -367,9 +383,9 @@ public sealed class FakeStripe : IAsyncDisposable
 
     private static IResult Json(JsonNode body) => Results.Content(body.ToJsonString(), "application/json");
 
-    private static IResult Error(int status, string type, string? code, string message) =>
+    private static IResult Error(int status, string type, string? code, string message, string? param = null) =>
         Results.Content(
-            new JsonObject { ["error"] = new JsonObject { ["type"] = type, ["code"] = code, ["message"] = message } }.ToJsonString(),
+            new JsonObject { ["error"] = new JsonObject { ["type"] = type, ["code"] = code, ["message"] = message, ["param"] = param } }.ToJsonString(),
             "application/json",
             statusCode: status);
 

@@ -78,36 +78,27 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
 
         try
         {
-            var customerId = await customers.GetOrCreateAsync(userId, User.FindFirst("email")?.Value, ct);
-            if (await LiveAtStripeAsync(customerId, ct) is { } paying)
+            var email = User.FindFirst("email")?.Value;
+            var customerId = await customers.GetOrCreateAsync(userId, email, ct);
+            SessionOutcome outcome;
+            try
+            {
+                outcome = await StartSessionAsync(userId, customerId, tier, priceId, replacedCustomer: false, ct);
+            }
+            catch (StripeException error) when (StripeCustomers.IsMissingCustomer(error))
+            {
+                // Deleted in Stripe's dashboard: a new customer, then the checkout as asked.
+                customerId = await customers.ReplaceMissingAsync(userId, customerId, email, ct);
+                outcome = await StartSessionAsync(userId, customerId, tier, priceId, replacedCustomer: true, ct);
+            }
+
+            if (outcome.Paying is { } paying)
             {
                 await Send.ResultAsync(BillingProblems.AlreadySubscribed(paying.Tier, paying.Subscription.Status, paying.Subscription.Id));
                 return;
             }
 
-            var clientKey = HttpContext.Request.Headers["Idempotency-Key"].ToString();
-            var window = clock.GetUtcNow().ToUnixTimeSeconds() / 600;
-            var idempotencyKey = clientKey is { Length: > 0 and <= 200 }
-                ? $"platform-checkout-{userId:N}-{clientKey}"
-                : $"platform-checkout-{userId:N}-{priceId}-{window}";
-            var session = await new SessionService(stripe.Client).CreateAsync(
-                new SessionCreateOptions
-                {
-                    Mode = "subscription",
-                    Customer = customerId,
-                    ClientReferenceId = userId.ToString(),
-                    LineItems = [new SessionLineItemOptions { Price = priceId, Quantity = 1 }],
-                    SuccessUrl = settings.CheckoutSuccessUrl,
-                    CancelUrl = settings.CheckoutCancelUrl,
-                    Metadata = new Dictionary<string, string> { ["user_id"] = userId.ToString(), ["tier"] = tier },
-                    SubscriptionData = new SessionSubscriptionDataOptions
-                    {
-                        Metadata = new Dictionary<string, string> { ["user_id"] = userId.ToString(), ["tier"] = tier },
-                    },
-                },
-                new RequestOptions { IdempotencyKey = idempotencyKey },
-                ct);
-
+            var session = outcome.Session!;
             await using (var connection = await dataSource.OpenConnectionAsync(ct))
             {
                 await BillingAudit.AppendAsync(connection, null, new BillingAuditEntry(BillingAudit.CheckoutStarted, $"user:{userId}")
@@ -123,6 +114,48 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
         {
             await Send.ResultAsync(BillingProblems.StripeFailed(error));
         }
+    }
+
+    private sealed record SessionOutcome(Session? Session, (Subscription Subscription, string Tier)? Paying);
+
+    /// <summary>
+    /// The Checkout Session, unless Stripe reports a live subscription of the customer already. After a customer was
+    /// replaced the idempotency key names the new customer: a key is bound to its first request's parameters.
+    /// </summary>
+    private async Task<SessionOutcome> StartSessionAsync(
+        Guid userId, string customerId, string tier, string priceId, bool replacedCustomer, CancellationToken ct)
+    {
+        if (await LiveAtStripeAsync(customerId, ct) is { } paying)
+        {
+            return new SessionOutcome(null, paying);
+        }
+
+        var settings = stripe.Options;
+        var clientKey = HttpContext.Request.Headers["Idempotency-Key"].ToString();
+        var window = clock.GetUtcNow().ToUnixTimeSeconds() / 600;
+        var idempotencyKey = replacedCustomer
+            ? $"platform-checkout-{userId:N}-{customerId}-{priceId}-{window}"
+            : clientKey is { Length: > 0 and <= 200 }
+                ? $"platform-checkout-{userId:N}-{clientKey}"
+                : $"platform-checkout-{userId:N}-{priceId}-{window}";
+        var session = await new SessionService(stripe.Client).CreateAsync(
+            new SessionCreateOptions
+            {
+                Mode = "subscription",
+                Customer = customerId,
+                ClientReferenceId = userId.ToString(),
+                LineItems = [new SessionLineItemOptions { Price = priceId, Quantity = 1 }],
+                SuccessUrl = settings.CheckoutSuccessUrl,
+                CancelUrl = settings.CheckoutCancelUrl,
+                Metadata = new Dictionary<string, string> { ["user_id"] = userId.ToString(), ["tier"] = tier },
+                SubscriptionData = new SessionSubscriptionDataOptions
+                {
+                    Metadata = new Dictionary<string, string> { ["user_id"] = userId.ToString(), ["tier"] = tier },
+                },
+            },
+            new RequestOptions { IdempotencyKey = idempotencyKey },
+            ct);
+        return new SessionOutcome(session, null);
     }
 
     /// <summary>

@@ -8,7 +8,10 @@ using Stripe.BillingPortal;
 
 namespace Platform.Api.Features.Billing.CreatePortalSession;
 
-/// <summary><c>POST /api/billing/portal</c>: a Stripe customer portal session for the caller; 409 before their first checkout.</summary>
+/// <summary>
+/// <c>POST /api/billing/portal</c>: a Stripe customer portal session for the caller; 409 before their first checkout,
+/// and while their customer no longer exists at Stripe (deleted in the dashboard; the next checkout replaces it).
+/// </summary>
 public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe) : EndpointWithoutRequest<Response>
 {
     public override void Configure()
@@ -47,6 +50,13 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe) 
             var session = await new SessionService(stripe.Client).CreateAsync(
                 new SessionCreateOptions { Customer = customerId, ReturnUrl = stripe.Options.PortalReturnUrl }, cancellationToken: ct);
             await Send.OkAsync(new Response(session.Url), ct);
+        }
+        catch (StripeException error) when (StripeCustomers.IsMissingCustomer(error))
+        {
+            await Send.ResultAsync(TypedResults.Problem(
+                title: "No billing account",
+                detail: $"Your Stripe customer {customerId} no longer exists at Stripe: subscribe again (POST /api/billing/checkout).",
+                statusCode: StatusCodes.Status409Conflict));
         }
         catch (StripeException error)
         {
