@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Marten;
 using Microsoft.Extensions.Logging.Abstractions;
 using Platform.Core.Audit;
+using Platform.Core.Data;
 using Platform.TestSupport.Stripe;
 using Platform.Workers.Audit;
 
@@ -222,7 +223,8 @@ public class SubscriptionPlanTests(BillingDatabase db) : IClassFixture<BillingDa
             options.Connection(db.ConnectionString);
             AuditStore.Configure(options);
         });
-        var projector = new BillingAuditProjector(db.DataSource, store, NullLogger<BillingAuditProjector>.Instance);
+        var projector = new BillingAuditProjector(
+            db.DataSource, store, new SchemaReadiness(db.DataSource, NullLogger<SchemaReadiness>.Instance), NullLogger<BillingAuditProjector>.Instance);
         while (await projector.ProjectBatchAsync(CancellationToken.None) > 0)
         {
         }
