@@ -203,6 +203,30 @@ public class BillingApiTests(BillingApiHost api) : IClassFixture<BillingApiHost>
     }
 
     [Fact]
+    public async Task A_new_checkout_expires_the_users_earlier_open_sessions_so_two_cannot_both_be_paid()
+    {
+        var userId = Guid.NewGuid();
+        using var client = api.CreateClient(userId);
+
+        using var pro = await client.PostAsJsonAsync("/api/billing/checkout", new { tier = "pro" });
+        using var proAgain = await client.PostAsJsonAsync("/api/billing/checkout", new { tier = "pro" }); // the same session
+        using var business = await client.PostAsJsonAsync("/api/billing/checkout", new { tier = "business" });
+
+        var proSession = (await JsonAsync(pro)).GetProperty("id").GetString()!;
+        var businessSession = (await JsonAsync(business)).GetProperty("id").GetString()!;
+        Assert.Equal(proSession, (await JsonAsync(proAgain)).GetProperty("id").GetString());
+        Assert.Equal("expired", api.Stripe.SessionStatus(proSession));
+        Assert.Equal("open", api.Stripe.SessionStatus(businessSession));
+
+        // Back to pro within the window: Stripe would replay the expired session; the user gets a new, open one.
+        using var proLater = await client.PostAsJsonAsync("/api/billing/checkout", new { tier = "pro" });
+        var proLaterSession = (await JsonAsync(proLater)).GetProperty("id").GetString()!;
+        Assert.NotEqual(proSession, proLaterSession);
+        Assert.Equal("open", api.Stripe.SessionStatus(proLaterSession));
+        Assert.Equal("expired", api.Stripe.SessionStatus(businessSession));
+    }
+
+    [Fact]
     public async Task A_customer_deleted_at_Stripe_is_replaced_at_the_next_checkout_and_the_portal_says_so_meanwhile()
     {
         var userId = Guid.NewGuid();

@@ -26,6 +26,7 @@ public sealed class FakeStripe : IAsyncDisposable
     private readonly WebApplication app;
     private readonly ConcurrentDictionary<string, JsonObject> customers = new();
     private readonly ConcurrentDictionary<string, JsonObject> subscriptions = new();
+    private readonly ConcurrentDictionary<string, JsonObject> sessions = new();
     private readonly ConcurrentDictionary<string, (int Status, string Body)> idempotent = new();
     private readonly List<JsonObject> events = [];
     private readonly ConcurrentQueue<FakeStripeRequest> requests = new();
@@ -77,6 +78,9 @@ public sealed class FakeStripe : IAsyncDisposable
     public const int EmbeddedItems = 10;
 
     public int CustomerCount => customers.Count;
+
+    /// <summary>A Checkout Session's status (<c>open</c>, <c>expired</c>, <c>complete</c>), null when unknown.</summary>
+    public string? SessionStatus(string id) => sessions.TryGetValue(id, out var session) ? (string?)session["status"] : null;
 
     /// <summary>An event Stripe "has" (listed by GET /v1/events), whether or not it was ever delivered.</summary>
     public void AddEvent(JsonObject stripeEvent)
@@ -236,7 +240,7 @@ public sealed class FakeStripe : IAsyncDisposable
             }
 
             var id = NextId("cs_test");
-            return Json(new JsonObject
+            return Json(sessions[id] = new JsonObject
             {
                 ["id"] = id,
                 ["object"] = "checkout.session",
@@ -254,6 +258,43 @@ public sealed class FakeStripe : IAsyncDisposable
                 ["url"] = $"https://checkout.stripe.com/c/pay/{id}",
             });
         }));
+
+        // GET /v1/checkout/sessions?customer=...&status=...: newest first, one page.
+        web.MapGet("/v1/checkout/sessions", (HttpContext context) =>
+        {
+            var customer = context.Request.Query["customer"].FirstOrDefault();
+            var status = context.Request.Query["status"].FirstOrDefault();
+            var data = new JsonArray();
+            foreach (var session in sessions.Values
+                         .Where(s => (customer is null || (string?)s["customer"] == customer) && (status is null || (string?)s["status"] == status))
+                         .OrderByDescending(s => (string)s["id"]!, StringComparer.Ordinal))
+            {
+                data.Add(session.DeepClone());
+            }
+
+            return Json(new JsonObject { ["object"] = "list", ["data"] = data, ["has_more"] = false, ["url"] = "/v1/checkout/sessions" });
+        });
+
+        // POST /v1/checkout/sessions/{id}/expire: only an open session can expire (as Stripe).
+        web.MapPost("/v1/checkout/sessions/{id}/expire", (string id) =>
+        {
+            if (!sessions.TryGetValue(id, out var session))
+            {
+                return Error(404, "invalid_request_error", "resource_missing", $"No such checkout.session: '{id}'");
+            }
+
+            lock (session)
+            {
+                if ((string?)session["status"] != "open")
+                {
+                    return Error(400, "invalid_request_error", null, $"Only Checkout Sessions with a status in [\"open\"] can be expired. This Checkout Session has a status of \"{session["status"]}\".");
+                }
+
+                session["status"] = "expired";
+                session["url"] = null;
+                return Json(session);
+            }
+        });
 
         web.MapPost("/v1/billing_portal/sessions", (HttpContext context) =>
         {

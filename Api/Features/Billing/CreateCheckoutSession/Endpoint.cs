@@ -15,7 +15,9 @@ namespace Platform.Api.Features.Billing.CreateCheckoutSession;
 /// retried request returns the same session instead of opening a second one. 409 (problem type
 /// <see cref="BillingProblems.AlreadySubscribedType"/>) while a paid subscription is live: on record (any of the user's
 /// subscriptions), or reported by Stripe for the customer although its webhooks have not been applied yet (a session
-/// paid in another tab), so a user cannot end up paying for two plans through checkout.
+/// paid in another tab), so a user cannot end up paying for two plans through checkout. A new session expires the
+/// customer's other open sessions (one user's checkouts run one at a time), so two tabs opened either side of the
+/// de-duplication window cannot both be paid.
 /// </summary>
 public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, StripeCustomers customers, TimeProvider clock)
     : Endpoint<Request, Response>
@@ -83,13 +85,14 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
             SessionOutcome outcome;
             try
             {
-                outcome = await StartSessionAsync(userId, customerId, tier, priceId, replacedCustomer: false, ct);
+                outcome = await OneAtATimeAsync(userId, () => StartSessionAsync(userId, customerId, tier, priceId, replacedCustomer: false, ct), ct);
             }
             catch (StripeException error) when (StripeCustomers.IsMissingCustomer(error))
             {
                 // Deleted in Stripe's dashboard: a new customer, then the checkout as asked.
                 customerId = await customers.ReplaceMissingAsync(userId, customerId, email, ct);
-                outcome = await StartSessionAsync(userId, customerId, tier, priceId, replacedCustomer: true, ct);
+                var replaced = customerId;
+                outcome = await OneAtATimeAsync(userId, () => StartSessionAsync(userId, replaced, tier, priceId, replacedCustomer: true, ct), ct);
             }
 
             if (outcome.Paying is { } paying)
@@ -118,6 +121,22 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
 
     private sealed record SessionOutcome(Session? Session, (Subscription Subscription, string Tier)? Paying);
 
+    /// <summary>Runs one user's checkout steps while holding a transaction-scoped advisory lock on the user.</summary>
+    private async Task<SessionOutcome> OneAtATimeAsync(Guid userId, Func<Task<SessionOutcome>> steps, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using (var command = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended(@key, 0))", connection, transaction))
+        {
+            command.Parameters.AddWithValue("key", $"checkout:{userId:N}");
+            await command.ExecuteNonQueryAsync(ct);
+        }
+
+        var outcome = await steps();
+        await transaction.CommitAsync(ct);
+        return outcome;
+    }
+
     /// <summary>
     /// The Checkout Session, unless Stripe reports a live subscription of the customer already. After a customer was
     /// replaced the idempotency key names the new customer: a key is bound to its first request's parameters.
@@ -138,7 +157,30 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
             : clientKey is { Length: > 0 and <= 200 }
                 ? $"platform-checkout-{userId:N}-{clientKey}"
                 : $"platform-checkout-{userId:N}-{priceId}-{window}";
-        var session = await new SessionService(stripe.Client).CreateAsync(
+        var sessions = new SessionService(stripe.Client);
+        var session = await CreateAsync(idempotencyKey);
+        var open = await sessions.ListAsync(new SessionListOptions { Customer = customerId, Status = "open", Limit = 100 }, cancellationToken: ct);
+        if (open.Data.All(s => s.Id != session.Id))
+        {
+            // The key replayed a session that has since expired or completed (Stripe replays the first answer): a new one.
+            session = await CreateAsync($"{idempotencyKey}-after-{session.Id}");
+        }
+
+        foreach (var other in open.Data.Where(s => s.Id != session.Id))
+        {
+            try
+            {
+                await sessions.ExpireAsync(other.Id, cancellationToken: ct);
+            }
+            catch (StripeException error) when (error.HttpStatusCode is System.Net.HttpStatusCode.BadRequest or System.Net.HttpStatusCode.NotFound)
+            {
+                // Completed or expired meanwhile: nothing left to close.
+            }
+        }
+
+        return new SessionOutcome(session, null);
+
+        Task<Session> CreateAsync(string key) => sessions.CreateAsync(
             new SessionCreateOptions
             {
                 Mode = "subscription",
@@ -153,9 +195,8 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
                     Metadata = new Dictionary<string, string> { ["user_id"] = userId.ToString(), ["tier"] = tier },
                 },
             },
-            new RequestOptions { IdempotencyKey = idempotencyKey },
+            new RequestOptions { IdempotencyKey = key },
             ct);
-        return new SessionOutcome(session, null);
     }
 
     /// <summary>
