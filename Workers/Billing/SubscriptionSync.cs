@@ -105,7 +105,17 @@ public sealed class SubscriptionSync(NpgsqlDataSource dataSource, StripeGateway 
 
             if (stored.EventType == StripeEventTypes.SubscriptionDeleted && Text(dataObject, "id") == subscriptionId)
             {
-                var deleted = Subscription.FromJson(dataObject.GetRawText());
+                Subscription deleted;
+                try
+                {
+                    deleted = Subscription.FromJson(dataObject.GetRawText());
+                }
+                catch (Exception parse) when (parse is Newtonsoft.Json.JsonException or FormatException or InvalidCastException)
+                {
+                    throw new PermanentJobFailureException(
+                        $"Stripe answered 404 for subscription {subscriptionId} and the deletion event's own copy cannot be read: {parse.Message}", parse);
+                }
+
                 if (!SubscriptionPlan.IsEnded(deleted.Status))
                 {
                     deleted.Status = "canceled";
