@@ -1,5 +1,8 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
+using System.Text.Encodings.Web;
+using System.Text.Json;
 
 namespace Platform.Core.Data;
 
@@ -13,6 +16,9 @@ namespace Platform.Core.Data;
 /// <see cref="EncoderFallbackException"/>). <c>varchar(n)</c> counts characters (code points); cutting a string at
 /// a UTF-16 index can split a surrogate pair or a grapheme (emoji with modifiers, a letter with combining marks),
 /// so every cut here is at a text-element boundary (UAX #29 extended grapheme clusters, <see cref="StringInfo"/>).
+/// JSON text carries the same characters as escapes (<c>\u0000</c>, <c>\ud800</c>), which <c>jsonb</c> refuses with
+/// 22P05 ("unsupported Unicode escape sequence"): <see cref="CleanJson"/> and <see cref="FindUnstorableJsonString"/>
+/// read those escapes (RFC 8259 section 7) as PostgreSQL would.
 /// </remarks>
 public static class PostgresText
 {
@@ -108,5 +114,169 @@ public static class PostgresText
         }
 
         return clean[..cut].TrimEnd() + ellipsis;
+    }
+
+    /// <summary>
+    /// JSON text that <c>jsonb</c> can store: every string value and property name goes through <see cref="Clean"/>
+    /// (<c>\u0000</c> escapes removed, unpaired <c>\uD800</c>-<c>\uDFFF</c> escapes become U+FFFD), everything else
+    /// (structure, numbers as written, member order) is kept. Returns the same instance when nothing needs cleaning.
+    /// Text that is not JSON is returned cleaned as text (its parser will refuse it, not this method).
+    /// </summary>
+    public static string? CleanJson(string? json)
+    {
+        var text = Clean(json);
+        if (text is null || !text.Contains("\\u", StringComparison.Ordinal))
+        {
+            return text; // only an escape can carry U+0000 or an unpaired surrogate once the text itself is clean
+        }
+
+        var utf8 = Encoding.UTF8.GetBytes(text);
+        try
+        {
+            if (FindUnstorableJsonString(utf8) is null)
+            {
+                return text;
+            }
+
+            var buffer = new ArrayBufferWriter<byte>(utf8.Length);
+            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, SkipValidation = true }))
+            {
+                var reader = new Utf8JsonReader(utf8, ReaderOptions);
+                while (reader.Read())
+                {
+                    switch (reader.TokenType)
+                    {
+                        case JsonTokenType.StartObject: writer.WriteStartObject(); break;
+                        case JsonTokenType.EndObject: writer.WriteEndObject(); break;
+                        case JsonTokenType.StartArray: writer.WriteStartArray(); break;
+                        case JsonTokenType.EndArray: writer.WriteEndArray(); break;
+                        case JsonTokenType.PropertyName: writer.WritePropertyName(Clean(ReadString(ref reader))!); break;
+                        case JsonTokenType.String: writer.WriteStringValue(Clean(ReadString(ref reader))); break;
+                        default: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break; // numbers, true, false, null
+                    }
+                }
+            }
+
+            return Encoding.UTF8.GetString(buffer.WrittenSpan);
+        }
+        catch (JsonException)
+        {
+            return text;
+        }
+    }
+
+    /// <summary>
+    /// The path (<c>payload.items[2].note</c>, property names as written) of the first string value or property name
+    /// in <paramref name="utf8Json"/> that PostgreSQL cannot store (see <see cref="IsStorable"/>), or null when there
+    /// is none.
+    /// </summary>
+    /// <exception cref="JsonException">The text is not JSON.</exception>
+    public static string? FindUnstorableJsonString(ReadOnlySpan<byte> utf8Json)
+    {
+        var reader = new Utf8JsonReader(utf8Json, ReaderOptions);
+        var containers = new List<(string? Segment, bool IsArray, int Count)>();
+        string? property = null;
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.EndObject or JsonTokenType.EndArray)
+            {
+                containers.RemoveAt(containers.Count - 1);
+                continue;
+            }
+
+            if (reader.TokenType == JsonTokenType.PropertyName)
+            {
+                property = ReadString(ref reader);
+                if (!IsStorable(property))
+                {
+                    return PathOf(containers, property);
+                }
+
+                continue;
+            }
+
+            // A value: named by its property, or by its index in the enclosing array.
+            var segment = property;
+            property = null;
+            if (containers.Count > 0 && containers[^1].IsArray)
+            {
+                var (name, isArray, count) = containers[^1];
+                containers[^1] = (name, isArray, count + 1);
+                segment = $"[{count}]";
+            }
+
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
+            {
+                containers.Add((segment, reader.TokenType == JsonTokenType.StartArray, 0));
+            }
+            else if (reader.TokenType == JsonTokenType.String && reader.ValueIsEscaped && !IsStorable(ReadString(ref reader)))
+            {
+                return PathOf(containers, segment);
+            }
+        }
+
+        return null;
+
+        static string PathOf(List<(string? Segment, bool IsArray, int Count)> containers, string? last)
+        {
+            var path = new StringBuilder();
+            foreach (var segment in containers.Select(c => c.Segment).Append(last))
+            {
+                if (segment is null)
+                {
+                    continue;
+                }
+
+                if (path.Length > 0 && !segment.StartsWith('['))
+                {
+                    path.Append('.');
+                }
+
+                path.Append(Clean(segment));
+            }
+
+            return path.Length == 0 ? "$" : path.ToString();
+        }
+    }
+
+    private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 256 };
+
+    /// <summary>
+    /// The current string token decoded per RFC 8259 section 7, keeping unpaired surrogate escapes as the UTF-16 code
+    /// units they name (System.Text.Json's <c>GetString</c> throws on those, which is what this must see).
+    /// </summary>
+    private static string ReadString(ref Utf8JsonReader reader)
+    {
+        var raw = reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan;
+        if (!reader.ValueIsEscaped)
+        {
+            return Encoding.UTF8.GetString(raw);
+        }
+
+        var text = new StringBuilder(raw.Length);
+        var start = 0;
+        for (var i = 0; i < raw.Length; i++)
+        {
+            if (raw[i] != (byte)'\\')
+            {
+                continue;
+            }
+
+            text.Append(Encoding.UTF8.GetString(raw[start..i]));
+            var kind = (char)raw[++i];
+            if (kind == 'u')
+            {
+                text.Append((char)int.Parse(Encoding.ASCII.GetString(raw.Slice(i + 1, 4)), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture));
+                i += 4;
+            }
+            else
+            {
+                text.Append(kind switch { 'b' => '\b', 'f' => '\f', 'n' => '\n', 'r' => '\r', 't' => '\t', _ => kind });
+            }
+
+            start = i + 1;
+        }
+
+        return text.Append(Encoding.UTF8.GetString(raw[start..])).ToString();
     }
 }

@@ -1,0 +1,111 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+using NpgsqlTypes;
+using Platform.Core.Data;
+using Platform.TestSupport;
+
+namespace Platform.Workers.Tests.Data;
+
+/// <summary><see cref="PostgresText"/>: what it does to text and JSON, and that PostgreSQL then stores what it returns.</summary>
+public sealed class PostgresTextTests(MigratedDatabase database) : IClassFixture<MigratedDatabase>
+{
+    [Theory]
+    [InlineData("a\\u0000b", "ab")]
+    [InlineData("\\u0000\\u0000", "")]
+    [InlineData("x\\uD800y", "x\\uFFFDy")] // unpaired high surrogate
+    [InlineData("x\\uDC00", "x\\uFFFD")] // unpaired low surrogate
+    [InlineData("\\uDE00\\uD83D", "\\uFFFD\\uFFFD")] // a pair in the wrong order is two unpaired halves
+    [InlineData("ok \\uD83D\\uDE00 \\u00e9", "ok \\uD83D\\uDE00 \\u00e9")]
+    public void Clean_removes_nul_and_replaces_unpaired_surrogates(string escapedInput, string escapedExpected)
+    {
+        // Escaped here because xUnit's test case serialization would itself replace unpaired surrogates.
+        var input = Regex.Unescape(escapedInput);
+        var expected = Regex.Unescape(escapedExpected);
+
+        Assert.Equal(expected, PostgresText.Clean(input));
+        Assert.True(PostgresText.IsStorable(expected));
+        Assert.Equal(input == expected, PostgresText.IsStorable(input));
+    }
+
+    [Fact]
+    public void Clean_returns_the_same_instance_when_nothing_needs_cleaning()
+    {
+        var text = "nothing to clean 😀";
+        Assert.Same(text, PostgresText.Clean(text));
+        Assert.Null(PostgresText.Clean(null));
+    }
+
+    [Theory]
+    [InlineData(5, "", "aaaa😀", "aaaa")] // the emoji (2 code units) does not fit after 4 a's: never half a pair
+    [InlineData(6, "", "aaaa😀", "aaaa😀")]
+    [InlineData(3, "", "ae\u0301e\u0301", "ae\u0301")] // a combining accent stays with its letter
+    [InlineData(6, "…", "hello world", "hello…")]
+    [InlineData(10, "", "a\u0000b", "ab")]
+    public void Truncate_cuts_at_a_text_element_boundary(int maxLength, string ellipsis, string input, string expected)
+    {
+        var cut = PostgresText.Truncate(input, maxLength, ellipsis);
+        Assert.Equal(expected, cut);
+        Assert.True(cut!.Length <= maxLength);
+    }
+
+    [Fact]
+    public void CleanJson_cleans_every_string_and_property_name_and_keeps_the_rest()
+    {
+        const string json = """{"no\u0000te":"a\u0000b","list":[1.50,"\ud800x",{"deep":"\udc00"}],"ok":"é 😀 \"q\" \\ \n","n":null,"t":true}""";
+
+        var clean = PostgresText.CleanJson(json);
+
+        Assert.Equal("""{"note":"ab","list":[1.50,"�x",{"deep":"�"}],"ok":"é \uD83D\uDE00 \"q\" \\ \n","n":null,"t":true}""", clean); // the relaxed encoder still escapes what is outside the BMP
+    }
+
+    [Theory]
+    [InlineData("""{"a":"b","c":[1,2,{"d":"\u00e9"}]}""")]
+    [InlineData("""{"a":"\\u0000 is text here, not an escape"}""")]
+    [InlineData("not json \\u0000")]
+    public void CleanJson_returns_storable_json_unchanged(string json)
+    {
+        Assert.Same(json, PostgresText.CleanJson(json));
+    }
+
+    [Theory]
+    [InlineData("""{"type":"echo","payload":{"note":"a\u0000b"}}""", "payload.note")]
+    [InlineData("""{"items":["ok",{"x":"\ud800"}]}""", "items[1].x")]
+    [InlineData("""{"items":["ok","\udfff"]}""", "items[1]")]
+    [InlineData("""{"a":{"b\u0000":1}}""", "a.b")]
+    [InlineData("\"\\u0000\"", "$")]
+    [InlineData("""[[1],["\u0000"]]""", "[1][0]")]
+    public void FindUnstorableJsonString_names_the_field(string json, string expected)
+    {
+        Assert.Equal(expected, PostgresText.FindUnstorableJsonString(System.Text.Encoding.UTF8.GetBytes(json)));
+    }
+
+    [Fact]
+    public void FindUnstorableJsonString_is_null_for_storable_json()
+    {
+        Assert.Null(PostgresText.FindUnstorableJsonString("""{"a":["b","\ud83d\ude00",{"c":"\"\\u0000\""}],"d":1}"""u8));
+    }
+
+    [Fact]
+    public async Task PostgreSQL_stores_what_Clean_and_CleanJson_return_and_refuses_the_input()
+    {
+        const string text = "a\0b\uD800";
+        const string json = """{"note":"a\u0000b","bad":"\ud800"}""";
+
+        await Assert.ThrowsAnyAsync<Exception>(() => RoundTripAsync(text, """{"ok":1}"""));
+        await Assert.ThrowsAsync<PostgresException>(() => RoundTripAsync("ok", json));
+
+        var (storedText, storedJson) = await RoundTripAsync(PostgresText.Clean(text)!, PostgresText.CleanJson(json)!);
+        Assert.Equal("ab\uFFFD", storedText);
+        Assert.Equal("""{"bad": "�", "note": "ab"}""", storedJson);
+    }
+
+    private async Task<(string Text, string Json)> RoundTripAsync(string text, string json)
+    {
+        await using var command = database.DataSource.CreateCommand("SELECT @text::text, @json::jsonb::text");
+        command.Parameters.Add(new NpgsqlParameter("text", NpgsqlDbType.Text) { Value = text });
+        command.Parameters.Add(new NpgsqlParameter("json", NpgsqlDbType.Jsonb) { Value = json });
+        await using var reader = await command.ExecuteReaderAsync();
+        await reader.ReadAsync();
+        return (reader.GetString(0), reader.GetString(1));
+    }
+}
