@@ -5,6 +5,7 @@ using Platform.Api.Features.Account;
 using Platform.Api.Features.Billing;
 using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Jobs;
+using Platform.Api.Http;
 using Platform.Api.OpenApi;
 using Platform.Api.Features.Platforms;
 using Platform.Core;
@@ -34,10 +35,12 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseMiddleware<EmptyBodyMiddleware>();
 app.UseDiscovery();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseMiddleware<EnsureUserMiddleware>();
+app.UseMiddleware<StorableTextMiddleware>();
 app.MapJobStreaming();
 app.UseFastEndpoints(config =>
 {

@@ -21,6 +21,7 @@ public sealed partial class Endpoint(
     {
         Post("/webhooks/stripe");
         AllowAnonymous();
+        Options(b => b.WithMetadata(new Platform.Api.Http.RawBody())); // the signature covers the exact bytes
         Description(d => d.WithTags("Webhooks").Produces<Response>(200).ProducesProblemDetails(400).ProducesProblemDetails(413)
             .ProducesProblemDetails(503));
         Summary(s => s.Summary = "Stripe webhook receiver (signed events)");

@@ -1,0 +1,32 @@
+using Microsoft.AspNetCore.Http.Features;
+
+namespace Platform.Api.Http;
+
+/// <summary>
+/// A request without a body has no content: its <c>Content-Type</c> is dropped before anything binds it. Many client
+/// libraries and API tools send <c>Content-Type: application/json</c> on every request, GET, HEAD and DELETE included;
+/// FastEndpoints (like ASP.NET Core's JSON binding) reads a JSON body whenever the content type says JSON, and an empty
+/// one answers 400 "The input does not contain any JSON tokens". RFC 9110 section 8.3: the header describes the
+/// content, so without content it describes nothing. Applies to every endpoint, whatever its method.
+/// </summary>
+public sealed class EmptyBodyMiddleware(RequestDelegate next)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.ContentType is not null && !HasBody(context))
+        {
+            request.Headers.ContentType = default;
+        }
+
+        return next(context);
+    }
+
+    /// <summary>
+    /// False when the request cannot carry a body (HTTP/1.1 without <c>Content-Length</c> or <c>Transfer-Encoding</c>,
+    /// an HTTP/2 or HTTP/3 request ended with its headers) or says it is empty (<c>Content-Length: 0</c>).
+    /// </summary>
+    private static bool HasBody(HttpContext context) =>
+        context.Request.ContentLength != 0
+        && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false;
+}
