@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Npgsql;
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 
 namespace Platform.Workers.Queue;
@@ -35,14 +36,17 @@ public sealed class JobContext(JobRecord job, string workerId, NpgsqlDataSource 
         }
     }
 
-    /// <summary>Reports progress (0-100) and a message; clients see it over SSE and WebSocket at once.</summary>
+    /// <summary>
+    /// Reports progress (0-100) and a message (stored up to 1,000 characters, made storable with
+    /// <see cref="PostgresText.Clean"/>: it often quotes remote text); clients see it over SSE and WebSocket at once.
+    /// </summary>
     public async Task ReportProgressAsync(int percent, string? message = null, CancellationToken cancellationToken = default)
     {
         await using var command = dataSource.CreateCommand("SELECT update_job_progress(@id, @worker, @progress, @message)");
         command.Parameters.AddWithValue("id", Job.Id);
         command.Parameters.AddWithValue("worker", WorkerId);
         command.Parameters.AddWithValue("progress", Math.Clamp(percent, 0, 100));
-        command.Parameters.Add(new NpgsqlParameter("message", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)message ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("message", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)PostgresText.Clean(message) ?? DBNull.Value });
         await command.ExecuteScalarAsync(cancellationToken);
     }
 }

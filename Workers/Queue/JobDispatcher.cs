@@ -21,6 +21,9 @@ public sealed partial class JobDispatcher : BackgroundService
     private const string WakeupChannel = "job_queue_wakeup";
     private const string ProgressChannel = "job_progress";
 
+    /// <summary>Longest error or reschedule reason written (characters; cut at a text-element boundary).</summary>
+    private const int MaxErrorLength = 4000;
+
     private readonly NpgsqlDataSource dataSource;
     private readonly IServiceScopeFactory scopes;
     private readonly WorkerOptions options;
@@ -269,7 +272,7 @@ public sealed partial class JobDispatcher : BackgroundService
                 return; // another worker owns it now; completing would be refused anyway
             }
 
-            HandOff(new Completion(job, result?.ToJsonString() ?? "null", definition?.CacheTtl, tags));
+            HandOff(new Completion(job, PostgresText.CleanJson(result?.ToJsonString()) ?? "null", definition?.CacheTtl, tags));
         }
         catch (JobRescheduleException reschedule)
         {
@@ -328,7 +331,7 @@ public sealed partial class JobDispatcher : BackgroundService
             await using var command = dataSource.CreateCommand("SELECT fail_job(@id, @worker, @error, @delay, @permanent)");
             command.Parameters.AddWithValue("id", job.Id);
             command.Parameters.AddWithValue("worker", WorkerId);
-            command.Parameters.AddWithValue("error", error.Length > 4000 ? error[..4000] : error);
+            command.Parameters.AddWithValue("error", PostgresText.Truncate(error, MaxErrorLength)!); // remote text, as thrown
             command.Parameters.AddWithValue("delay", delay);
             command.Parameters.AddWithValue("permanent", permanent);
             var status = await command.ExecuteScalarAsync(CancellationToken.None) as string;
@@ -354,7 +357,7 @@ public sealed partial class JobDispatcher : BackgroundService
             command.Parameters.AddWithValue("id", job.Id);
             command.Parameters.AddWithValue("worker", WorkerId);
             command.Parameters.AddWithValue("run_at", reschedule.RunAt);
-            command.Parameters.AddWithValue("reason", reschedule.Message);
+            command.Parameters.AddWithValue("reason", PostgresText.Truncate(reschedule.Message, MaxErrorLength)!);
             await command.ExecuteScalarAsync(CancellationToken.None);
         }
         catch (Exception failure) when (failure is NpgsqlException or TimeoutException)
