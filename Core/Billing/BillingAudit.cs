@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Core.Data;
 
 namespace Platform.Core.Billing;
 
@@ -37,7 +38,10 @@ public static class BillingAudit
 
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    /// <summary>Appends the entry in the caller's transaction, so it commits exactly with the change it describes.</summary>
+    /// <summary>
+    /// Appends the entry in the caller's transaction, so it commits exactly with the change it describes. Its texts
+    /// (often Stripe's ids and error messages) are written through <see cref="PostgresText"/>.
+    /// </summary>
     public static async Task AppendAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, BillingAuditEntry entry, CancellationToken cancellationToken = default)
     {
@@ -51,13 +55,13 @@ public static class BillingAudit
         command.Parameters.AddWithValue("action", entry.Action);
         command.Parameters.AddWithValue("actor", entry.Actor);
         command.Parameters.Add(new NpgsqlParameter("webhook_event_id", NpgsqlDbType.Uuid) { Value = (object?)entry.WebhookEventId ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("stripe_event_id", NpgsqlDbType.Text) { Value = (object?)entry.StripeEventId ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("event_type", NpgsqlDbType.Text) { Value = (object?)entry.EventType ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("stripe_event_id", NpgsqlDbType.Text) { Value = (object?)PostgresText.Clean(entry.StripeEventId) ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("event_type", NpgsqlDbType.Text) { Value = (object?)PostgresText.Clean(entry.EventType) ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("user_id", NpgsqlDbType.Uuid) { Value = (object?)entry.UserId ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("message", NpgsqlDbType.Text) { Value = (object?)entry.Message ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("message", NpgsqlDbType.Text) { Value = (object?)PostgresText.Clean(entry.Message) ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("details", NpgsqlDbType.Jsonb)
         {
-            Value = entry.Details is null ? DBNull.Value : JsonSerializer.Serialize(entry.Details, Json),
+            Value = entry.Details is null ? DBNull.Value : PostgresText.CleanJson(JsonSerializer.Serialize(entry.Details, Json))!,
         });
         await command.ExecuteNonQueryAsync(cancellationToken);
     }

@@ -1,5 +1,6 @@
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Core.Data;
 
 namespace Platform.Core.Billing;
 
@@ -17,6 +18,8 @@ public sealed record RecordedStripeEvent(Guid WebhookEventId, bool Inserted, Gui
 /// The one intake path of Stripe events (webhook receiver and reconciliation): <c>record_stripe_webhook</c> stores the
 /// event once (ON CONFLICT on <c>stripe_event_id</c>) and enqueues its <c>stripe_webhook</c> job in the same statement,
 /// and the <c>received</c>/<c>ignored</c> audit row is written by the same statement, only when the event is new.
+/// The event is Stripe's text (customer-entered descriptions, metadata): it is stored cleaned with
+/// <see cref="PostgresText"/>, since <c>jsonb</c> refuses <c>\u0000</c> and unpaired surrogate escapes.
 /// </summary>
 public static class StripeWebhookStore
 {
@@ -42,13 +45,13 @@ public static class StripeWebhookStore
             )
             SELECT r.webhook_id, r.inserted, r.job_id FROM r
             """);
-        command.Parameters.AddWithValue("event_id", envelope.Id);
-        command.Parameters.AddWithValue("event_type", envelope.Type);
-        command.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = payloadJson });
-        command.Parameters.Add(new NpgsqlParameter("api_version", NpgsqlDbType.Text) { Value = (object?)envelope.ApiVersion ?? DBNull.Value });
+        command.Parameters.AddWithValue("event_id", PostgresText.Clean(envelope.Id)!);
+        command.Parameters.AddWithValue("event_type", PostgresText.Clean(envelope.Type)!);
+        command.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = PostgresText.CleanJson(payloadJson)! });
+        command.Parameters.Add(new NpgsqlParameter("api_version", NpgsqlDbType.Text) { Value = (object?)PostgresText.Clean(envelope.ApiVersion) ?? DBNull.Value });
         command.Parameters.AddWithValue("livemode", envelope.Livemode);
         command.Parameters.AddWithValue("created", envelope.Created);
-        command.Parameters.Add(new NpgsqlParameter("object_id", NpgsqlDbType.Text) { Value = (object?)envelope.ObjectId ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter("object_id", NpgsqlDbType.Text) { Value = (object?)PostgresText.Clean(envelope.ObjectId) ?? DBNull.Value });
         command.Parameters.AddWithValue("process", process);
         command.Parameters.AddWithValue("source", source);
         command.Parameters.AddWithValue("source_actor", source == StripeEventSource.Webhook ? "stripe" : source);

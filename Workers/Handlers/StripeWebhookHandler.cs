@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
 using Platform.Core.Billing;
+using Platform.Core.Data;
 using Platform.Workers.Billing;
 using Platform.Workers.Queue;
 
@@ -71,7 +72,7 @@ public sealed partial class StripeWebhookHandler(NpgsqlDataSource dataSource, Su
         await using (var failed = new NpgsqlCommand("SELECT mark_webhook_failed(@id, @error, @final)", connection, transaction))
         {
             failed.Parameters.AddWithValue("id", stored.Id);
-            failed.Parameters.AddWithValue("error", message);
+            failed.Parameters.AddWithValue("error", PostgresText.Truncate(message, 4000)!); // Stripe's or a remote error text
             failed.Parameters.AddWithValue("final", final);
             status = await failed.ExecuteScalarAsync(CancellationToken.None) as string;
         }
