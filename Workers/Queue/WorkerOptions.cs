@@ -41,6 +41,21 @@ public sealed class WorkerOptions
     /// </summary>
     public int CompletionWriters { get; set; } = 1;
 
+    /// <summary>
+    /// Finished jobs (completed, failed, cancelled) and their <c>job_log</c> rows are deleted this long after they
+    /// finished (default 30 days; <c>Workers__JobRetention</c>).
+    /// </summary>
+    public TimeSpan JobRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>How often old jobs are deleted, by one replica per tick (default 1 h; zero disables).</summary>
+    public TimeSpan JobRetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>Most jobs deleted per statement (each batch its own short transaction).</summary>
+    public int JobRetentionBatchSize { get; set; } = 1000;
+
+    /// <summary>How often expired <c>query_cache</c> rows are deleted (default 5 min; zero disables).</summary>
+    public TimeSpan QueryCachePurgeInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>Defaults to machine:pid:random.</summary>
     public string? WorkerId { get; set; }
 }

@@ -1,0 +1,28 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Platform.Workers.Queue.Maintenance;
+
+/// <summary>
+/// Deletes finished jobs (completed, failed, cancelled) that finished more than <see cref="WorkerOptions.JobRetention"/>
+/// ago (default 30 days), with their <c>job_log</c> rows (a statement trigger), using the seed's
+/// <c>cleanup_old_jobs(interval, batch)</c>. Pending and running jobs are never touched. Webhook events that pointed at
+/// a deleted job keep their row (<c>job_id</c> becomes NULL); the Marten audit trail is kept.
+/// </summary>
+public sealed class JobRetention(NpgsqlDataSource dataSource, IOptions<WorkerOptions> options, ILogger<JobRetention> logger)
+    : MaintenanceTask(dataSource, logger)
+{
+    /// <summary>Advisory lock key of this schedule.</summary>
+    public const long Key = 0x6a6f62636c6e; // "jobcln"
+
+    protected override TimeSpan Interval => options.Value.JobRetentionInterval;
+
+    protected override long LockKey => Key;
+
+    protected override int BatchSize => options.Value.JobRetentionBatchSize;
+
+    protected override string BatchSql => "cleanup_old_jobs(@older_than, @batch)";
+
+    protected override void AddParameters(NpgsqlParameterCollection parameters) =>
+        parameters.AddWithValue("older_than", options.Value.JobRetention);
+}

@@ -1,0 +1,25 @@
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace Platform.Workers.Queue.Maintenance;
+
+/// <summary>
+/// Deletes expired rows of the database-side result cache (<c>query_cache</c>, written by <c>cache_set</c>) with the
+/// seed's <c>cache_purge_expired()</c>, every <see cref="WorkerOptions.QueryCachePurgeInterval"/> (default 5 min).
+/// Reads never see an expired row (<c>cache_get</c> filters on <c>expires_at</c>); this keeps the table small.
+/// </summary>
+public sealed class QueryCachePurge(NpgsqlDataSource dataSource, IOptions<WorkerOptions> options, ILogger<QueryCachePurge> logger)
+    : MaintenanceTask(dataSource, logger)
+{
+    /// <summary>Advisory lock key of this schedule.</summary>
+    public const long Key = 0x717263636c6e; // "qrccln"
+
+    protected override TimeSpan Interval => options.Value.QueryCachePurgeInterval;
+
+    protected override long LockKey => Key;
+
+    /// <summary><c>cache_purge_expired()</c> deletes every expired row in one statement: one batch per tick.</summary>
+    protected override int BatchSize => int.MaxValue;
+
+    protected override string BatchSql => "cache_purge_expired()";
+}
