@@ -63,6 +63,8 @@ public sealed class OpenAiCompatibleTagger(HttpClient http, IOptions<TaggingOpti
             json = json.StartsWith("json", StringComparison.OrdinalIgnoreCase) ? json[4..] : json;
         }
 
+        json = PostgresText.CleanJson(json)!; // the model's text: its tags are stored as text
+
         JsonNode? node;
         try
         {
