@@ -11,8 +11,9 @@ namespace Platform.Api.Http;
 /// and property names, <c>\u0000</c>/<c>\ud800</c> escapes included; the field is named by its JSON path, e.g.
 /// <c>payload.items[1]</c>). A client that sends them has a bug, and silently changing its data would hide it; text
 /// the platform receives from others (Stripe events, feeds, remote errors) is cleaned instead, where it is stored.
-/// Endpoints that read their body raw (<see cref="RawBody"/>, e.g. the Stripe webhook, whose signature covers the
-/// exact bytes) are not checked here. Runs after authentication, so an anonymous caller still gets 401 first.
+/// An endpoint that makes some input storable itself says so with <see cref="TextCleanedByEndpoint"/> (the Stripe
+/// webhook's body, whose signature covers the exact bytes; the search box's <c>q</c>, where any text is a harmless
+/// search). Runs after authentication, so an anonymous caller still gets 401 first.
 /// </summary>
 public sealed class StorableTextMiddleware(RequestDelegate next)
 {
@@ -21,9 +22,10 @@ public sealed class StorableTextMiddleware(RequestDelegate next)
     public async Task InvokeAsync(HttpContext context)
     {
         var failures = new List<ValidationFailure>();
+        var exempt = context.GetEndpoint()?.Metadata.GetMetadata<TextCleanedByEndpoint>();
         foreach (var (name, value) in context.Request.RouteValues)
         {
-            if (value is string text && !PostgresText.IsStorable(text))
+            if (value is string text && !PostgresText.IsStorable(text) && exempt?.Parameters.Contains(name) != true)
             {
                 failures.Add(new ValidationFailure(PostgresText.Clean(name), Reason));
             }
@@ -31,13 +33,14 @@ public sealed class StorableTextMiddleware(RequestDelegate next)
 
         foreach (var (name, values) in context.Request.Query)
         {
-            if (!PostgresText.IsStorable(name) || values.Any(v => v is not null && !PostgresText.IsStorable(v)))
+            if ((!PostgresText.IsStorable(name) || values.Any(v => v is not null && !PostgresText.IsStorable(v)))
+                && exempt?.Parameters.Contains(name) != true)
             {
                 failures.Add(new ValidationFailure(PostgresText.Clean(name), Reason));
             }
         }
 
-        if (context.Request.HasJsonContentType() && context.GetEndpoint()?.Metadata.GetMetadata<RawBody>() is null)
+        if (context.Request.HasJsonContentType() && exempt?.Body != true)
         {
             var field = await FindUnstorableBodyFieldAsync(context.Request);
             if (field is not null)
@@ -74,7 +77,15 @@ public sealed class StorableTextMiddleware(RequestDelegate next)
 }
 
 /// <summary>
-/// Endpoint metadata: the endpoint reads its request body raw and makes it storable itself, so
-/// <see cref="StorableTextMiddleware"/> leaves the body alone (<c>Options(b => b.WithMetadata(new RawBody()))</c>).
+/// Endpoint metadata: inputs this endpoint makes storable itself, which <see cref="StorableTextMiddleware"/> then
+/// leaves alone: its JSON body (<see cref="Body"/>) and/or the route or query parameters named
+/// (<c>Options(b => b.WithMetadata(new TextCleanedByEndpoint("q")))</c>).
 /// </summary>
-public sealed class RawBody;
+public sealed class TextCleanedByEndpoint(params string[] parameters)
+{
+    /// <summary>The body is read raw and cleaned where it is stored.</summary>
+    public bool Body { get; init; }
+
+    /// <summary>Route or query parameter names (case-insensitive, as ASP.NET Core matches them).</summary>
+    public IReadOnlySet<string> Parameters { get; } = new HashSet<string>(parameters, StringComparer.OrdinalIgnoreCase);
+}

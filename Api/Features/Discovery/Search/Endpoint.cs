@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Npgsql;
 using Platform.Api.Features.Discovery.Shared;
+using Platform.Api.Http;
 using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Discovery.Search;
@@ -16,7 +17,8 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
     {
         Get("/api/public/search");
         AllowAnonymous();
-        Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
+        Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy)
+            .WithMetadata(new TextCleanedByEndpoint("q"))); // any text is a harmless search: SearchQuery.Normalize
         Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(400));
         Summary(s => s.Summary = "Search public content: ranked full text, with a typo-tolerant fallback on titles");
     }

@@ -2,6 +2,7 @@ using FastEndpoints;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Api.Http;
 using Platform.Core.Billing;
 
 namespace Platform.Api.Features.Webhooks.ReceiveStripe;
@@ -21,7 +22,7 @@ public sealed partial class Endpoint(
     {
         Post("/webhooks/stripe");
         AllowAnonymous();
-        Options(b => b.WithMetadata(new Platform.Api.Http.RawBody())); // the signature covers the exact bytes
+        Options(b => b.WithMetadata(new TextCleanedByEndpoint { Body = true })); // signed bytes; StripeWebhookStore cleans
         Description(d => d.WithTags("Webhooks").Produces<Response>(200).ProducesProblemDetails(400).ProducesProblemDetails(413)
             .ProducesProblemDetails(503));
         Summary(s => s.Summary = "Stripe webhook receiver (signed events)");
