@@ -89,6 +89,22 @@ public sealed class MaintenanceTests(QueueDatabase db) : IClassFixture<QueueData
     }
 
     [Fact]
+    public async Task A_retention_of_zero_disables_the_cleanup_instead_of_deleting_every_finished_job()
+    {
+        await using var worker = await WorkerHost.StartAsync(db.ConnectionString, settings: new Dictionary<string, string?>
+        {
+            ["Workers:JobRetention"] = "00:00:00",
+            ["Workers:JobRetentionInterval"] = "00:00:00.100",
+        });
+        var id = (await db.EnqueueAsync(JobTypes.Echo, new { tag = "zero" })).JobId;
+        await db.WaitForStatusAsync(id, JobStatus.Completed);
+
+        await Task.Delay(1000); // ten ticks
+
+        Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM job_queue WHERE id = '{id}'"));
+    }
+
+    [Fact]
     public async Task Expired_query_cache_rows_are_purged_and_live_ones_kept()
     {
         await db.ScalarAsync<object>("SELECT cache_set('maintenance:expired', '{\"a\":1}', 60)");

@@ -15,7 +15,8 @@ public sealed class JobRetention(NpgsqlDataSource dataSource, IOptions<WorkerOpt
     /// <summary>Advisory lock key of this schedule.</summary>
     public const long Key = 0x6a6f62636c6e; // "jobcln"
 
-    protected override TimeSpan Interval => options.Value.JobRetentionInterval;
+    /// <summary>Disabled (zero) when the retention itself is not positive: zero must never mean "delete everything finished".</summary>
+    protected override TimeSpan Interval => options.Value.JobRetention > TimeSpan.Zero ? options.Value.JobRetentionInterval : TimeSpan.Zero;
 
     protected override long LockKey => Key;
 

@@ -3,7 +3,7 @@ using Npgsql;
 namespace Platform.Workers.Queue.Maintenance;
 
 /// <summary>
-/// A periodic database chore that exactly one replica runs per tick, whatever the replica count: every
+/// A periodic database chore that exactly one replica runs per tick, whatever the replica count: at start and then every
 /// <see cref="Interval"/>, batches of <see cref="BatchSql"/> run, each in its own short transaction that first takes
 /// <c>pg_try_advisory_xact_lock(LockKey)</c> (transaction-scoped, so safe behind a transaction-mode pooler); a replica
 /// that does not get the lock skips the tick. Batches repeat until one affects fewer than <see cref="BatchSize"/> rows,
@@ -69,7 +69,8 @@ public abstract partial class MaintenanceTask(NpgsqlDataSource dataSource, ILogg
         using var timer = new PeriodicTimer(Interval);
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            // The first tick right after start: a process restarted more often than the interval still does the work.
+            do
             {
                 try
                 {
@@ -84,6 +85,7 @@ public abstract partial class MaintenanceTask(NpgsqlDataSource dataSource, ILogg
                     LogFailed(error, GetType().Name);
                 }
             }
+            while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException)
         {
