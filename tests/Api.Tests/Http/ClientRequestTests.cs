@@ -128,6 +128,30 @@ public sealed class ClientRequestTests(ApiHost api) : IClassFixture<ApiHost>
         Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.NotFound, $"{path}: {(int)response.StatusCode}");
     }
 
+    [Fact]
+    public async Task A_token_whose_email_claim_has_nul_still_signs_the_user_in()
+    {
+        // The issuer's text, not the caller's: the user's row is created with it cleaned.
+        var id = Guid.NewGuid();
+        var token = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler().CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor
+        {
+            Subject = new System.Security.Claims.ClaimsIdentity([new("sub", id.ToString()), new("email", "nul\0@example.test")]),
+            Issuer = TestTokens.Issuer,
+            Audience = TestTokens.Audience,
+            Expires = DateTime.UtcNow.AddHours(1),
+            SigningCredentials = new(
+                new Microsoft.IdentityModel.Tokens.SymmetricSecurityKey(Encoding.UTF8.GetBytes(TestTokens.SigningKey)),
+                Microsoft.IdentityModel.Tokens.SecurityAlgorithms.HmacSha256),
+        });
+        using var client = api.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+
+        using var response = await client.GetAsync("/api/jobs");
+
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        Assert.Equal("nul@example.test", await api.ScalarAsync<string>($"SELECT email FROM users WHERE id = '{id}'"));
+    }
+
     private static async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpClient client, string method, string path, string? contentType)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), path);
