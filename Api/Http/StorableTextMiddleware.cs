@@ -7,7 +7,7 @@ namespace Platform.Api.Http;
 
 /// <summary>
 /// Refuses, with a 400 problem naming each field, request text that PostgreSQL cannot store: U+0000 and unpaired
-/// UTF-16 surrogates (see <see cref="PostgresText"/>) in route values, query parameters and JSON bodies (string values
+/// UTF-16 surrogates (see <see cref="PostgresText"/>), and JSON strings that are not UTF-8, in route values, query parameters and JSON bodies (string values
 /// and property names, <c>\u0000</c>/<c>\ud800</c> escapes included; the field is named by its JSON path, e.g.
 /// <c>payload.items[1]</c>). A client that sends them has a bug, and silently changing its data would hide it; text
 /// the platform receives from others (Stripe events, feeds, remote errors) is cleaned instead, where it is stored.
@@ -62,12 +62,18 @@ public sealed class StorableTextMiddleware(RequestDelegate next)
     private static async Task<string?> FindUnstorableBodyFieldAsync(HttpRequest request)
     {
         request.EnableBuffering();
-        using var buffer = new MemoryStream();
+        using var buffer = new MemoryStream(request.ContentLength is > 0 and < 1 << 20 ? (int)request.ContentLength : 4096);
         await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
         request.Body.Position = 0;
+        var json = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
+        if (json.IndexOf("\\u"u8) < 0 && System.Text.Unicode.Utf8.IsValid(json))
+        {
+            return null; // the common case: raw, U+0000 is not valid JSON and a lone surrogate is not valid UTF-8
+        }
+
         try
         {
-            return PostgresText.FindUnstorableJsonString(buffer.GetBuffer().AsSpan(0, (int)buffer.Length));
+            return PostgresText.FindUnstorableJsonString(json);
         }
         catch (JsonException)
         {

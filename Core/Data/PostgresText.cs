@@ -167,8 +167,8 @@ public static class PostgresText
 
     /// <summary>
     /// The path (<c>payload.items[2].note</c>, property names as written) of the first string value or property name
-    /// in <paramref name="utf8Json"/> that PostgreSQL cannot store (see <see cref="IsStorable"/>), or null when there
-    /// is none.
+    /// in <paramref name="utf8Json"/> that PostgreSQL cannot store (see <see cref="IsStorable"/>; also bytes that are
+    /// not UTF-8), or null when there is none.
     /// </summary>
     /// <exception cref="JsonException">The text is not JSON.</exception>
     public static string? FindUnstorableJsonString(ReadOnlySpan<byte> utf8Json)
@@ -187,7 +187,7 @@ public static class PostgresText
             if (reader.TokenType == JsonTokenType.PropertyName)
             {
                 property = ReadString(ref reader);
-                if (!IsStorable(property))
+                if (!IsValidUtf8(ref reader) || !IsStorable(property))
                 {
                     return PathOf(containers, property);
                 }
@@ -209,7 +209,8 @@ public static class PostgresText
             {
                 containers.Add((segment, reader.TokenType == JsonTokenType.StartArray, 0));
             }
-            else if (reader.TokenType == JsonTokenType.String && reader.ValueIsEscaped && !IsStorable(ReadString(ref reader)))
+            else if (reader.TokenType == JsonTokenType.String
+                     && (!IsValidUtf8(ref reader) || (reader.ValueIsEscaped && !IsStorable(ReadString(ref reader)))))
             {
                 return PathOf(containers, segment);
             }
@@ -240,6 +241,13 @@ public static class PostgresText
     }
 
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 256 };
+
+    /// <summary>
+    /// The token's bytes are UTF-8 (Utf8JsonReader does not check; PostgreSQL refuses anything else with 22021, and
+    /// CESU-8, a surrogate encoded on its own, is the usual offender).
+    /// </summary>
+    private static bool IsValidUtf8(ref Utf8JsonReader reader) =>
+        System.Text.Unicode.Utf8.IsValid(reader.HasValueSequence ? reader.ValueSequence.ToArray() : reader.ValueSpan);
 
     /// <summary>
     /// The current string token decoded per RFC 8259 section 7, keeping unpaired surrogate escapes as the UTF-16 code

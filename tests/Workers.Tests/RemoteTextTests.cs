@@ -64,6 +64,20 @@ public sealed class RemoteTextTests(QueueDatabase db) : IClassFixture<QueueDatab
         Assert.Equal(1, goodJob.Attempts);
     }
 
+    [Fact]
+    public async Task A_reschedule_whose_reason_has_nul_is_written_and_the_job_waits_without_using_an_attempt()
+    {
+        await using var worker = await StartAsync<ThrowingHandler>();
+
+        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { kind = "reschedule" });
+        var job = await db.WaitForAsync(enqueued.JobId, j => j.Status == JobStatus.Pending && j.RunAt > DateTimeOffset.UtcNow.AddMinutes(30));
+
+        Assert.DoesNotContain("lease expired", job.Error ?? string.Empty);
+        Assert.Equal("quota: ab", await db.ScalarAsync<string>(
+            $"SELECT message FROM job_log WHERE job_id = '{job.Id}' AND message LIKE 'quota%' ORDER BY id DESC LIMIT 1"));
+        Assert.Equal("cancelled", await db.CancelAsync(job.Id)); // tidy
+    }
+
     private Task<WorkerHost> StartAsync<THandler>()
         where THandler : class, IJobHandler =>
         WorkerHost.StartAsync(db.ConnectionString, services => services.AddJobHandler<THandler>(JobTypes.Echo), ShortLeases);
@@ -81,6 +95,8 @@ public sealed class RemoteTextTests(QueueDatabase db) : IClassFixture<QueueDatab
                     throw new PermanentJobFailureException("remote said: a\0b\uDC00!");
                 case "long":
                     throw new PermanentJobFailureException(new string('a', 3999) + "😀" + new string('b', 100));
+                case "reschedule":
+                    throw new JobRescheduleException(DateTimeOffset.UtcNow.AddHours(1), "quota: a\0b");
                 case "result":
                     await context.ReportProgressAsync(50, "step a\0b", cancellationToken);
                     return new JsonObject { ["title"] = "a\0b\uD800", ["list"] = new JsonArray("a\0b") };

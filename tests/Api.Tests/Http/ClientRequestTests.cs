@@ -93,6 +93,19 @@ public sealed class ClientRequestTests(ApiHost api) : IClassFixture<ApiHost>
     }
 
     [Theory]
+    [InlineData(new byte[] { 0 })] // a raw NUL: not valid JSON text
+    [InlineData(new byte[] { 0xED, 0xA0, 0x80 })] // a surrogate encoded as UTF-8 (CESU-8): not valid UTF-8
+    public async Task Raw_bytes_that_are_not_valid_json_text_answer_400(byte[] raw)
+    {
+        using var client = api.CreateClient(user);
+        byte[] body = [.. "{\"type\":\"echo\",\"payload\":{\"note\":\"a"u8, .. raw, .. "b\"}}"u8];
+
+        using var response = await client.PostAsync("/api/jobs", new ByteArrayContent(body) { Headers = { ContentType = new("application/json") } });
+
+        Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+
+    [Theory]
     [InlineData("/api/public/search?q=ok&category=a%00b", "category")] // q itself is free text the search cleans
     [InlineData("/api/public/content?category=a%00b", "category")]
     [InlineData("/api/public/content?a%00=1", "a")]

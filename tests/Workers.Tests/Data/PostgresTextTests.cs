@@ -80,6 +80,13 @@ public sealed class PostgresTextTests(MigratedDatabase database) : IClassFixture
     }
 
     [Fact]
+    public void FindUnstorableJsonString_names_a_string_that_is_not_utf8()
+    {
+        byte[] json = [.. "{\"a\":[\"ok\",\"x"u8, 0xED, 0xA0, 0x80, .. "\"]}"u8];
+        Assert.Equal("a[1]", PostgresText.FindUnstorableJsonString(json));
+    }
+
+    [Fact]
     public void FindUnstorableJsonString_is_null_for_storable_json()
     {
         Assert.Null(PostgresText.FindUnstorableJsonString("""{"a":["b","\ud83d\ude00",{"c":"\"\\u0000\""}],"d":1}"""u8));
