@@ -7,17 +7,19 @@ namespace Platform.Api.Http;
 
 /// <summary>
 /// Refuses, with a 400 problem naming each field, request text that PostgreSQL cannot store: U+0000 and unpaired
-/// UTF-16 surrogates (see <see cref="PostgresText"/>), and JSON strings that are not UTF-8, in route values, query parameters and JSON bodies (string values
-/// and property names, <c>\u0000</c>/<c>\ud800</c> escapes included; the field is named by its JSON path, e.g.
-/// <c>payload.items[1]</c>). A client that sends them has a bug, and silently changing its data would hide it; text
-/// the platform receives from others (Stripe events, feeds, remote errors) is cleaned instead, where it is stored.
-/// An endpoint that makes some input storable itself says so with <see cref="TextCleanedByEndpoint"/> (the Stripe
-/// webhook's body, whose signature covers the exact bytes; the search box's <c>q</c>, where any text is a harmless
-/// search). Runs after authentication, so an anonymous caller still gets 401 first.
+/// UTF-16 surrogates (see <see cref="PostgresText"/>) and JSON strings that are not UTF-8, in route values, query
+/// parameters and JSON bodies (string values and property names, <c>\u0000</c>/<c>\ud800</c> escapes included; the
+/// field is named by its JSON path, e.g. <c>payload.items[1]</c>). A client that sends them has a bug, and silently
+/// changing its data would hide it; text the platform receives from others (Stripe events, feeds, remote errors) is
+/// cleaned instead, where it is stored. An endpoint that makes some input storable itself says so with
+/// <see cref="TextCleanedByEndpoint"/> (the Stripe webhook's body, whose signature covers the exact bytes; the search
+/// box's <c>q</c>, where any text is a harmless search). Runs after authentication, so an anonymous caller still gets
+/// 401 first.
 /// </summary>
 public sealed class StorableTextMiddleware(RequestDelegate next)
 {
-    private const string Reason = "Text may not contain U+0000 or unpaired UTF-16 surrogates (PostgreSQL cannot store them).";
+    private const string Reason =
+        "Text may not contain U+0000 or unpaired UTF-16 surrogates, and must be UTF-8 (PostgreSQL cannot store anything else).";
 
     public async Task InvokeAsync(HttpContext context)
     {
