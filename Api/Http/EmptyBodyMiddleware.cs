@@ -11,22 +11,37 @@ namespace Platform.Api.Http;
 /// </summary>
 public sealed class EmptyBodyMiddleware(RequestDelegate next)
 {
-    public Task InvokeAsync(HttpContext context)
+    public async Task InvokeAsync(HttpContext context)
     {
         var request = context.Request;
-        if (request.ContentType is not null && !HasBody(context))
+        if (request.ContentType is not null && !await HasBodyAsync(context))
         {
             request.Headers.ContentType = default;
         }
 
-        return next(context);
+        await next(context);
     }
 
     /// <summary>
     /// False when the request cannot carry a body (HTTP/1.1 without <c>Content-Length</c> or <c>Transfer-Encoding</c>,
-    /// an HTTP/2 or HTTP/3 request ended with its headers) or says it is empty (<c>Content-Length: 0</c>).
+    /// an HTTP/2 or HTTP/3 request ended with its headers), says it is empty (<c>Content-Length: 0</c>), or is chunked
+    /// and ends at once (peeked without consuming anything).
     /// </summary>
-    private static bool HasBody(HttpContext context) =>
-        context.Request.ContentLength != 0
-        && context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody != false;
+    private static async ValueTask<bool> HasBodyAsync(HttpContext context)
+    {
+        var request = context.Request;
+        if (request.ContentLength == 0 || context.Features.Get<IHttpRequestBodyDetectionFeature>()?.CanHaveBody == false)
+        {
+            return false;
+        }
+
+        if (request.ContentLength is not null)
+        {
+            return true;
+        }
+
+        var read = await request.BodyReader.ReadAsync(context.RequestAborted);
+        request.BodyReader.AdvanceTo(read.Buffer.Start); // examined nothing: the endpoint reads it all again
+        return !(read.IsCompleted && read.Buffer.IsEmpty);
+    }
 }
