@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using System.Xml;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Core.Data;
@@ -16,14 +17,17 @@ namespace Platform.Workers.Handlers;
 /// drop off a feed are never marked removed: feeds list only their latest entries, so absence proves nothing. Entries
 /// that cannot be read or stored are dropped one by one and reported in the result (<c>dropped</c>,
 /// <c>dropped_entries</c>: position, title, reason), never the page. A feed in an encoding that does not exist, or that
-/// is no feed, fails permanently; a 404/410 too.
+/// is no feed, fails permanently; a 404/410 too, and so do a refused URL (<see cref="SafeHttpHandler"/>) and a document
+/// over a parsing bound (<see cref="FeedParser.Limits"/>). Errors name no address, port or exception text (users read
+/// them); the detail goes to the log.
 /// </summary>
-public sealed class SyncFeedHandler(
+public sealed partial class SyncFeedHandler(
     NpgsqlDataSource dataSource,
     FeedClient feeds,
     ContentStore store,
     DiscoveryCacheInvalidator invalidator,
-    IOptions<IngestionOptions> options) : IJobHandler
+    IOptions<IngestionOptions> options,
+    ILogger<SyncFeedHandler> logger) : IJobHandler
 {
     public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
     {
@@ -52,6 +56,22 @@ public sealed class SyncFeedHandler(
             {
                 throw new PermanentJobFailureException(gone.Message);
             }
+            catch (FeedTooComplexException tooLarge)
+            {
+                throw new PermanentJobFailureException(tooLarge.Message);
+            }
+            catch (Exception error) when (RefusedUrlException.Find(error) is { } refused)
+            {
+                LogRefused(account.Id, refused.Detail);
+                throw new PermanentJobFailureException($"The feed cannot be fetched: {refused.Message}");
+            }
+            catch (HttpRequestException error) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogFetchFailed(account.Id, error);
+                throw new FeedUnavailableException(error.StatusCode is { } status
+                    ? $"The feed's server answered HTTP {(int)status}; the sync will be retried."
+                    : "The feed's server could not be reached; the sync will be retried.");
+            }
 
             if (response.NotModified)
             {
@@ -65,6 +85,11 @@ public sealed class SyncFeedHandler(
             try
             {
                 feed = FeedParser.Parse(response.Body, url, response.DocumentUrl, response.Charset);
+            }
+            catch (FeedTooComplexException tooComplex)
+            {
+                // Over a bound is over it next time too: fail at once, with the bound.
+                throw new PermanentJobFailureException(tooComplex.Message);
             }
             catch (NotAFeedException notAFeed)
             {
@@ -122,4 +147,10 @@ public sealed class SyncFeedHandler(
     private const int MaxReportedDrops = 20;
 
     private sealed record AccountPayload(Guid PlatformAccountId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Feed of account {AccountId} refused: {Detail}")]
+    private partial void LogRefused(Guid accountId, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Feed of account {AccountId} could not be fetched")]
+    private partial void LogFetchFailed(Guid accountId, Exception error);
 }

@@ -21,8 +21,18 @@ public sealed class IngestionOptions
     public int MediaRecheckPerHour { get; set; } = 2000;
 
     /// <summary>
-    /// Whether feeds and media may be fetched from loopback, private and link-local addresses. Off in production
-    /// (feed URLs come from users: no requests into our own network); tests turn it on for their local fakes.
+    /// Whether feeds and media may be fetched from loopback, private, link-local and reserved addresses and on any
+    /// port. Off in production (feed URLs come from users: no requests into our own network); tests and local demos
+    /// turn it on for their local servers.
     /// </summary>
     public bool AllowPrivateNetworks { get; set; }
+
+    /// <summary>Ports besides 80 and 443 that feed and media URLs may use (<c>Ingestion__AllowedPorts__0=8080</c>).</summary>
+    public List<int> AllowedPorts { get; set; } = [];
+
+    /// <summary>Total deadline of one feed fetch, headers and body together (a server that drips bytes cannot hold a slot longer).</summary>
+    public TimeSpan FeedFetchTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Total deadline of one media check (HEAD and the ranged GET together).</summary>
+    public TimeSpan MediaFetchTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }

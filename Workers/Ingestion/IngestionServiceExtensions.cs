@@ -43,21 +43,30 @@ public static class IngestionServiceExtensions
             http.Timeout = TimeSpan.FromSeconds(30);
         });
 
-        // Feed and media URLs come from users: fetched only from public addresses (see SafeHttpHandler).
+        // Feed and media URLs come from users: fetched only from public addresses on standard ports (SafeHttpHandler),
+        // within a total deadline each client enforces itself, and with none of the service defaults' handlers: no
+        // service discovery (a user's host name must never resolve to one of our services) and no retries (a refusal
+        // is final, and the queue already retries transient failures with backoff).
+#pragma warning disable EXTEXP0001
         services.AddHttpClient<FeedClient>(http =>
             {
-                http.Timeout = TimeSpan.FromSeconds(30);
+                http.Timeout = Timeout.InfiniteTimeSpan;
                 http.MaxResponseContentBufferSize = FeedClient.MaxFeedBytes;
                 http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
             })
-            .ConfigurePrimaryHttpMessageHandler(sp => SafeHttpHandler.Create(sp.GetRequiredService<IOptions<IngestionOptions>>().Value.AllowPrivateNetworks));
+            .RemoveAllResilienceHandlers()
+            .ConfigureAdditionalHttpMessageHandlers((handlers, _) => handlers.Clear())
+            .ConfigurePrimaryHttpMessageHandler(sp => SafeHttpHandler.Create(sp.GetRequiredService<IOptions<IngestionOptions>>().Value));
 
         services.AddHttpClient<MediaProbe>(http =>
             {
-                http.Timeout = TimeSpan.FromSeconds(15);
+                http.Timeout = Timeout.InfiniteTimeSpan;
                 http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
             })
-            .ConfigurePrimaryHttpMessageHandler(sp => SafeHttpHandler.Create(sp.GetRequiredService<IOptions<IngestionOptions>>().Value.AllowPrivateNetworks));
+            .RemoveAllResilienceHandlers()
+            .ConfigureAdditionalHttpMessageHandlers((handlers, _) => handlers.Clear())
+            .ConfigurePrimaryHttpMessageHandler(sp => SafeHttpHandler.Create(sp.GetRequiredService<IOptions<IngestionOptions>>().Value));
+#pragma warning restore EXTEXP0001
 
         // Tagging: the keyword extractor, or an OpenAI-compatible endpoint when Tagging__Endpoint is set.
         services.AddOptions<TaggingOptions>().BindConfiguration(TaggingOptions.Section);

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text;
-using System.Text.RegularExpressions;
 using System.Xml;
 using System.Xml.Linq;
 using Platform.Core.Data;
@@ -16,6 +15,19 @@ public sealed record ParsedFeed(string? Title, IReadOnlyList<ImportedItem> Items
 /// <summary>The document is XML but no feed format this parser reads.</summary>
 public sealed class NotAFeedException(string message) : Exception(message);
 
+/// <summary>The document exceeds one of <see cref="FeedParser.Limits"/>: it will exceed it next time too.</summary>
+public sealed class FeedTooComplexException(string message) : Exception(message);
+
+/// <summary>
+/// Bounds on a feed document, checked in one streaming pass before the tree is built, so a hostile document costs at
+/// most linear time in its size and never a deep tree: nesting depth (elements), element count, characters in one text
+/// node or attribute, and wall-clock time of the whole parse.
+/// </summary>
+public sealed record FeedParserLimits(int MaxDepth = 64, int MaxElements = 250_000, int MaxTextLength = 2_000_000, TimeSpan? MaxDuration = null)
+{
+    public TimeSpan Duration => MaxDuration ?? TimeSpan.FromSeconds(10);
+}
+
 /// <summary>
 /// Reads every feed format in use: RSS 0.90 and 1.0 (<c>rdf:RDF</c>), RSS 0.91-2.0 (<c>rss/channel/item</c>, also in the
 /// <c>http://backend.userland.com/rss2</c> namespace), Atom 1.0 (RFC 4287) and Atom 0.3, with the fallbacks feed readers
@@ -28,7 +40,7 @@ public sealed class NotAFeedException(string message) : Exception(message);
 /// <c>xml:base</c> resolve against the channel's link, as readers do). DTDs are prohibited and no external resource is
 /// ever resolved (no XXE, no entity expansion bombs). One entry that cannot be read is dropped and reported, never the page.
 /// </summary>
-public static partial class FeedParser
+public static class FeedParser
 {
     private static readonly XNamespace Atom = "http://www.w3.org/2005/Atom";
     private static readonly XNamespace Atom03 = "http://purl.org/atom/ns#";
@@ -65,9 +77,12 @@ public static partial class FeedParser
     /// <exception cref="FeedEncodingException">The document names an encoding that does not exist.</exception>
     /// <exception cref="XmlException">Not well-formed, or it has a DTD.</exception>
     /// <exception cref="NotAFeedException">Well-formed, but no feed format.</exception>
+    /// <exception cref="FeedTooComplexException">Over one of <see cref="Limits"/>.</exception>
     public static ParsedFeed Parse(byte[] body, Uri feedUrl, Uri? documentUrl = null, string? httpCharset = null)
     {
         var (text, _) = FeedEncoding.Decode(body, httpCharset);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        CheckLimits(text, Limits, clock);
         using var reader = XmlReader.Create(new StringReader(text), ReaderSettings);
         var root = XDocument.Load(reader).Root!;
         var document = documentUrl ?? feedUrl;
@@ -96,6 +111,55 @@ public static partial class FeedParser
         }
 
         throw NotAFeed(root, feedUrl);
+    }
+
+    /// <summary>The bounds every parse applies (real feeds stay far below them: a few levels deep, hundreds of elements).</summary>
+    public static FeedParserLimits Limits { get; } = new();
+
+    /// <summary>One streaming pass over the document: throws <see cref="FeedTooComplexException"/> at the first bound crossed, <see cref="XmlException"/> when not well-formed.</summary>
+    public static void CheckLimits(string text, FeedParserLimits limits, System.Diagnostics.Stopwatch clock)
+    {
+        using var reader = XmlReader.Create(new StringReader(text), ReaderSettings);
+        var elements = 0;
+        var nodes = 0;
+        while (reader.Read())
+        {
+            if (++nodes % 1024 == 0 && clock.Elapsed > limits.Duration)
+            {
+                throw new FeedTooComplexException($"The feed took longer than {limits.Duration.TotalSeconds:0} s to read; it is refused.");
+            }
+
+            switch (reader.NodeType)
+            {
+                case XmlNodeType.Element:
+                    if (reader.Depth >= limits.MaxDepth)
+                    {
+                        throw new FeedTooComplexException($"The feed nests elements deeper than {limits.MaxDepth} levels; it is refused.");
+                    }
+
+                    if (++elements > limits.MaxElements)
+                    {
+                        throw new FeedTooComplexException($"The feed has more than {limits.MaxElements} elements; it is refused.");
+                    }
+
+                    while (reader.MoveToNextAttribute())
+                    {
+                        if (reader.Value.Length > limits.MaxTextLength)
+                        {
+                            throw new FeedTooComplexException($"The feed has an attribute longer than {limits.MaxTextLength} characters; it is refused.");
+                        }
+                    }
+
+                    break;
+                case XmlNodeType.Text or XmlNodeType.CDATA or XmlNodeType.SignificantWhitespace or XmlNodeType.Whitespace:
+                    if (reader.Value.Length > limits.MaxTextLength)
+                    {
+                        throw new FeedTooComplexException($"The feed has a text longer than {limits.MaxTextLength} characters; it is refused.");
+                    }
+
+                    break;
+            }
+        }
     }
 
     private static NotAFeedException NotAFeed(XElement root, Uri feedUrl) =>
@@ -416,14 +480,42 @@ public static partial class FeedParser
     /// (<see cref="PostgresText"/>) and at most <see cref="MaxDescriptionLength"/> characters, cut at a text element.
     /// </summary>
     public static string PlainText(string html) =>
-        OneLine(WebUtility.HtmlDecode(Tags().Replace(WebUtility.HtmlDecode(html), " ")));
+        OneLine(WebUtility.HtmlDecode(StripTags(WebUtility.HtmlDecode(html))));
+
+    /// <summary>
+    /// Every tag (<c>&lt;</c> up to the next <c>&gt;</c>) replaced by a space, in one left-to-right pass (linear time:
+    /// a <c>&lt;</c> with no <c>&gt;</c> after it ends the scan instead of being retried from every position, as a
+    /// backtracking <c>&lt;[^&gt;]*&gt;</c> does). An unclosed <c>&lt;</c> and what follows it are kept as text.
+    /// </summary>
+    public static string StripTags(string html)
+    {
+        var open = html.IndexOf('<');
+        if (open < 0)
+        {
+            return html;
+        }
+
+        var text = new StringBuilder(html.Length);
+        var position = 0;
+        while (open >= 0)
+        {
+            var close = html.IndexOf('>', open + 1);
+            if (close < 0)
+            {
+                break;
+            }
+
+            text.Append(html, position, open - position).Append(' ');
+            position = close + 1;
+            open = html.IndexOf('<', position);
+        }
+
+        return text.Append(html, position, html.Length - position).ToString();
+    }
 
     private static string OneLine(string text)
     {
         var clean = PostgresText.Clean(text)!;
         return PostgresText.Truncate(string.Join(' ', clean.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)), MaxDescriptionLength)!;
     }
-
-    [GeneratedRegex("<[^>]*>")]
-    private static partial Regex Tags();
 }

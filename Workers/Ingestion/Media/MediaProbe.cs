@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.Options;
 
 namespace Platform.Workers.Ingestion.Media;
 
@@ -11,9 +12,11 @@ public sealed record MediaCheck(bool? Dead, string? ContentType = null, int? Wid
 
 /// <summary>
 /// Checks a media URL: HEAD first; a ranged GET (first 64 KB) when HEAD is refused, and for images whose size is not
-/// known yet (the dimensions are read from the image header). 404/410 and unknown hosts are dead.
+/// known yet (the dimensions are read from the image header). 404/410, unknown hosts and refused addresses (see
+/// <see cref="SafeHttpHandler"/>) are dead. One check has a total deadline (<see cref="IngestionOptions.MediaFetchTimeout"/>,
+/// headers and body together); past it the check could not tell.
 /// </summary>
-public sealed class MediaProbe(HttpClient http)
+public sealed class MediaProbe(HttpClient http, IOptions<IngestionOptions> options)
 {
     public const int HeaderBytes = 64 * 1024;
 
@@ -24,6 +27,10 @@ public sealed class MediaProbe(HttpClient http)
             return new MediaCheck(true);
         }
 
+        var callerToken = cancellationToken;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(callerToken);
+        deadline.CancelAfter(options.Value.MediaFetchTimeout);
+        cancellationToken = deadline.Token;
         try
         {
             using (var head = await http.SendAsync(new HttpRequestMessage(HttpMethod.Head, uri), HttpCompletionOption.ResponseHeadersRead, cancellationToken))
@@ -47,11 +54,12 @@ public sealed class MediaProbe(HttpClient http)
 
             return await RangedGetAsync(uri, cancellationToken);
         }
-        catch (HttpRequestException error) when (error.InnerException is SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData })
+        catch (HttpRequestException error) when (RefusedUrlException.Find(error) is not null
+            || error.InnerException is SocketException { SocketErrorCode: SocketError.HostNotFound or SocketError.NoData })
         {
             return new MediaCheck(true);
         }
-        catch (Exception error) when (error is HttpRequestException or TaskCanceledException or IOException && !cancellationToken.IsCancellationRequested)
+        catch (Exception error) when (error is HttpRequestException or OperationCanceledException or IOException && !callerToken.IsCancellationRequested)
         {
             return MediaCheck.Unknown;
         }

@@ -38,7 +38,9 @@ public sealed class SeoFixture : DiscoveryHost
             description: "</script><script>document.title='pwned'</script> \"quoted\" & more");
         Article = await data.ItemAsync(maya, "Notes on servo motors", publishedAt: at.AddDays(2), platform: "feed", category: "science",
             description: "A written deep dive.");
-        await data.ExecuteAsync("UPDATE content_item SET duration_seconds = NULL WHERE id = @id", ("id", Article.Id));
+        await data.ExecuteAsync(
+            "UPDATE content_item SET duration_seconds = NULL, url = 'https://blog.example/servo', canonical_url = 'https://elsewhere.example/servo' WHERE id = @id",
+            ("id", Article.Id));
         Hidden = await data.ItemAsync(maya, "Unpublished draft", status: "unpublished", publishedAt: at);
         Private = await data.ItemAsync(hidden, "Ghost video", publishedAt: at);
         PublicSlugs.AddRange([Video.Slug, Evil.Slug, Article.Slug]);
@@ -111,6 +113,39 @@ public sealed class SeoPagesTests(SeoFixture api) : IClassFixture<SeoFixture>
         Assert.Equal(SeoFixture.EvilTitle, page.QuerySelector("h1")!.TextContent);
         Assert.Equal(SeoFixture.EvilTitle, JsonLd(page).GetProperty("name").GetString());
         Assert.StartsWith(SeoFixture.EvilTitle, Meta(page, "og:title"));
+    }
+
+    [Theory]
+    [InlineData("/c/{article}")]
+    [InlineData("/@maya")]
+    [InlineData("/c/no-such-page")]
+    public async Task Html_pages_send_csp_nosniff_and_referrer_policy_and_no_hsts_over_http(string path)
+    {
+        var (response, page) = await GetPageAsync(path.Replace("{article}", api.Article.Slug, StringComparison.Ordinal));
+
+        var csp = string.Join(' ', response.Headers.GetValues("Content-Security-Policy"));
+        Assert.Contains("default-src 'none'", csp);
+        Assert.Contains("frame-ancestors 'none'", csp);
+        var style = page.QuerySelector("style")!.TextContent;
+        Assert.Contains($"'sha256-{Convert.ToBase64String(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(style)))}'", csp);
+        Assert.Equal("nosniff", response.Headers.GetValues("X-Content-Type-Options").Single());
+        Assert.Equal("strict-origin-when-cross-origin", response.Headers.GetValues("Referrer-Policy").Single());
+        Assert.False(response.Headers.Contains("Strict-Transport-Security"));
+    }
+
+    [Fact]
+    public async Task The_canonical_url_is_always_ours_and_user_links_are_ugc_nofollow_noopener()
+    {
+        var (_, article) = await GetPageAsync("/c/" + api.Article.Slug);
+        var (_, creator) = await GetPageAsync("/@maya");
+
+        Assert.Equal($"{api.BaseAddress.ToString().TrimEnd('/')}/c/{api.Article.Slug}", article.QuerySelector("link[rel=canonical]")!.GetAttribute("href"));
+        var original = article.QuerySelector("a.original")!;
+        Assert.Equal("https://blog.example/servo", original.GetAttribute("href"));
+        Assert.Equal("ugc nofollow noopener", original.GetAttribute("rel"));
+        var outbound = creator.QuerySelectorAll("a[href^='http']").Where(a => !a.GetAttribute("href")!.StartsWith(api.BaseAddress.ToString().TrimEnd('/'), StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(outbound);
+        Assert.All(outbound, a => Assert.Equal("ugc nofollow noopener", a.GetAttribute("rel")));
     }
 
     [Fact]

@@ -37,6 +37,9 @@ public sealed class FakeFeedServer : IAsyncDisposable
     /// <summary>Method, path and the conditional/range headers of every request.</summary>
     public ConcurrentQueue<(string Method, string Path, string? IfNoneMatch, string? IfModifiedSince, string? Range)> Requests { get; } = new();
 
+    /// <summary>Documents sent one byte a second (a server that drips its answer to hold a slot).</summary>
+    public ConcurrentDictionary<string, string> Drips { get; } = new();
+
     /// <summary>Paths that refuse HEAD with 405 (some CDNs do).</summary>
     public HashSet<string> NoHead { get; } = [];
 
@@ -64,6 +67,19 @@ public sealed class FakeFeedServer : IAsyncDisposable
         Requests.Enqueue((request.Method, path, request.Headers.IfNoneMatch.ToString() is { Length: > 0 } inm ? inm : null,
             request.Headers.IfModifiedSince.ToString() is { Length: > 0 } ims ? ims : null,
             request.Headers.Range.ToString() is { Length: > 0 } range ? range : null));
+
+        if (Drips.TryGetValue(path, out var drip))
+        {
+            context.Response.ContentType = "application/rss+xml";
+            foreach (var b in System.Text.Encoding.UTF8.GetBytes(drip))
+            {
+                await context.Response.Body.WriteAsync(new[] { b }, context.RequestAborted);
+                await context.Response.Body.FlushAsync(context.RequestAborted);
+                await Task.Delay(TimeSpan.FromSeconds(1), context.RequestAborted);
+            }
+
+            return;
+        }
 
         if (Documents.TryGetValue(path, out var document))
         {

@@ -166,7 +166,12 @@ public class FeedSyncTests(IngestionDatabase db) : IClassFixture<IngestionDataba
         server.Documents["/private.xml"] = new FakeDocument(Rss, "application/rss+xml");
         var url = server.Url("/private.xml");
         var accountId = await db.AddAccountAsync("feed", url, url: url);
-        await using var workers = await db.StartWorkersAsync(new Dictionary<string, string?> { ["Ingestion:AllowPrivateNetworks"] = "false" });
+        // The fake's port is allowed, so the address rule is what refuses it.
+        await using var workers = await db.StartWorkersAsync(new Dictionary<string, string?>
+        {
+            ["Ingestion:AllowPrivateNetworks"] = "false",
+            ["Ingestion:AllowedPorts:0"] = new Uri(url).Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        });
 
         var job = await SyncAsync(accountId, JobStatus.Failed, maxAttempts: 1);
 

@@ -12,7 +12,8 @@ public static class ContentPageRenderer
     {
         var creatorName = item.Creator.DisplayName ?? item.Creator.Username;
         var creatorUrl = $"{baseUrl}/@{Uri.EscapeDataString(item.Creator.Username)}";
-        var canonical = Html.SafeUrl(item.CanonicalUrl) ?? $"{baseUrl}/c/{item.Slug}";
+        // Always our own address: a canonical URL from an import would hand the page's ranking to any site.
+        var canonical = $"{baseUrl}/c/{item.Slug}";
         var title = (item.MetaTitle ?? item.Title) + " – " + creatorName;
         var description = Html.Summary(item.MetaDescription ?? (item.Description.Length > 0 ? item.Description : $"{item.Title} by {creatorName}"));
         var image = Html.SafeUrl(item.OgImageUrl) ?? Html.SafeUrl(item.ThumbnailUrl)
@@ -77,7 +78,7 @@ public static class ContentPageRenderer
 
         if (Html.SafeUrl(item.Url) is { } original)
         {
-            body.Append("<p><a class=\"original\" href=\"").Append(Html.E(original)).Append("\" rel=\"noopener\">")
+            body.Append("<p><a class=\"original\" href=\"").Append(Html.E(original)).Append("\" rel=\"").Append(Html.UserLinkRel).Append("\">")
                 .Append(item.Platform == "youtube" ? "Watch on YouTube" : "Read the original").Append("</a></p>\n");
         }
 

@@ -65,7 +65,7 @@ public static class CreatorPageRenderer
 
         foreach (var link in sameAs)
         {
-            body.Append("<p><a href=\"").Append(Html.E(link)).Append("\" rel=\"me noopener\">").Append(Html.E(link)).Append("</a></p>\n");
+            body.Append("<p><a href=\"").Append(Html.E(link)).Append("\" rel=\"").Append(Html.UserLinkRel).Append("\">").Append(Html.E(link)).Append("</a></p>\n");
         }
 
         body.Append("</header>\n<section>\n<h2>Latest</h2>\n<ul class=\"content\">\n");

@@ -44,6 +44,14 @@ public static class Html
 
     public static string Date(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
+    /// <summary>The one inline style sheet (allowed by its hash in <see cref="HtmlSecurityHeaders.ContentSecurityPolicy"/>).</summary>
+    public const string Style =
+        "body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
+        + "img{max-width:100%;height:auto}nav a{margin-right:1rem}";
+
+    /// <summary>The <c>rel</c> of every outbound link a user supplied (RFC 8288 link types; Google's <c>ugc</c> and <c>nofollow</c>).</summary>
+    public const string UserLinkRel = "ugc nofollow noopener";
+
     /// <summary>The document shell: head (title, description, canonical, Open Graph, Twitter, JSON-LD) and body.</summary>
     public static string Page(PageMeta meta, string body)
     {
@@ -97,8 +105,7 @@ public static class Html
             html.Append("<script type=\"application/ld+json\">").Append(meta.JsonLd).Append("</script>\n");
         }
 
-        html.Append("<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;line-height:1.5}")
-            .Append("img{max-width:100%;height:auto}nav a{margin-right:1rem}</style>\n</head>\n<body>\n")
+        html.Append("<style>").Append(Style).Append("</style>\n</head>\n<body>\n")
             .Append("<nav><a href=\"/\">").Append(E(meta.SiteName)).Append("</a></nav>\n")
             .Append(body)
             .Append("\n</body>\n</html>\n");

@@ -26,6 +26,7 @@ public sealed class SeoContext(IOptions<DiscoveryOptions> options)
             new PageMeta(SiteName, "Not found – " + SiteName, $"This {what} does not exist or is not public.", null, NoIndex: true),
             $"<main><h1>Not found</h1><p>This {Html.E(what)} does not exist or is not public.</p></main>");
         context.Response.StatusCode = StatusCodes.Status404NotFound;
+        HtmlSecurityHeaders.Apply(context);
         context.Response.ContentType = "text/html; charset=utf-8";
         context.Response.Headers.CacheControl = "public, max-age=60";
         await context.Response.WriteAsync(html, ct);
@@ -38,6 +39,7 @@ public sealed class SeoContext(IOptions<DiscoveryOptions> options)
             new PageMeta(SiteName, "Gone – " + SiteName, $"This {what} was deleted by its creator.", null, NoIndex: true),
             $"<main><h1>Gone</h1><p>This {Html.E(what)} was deleted by its creator.</p></main>");
         context.Response.StatusCode = StatusCodes.Status410Gone;
+        HtmlSecurityHeaders.Apply(context);
         context.Response.ContentType = "text/html; charset=utf-8";
         context.Response.Headers.CacheControl = "public, max-age=300";
         await context.Response.WriteAsync(html, ct);
@@ -57,6 +59,7 @@ public sealed class SeoContext(IOptions<DiscoveryOptions> options)
             return;
         }
 
+        HtmlSecurityHeaders.Apply(context);
         await HttpCaching.WriteAsync(context, response, cacheControl, ct); // 200, 304 or 301
     }
 }
