@@ -29,12 +29,15 @@ builder.Services.AddProblemDetails();
 builder.Services.AddFastEndpoints();
 builder.AddBilling();
 builder.AddDiscovery();
+builder.AddPlatformRateLimits();
+builder.AddRequestBodyLimits();
 builder.AddPlatformOpenApi();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseRequestBodyLimits();
 app.UseMiddleware<EmptyBodyMiddleware>();
 app.UseDiscovery();
 app.UseAuthentication();
@@ -48,6 +51,6 @@ app.UseFastEndpoints(config =>
     config.Serializer.Options.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
 });
 app.UsePlatformOpenApi();
-app.MapDefaultEndpoints();
+app.MapDefaultEndpoints(endpoint => endpoint.RequireRateLimiting(RateLimits.ProbePolicy));
 
 app.Run();

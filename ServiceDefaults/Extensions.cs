@@ -94,8 +94,9 @@ public static class ServiceDefaultsExtensions
     /// <summary>
     /// <c>/health</c> (readiness: every check, including Postgres and Redis) and <c>/alive</c> (liveness: only checks
     /// tagged <c>live</c>), in every environment because container probes need them. Details only in Development.
+    /// <paramref name="configure"/> adds conventions to both (the Api rate-limits them).
     /// </summary>
-    public static WebApplication MapDefaultEndpoints(this WebApplication app)
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, Action<IEndpointConventionBuilder>? configure = null)
     {
         var readiness = new HealthCheckOptions();
         if (app.Environment.IsDevelopment())
@@ -103,11 +104,13 @@ public static class ServiceDefaultsExtensions
             readiness.ResponseWriter = WriteDetailedAsync;
         }
 
-        app.MapHealthChecks(HealthEndpointPath, readiness).DisableHttpMetrics();
-        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
+        var health = app.MapHealthChecks(HealthEndpointPath, readiness).DisableHttpMetrics();
+        var alive = app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions
         {
             Predicate = check => check.Tags.Contains(LiveTag),
         }).DisableHttpMetrics();
+        configure?.Invoke(health);
+        configure?.Invoke(alive);
         return app;
     }
 

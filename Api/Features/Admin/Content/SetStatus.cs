@@ -7,23 +7,42 @@ namespace Platform.Api.Features.Admin.Content;
 
 public sealed record StatusResponse(Guid Id, string Slug, string Status, DateTimeOffset? PublishedAt);
 
-/// <summary>
-/// <c>POST /api/admin/content/{id}/publish</c> and <c>/unpublish</c>: show or hide an item everywhere (feed, detail,
-/// search, trending, creator pages, SEO pages, sitemaps) by invalidating the content and trending cache tags.
-/// </summary>
-public sealed class SetStatus(NpgsqlDataSource dataSource, PublicCache cache) : EndpointWithoutRequest<StatusResponse>
+/// <summary><c>POST /api/admin/content/{id}/publish</c>: show an item everywhere.</summary>
+public sealed class Publish(NpgsqlDataSource dataSource, PublicCache cache) : SetStatus(dataSource, cache, publish: true)
 {
     public override void Configure()
     {
-        Post("/api/admin/content/{id}/publish", "/api/admin/content/{id}/unpublish");
+        Post("/api/admin/content/{id}/publish");
+        Configure("Publish a content item");
+    }
+}
+
+/// <summary><c>POST /api/admin/content/{id}/unpublish</c>: hide an item everywhere.</summary>
+public sealed class Unpublish(NpgsqlDataSource dataSource, PublicCache cache) : SetStatus(dataSource, cache, publish: false)
+{
+    public override void Configure()
+    {
+        Post("/api/admin/content/{id}/unpublish");
+        Configure("Unpublish a content item");
+    }
+}
+
+/// <summary>
+/// Shows or hides an item everywhere (feed, detail, search, trending, creator pages, SEO pages, sitemaps) by
+/// invalidating the content and trending cache tags. The action is the endpoint's (one route each), never read from
+/// the path's text, so <c>/publish/</c> or <c>/PUBLISH</c> cannot unpublish.
+/// </summary>
+public abstract class SetStatus(NpgsqlDataSource dataSource, PublicCache cache, bool publish) : EndpointWithoutRequest<StatusResponse>
+{
+    protected void Configure(string summary)
+    {
         Roles("admin");
         Description(d => d.WithTags("Admin").ProducesProblemDetails(404).ProducesProblemDetails(409));
-        Summary(s => s.Summary = "Publish or unpublish a content item");
+        Summary(s => s.Summary = summary);
     }
 
     public override async Task HandleAsync(CancellationToken ct)
     {
-        var publish = HttpContext.Request.Path.Value!.EndsWith("/publish", StringComparison.Ordinal);
         await using var command = dataSource.CreateCommand("""
             UPDATE content_item SET status = @status
             WHERE id = @id AND status <> 'removed'

@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Platform.Api.Http;
 using Platform.Api.Features.Seo.Shared;
 
 namespace Platform.Api.Features.Seo.Robots;
@@ -10,6 +11,7 @@ public sealed class Endpoint(SeoContext seo) : EndpointWithoutRequest
     {
         Get("/robots.txt");
         AllowAnonymous();
+        Options(x => x.RequireRateLimiting(RateLimits.ProbePolicy));
         Description(d => d.WithTags("Seo").Produces(200, contentType: "text/plain"));
     }
 

@@ -13,9 +13,11 @@ namespace Platform.Api.Features.Webhooks.ReceiveStripe;
 /// (<c>record_stripe_webhook</c>, one statement) and answers 200 at once. A duplicate answers 200 and changes nothing;
 /// a type the platform does not act on is stored as ignored and acknowledged. Anything unverifiable or not a Stripe
 /// event is refused with 400 and nothing is stored. Any API version is accepted: processing re-reads the objects.
+/// Refusals count against the client's budget of unsigned requests (<see cref="UnsignedWebhookLimiter"/>): over it
+/// the answer is 429 with <c>Retry-After</c>; correctly signed events never take from it.
 /// </summary>
 public sealed partial class Endpoint(
-    NpgsqlDataSource dataSource, IOptionsMonitor<StripeOptions> options, TimeProvider clock)
+    NpgsqlDataSource dataSource, IOptionsMonitor<StripeOptions> options, TimeProvider clock, UnsignedWebhookLimiter unsigned)
     : EndpointWithoutRequest<Response>
 {
     public override void Configure()
@@ -24,7 +26,8 @@ public sealed partial class Endpoint(
         AllowAnonymous();
         Options(b => b.WithMetadata(new TextCleanedByEndpoint { Body = true })); // signed bytes; StripeWebhookStore cleans
         Description(d => d.WithTags("Webhooks").Produces<Response>(200).ProducesProblemDetails(400).ProducesProblemDetails(413)
-            .ProducesProblemDetails(503));
+            .ProducesProblemDetails(429).ProducesProblemDetails(503));
+        Options(x => x.WithMetadata(new Microsoft.AspNetCore.Mvc.DisableRequestSizeLimitAttribute())); // its own limit below
         Summary(s => s.Summary = "Stripe webhook receiver (signed events)");
     }
 
@@ -56,6 +59,16 @@ public sealed partial class Endpoint(
         if (verdict != StripeSignatureResult.Valid)
         {
             LogRejected(verdict, HttpContext.Connection.RemoteIpAddress?.ToString());
+            if (!unsigned.TryCountFailure(ClientAddress.Key(HttpContext), out var retryAfter))
+            {
+                HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Send.ResultAsync(TypedResults.Problem(
+                    title: "Too many requests",
+                    detail: $"Too many unsigned webhook requests from this address; retry after {retryAfter} s.",
+                    statusCode: StatusCodes.Status429TooManyRequests));
+                return;
+            }
+
             await Send.ResultAsync(TypedResults.Problem(
                 title: "Invalid Stripe signature", detail: StripeSignature.Describe(verdict), statusCode: StatusCodes.Status400BadRequest));
             return;

@@ -1,0 +1,77 @@
+using System.Threading.RateLimiting;
+using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
+
+namespace Platform.Api.Http;
+
+/// <summary>
+/// Settings of the rate limits beyond the public API's (<c>Discovery:RateLimitPermits</c>), section <c>RateLimits</c>.
+/// Every limit is a fixed window: at most <c>…Permits</c> requests per <c>…WindowSeconds</c> per partition; a request
+/// over it is answered 429 with <c>Retry-After</c> (the rejection handler of <c>AddDiscovery</c>).
+/// </summary>
+public sealed class RateLimitOptions
+{
+    public const string Section = "RateLimits";
+
+    /// <summary><c>/health</c>, <c>/alive</c> and <c>/robots.txt</c>, per client address (probes ask every few seconds).</summary>
+    public int ProbePermits { get; set; } = 60;
+
+    public int ProbeWindowSeconds { get; set; } = 10;
+
+    /// <summary><c>POST /webhooks/stripe</c> requests with a missing or invalid signature, per client address. Signed events are never limited.</summary>
+    public int UnsignedWebhookPermits { get; set; } = 10;
+
+    public int UnsignedWebhookWindowSeconds { get; set; } = 60;
+}
+
+/// <summary>The named rate-limit policies endpoints opt into, and the limiter of unsigned webhook requests.</summary>
+public static class RateLimits
+{
+    /// <summary>Health probes and robots.txt, per client address.</summary>
+    public const string ProbePolicy = "probe";
+
+    public static WebApplicationBuilder AddPlatformRateLimits(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection(RateLimitOptions.Section));
+        builder.Services.AddSingleton<UnsignedWebhookLimiter>();
+        builder.Services.AddRateLimiter(options =>
+        {
+            options.AddPolicy(ProbePolicy, context =>
+            {
+                var settings = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+                return FixedWindow(ClientAddress.Key(context), settings.ProbePermits, settings.ProbeWindowSeconds);
+            });
+        });
+        return builder;
+    }
+
+    internal static RateLimitPartition<string> FixedWindow(string key, int permits, int windowSeconds) =>
+        RateLimitPartition.GetFixedWindowLimiter(key, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = Math.Max(1, permits),
+            Window = TimeSpan.FromSeconds(Math.Max(1, windowSeconds)),
+            QueueLimit = 0,
+            AutoReplenishment = true,
+        });
+}
+
+/// <summary>
+/// Counts <c>POST /webhooks/stripe</c> requests that fail signature verification, per client address: over
+/// <see cref="RateLimitOptions.UnsignedWebhookPermits"/> per window the endpoint answers 429 instead of 400. Only
+/// failures take a permit, so Stripe's correctly signed deliveries are never throttled.
+/// </summary>
+public sealed class UnsignedWebhookLimiter(IOptions<RateLimitOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<string> limiter = PartitionedRateLimiter.Create<string, string>(
+        key => RateLimits.FixedWindow(key, options.Value.UnsignedWebhookPermits, options.Value.UnsignedWebhookWindowSeconds));
+
+    /// <summary>Takes one permit for <paramref name="client"/>; false (and the seconds to wait) when its budget is spent.</summary>
+    public bool TryCountFailure(string client, out int retryAfterSeconds)
+    {
+        using var lease = limiter.AttemptAcquire(client);
+        retryAfterSeconds = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds)) : 1;
+        return lease.IsAcquired;
+    }
+
+    public void Dispose() => limiter.Dispose();
+}
