@@ -31,12 +31,14 @@ builder.AddBilling();
 builder.AddDiscovery();
 builder.AddPlatformRateLimits();
 builder.AddRequestBodyLimits();
+builder.AddPublicHostFilter(); // outside Development: Discovery:PublicBaseUrl required, other Hosts refused
 builder.AddPlatformOpenApi();
 
 var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UsePublicHostFilter();
 app.UseRequestBodyLimits();
 app.UseMiddleware<EmptyBodyMiddleware>();
 app.UseDiscovery();

@@ -10,8 +10,9 @@ public sealed class SeoContext(IOptions<DiscoveryOptions> options)
     public const string SiteName = "Creator Discovery";
 
     /// <summary>
-    /// The configured public origin, else the request's. Cached pages embed it, so the cache key includes it: set
-    /// <c>Discovery:PublicBaseUrl</c> in production so a forged Host header cannot pick the canonical URLs.
+    /// The configured public origin (<c>Discovery:PublicBaseUrl</c>, required outside Development, see
+    /// <see cref="Platform.Api.Http.PublicHost"/>), else, in Development only, the request's. Outside Development the
+    /// Host header therefore never reaches a page, a cache key or robots.txt.
     /// </summary>
     public string BaseUrl(HttpContext context) =>
         (options.Value.PublicBaseUrl ?? $"{context.Request.Scheme}://{context.Request.Host.Value}").TrimEnd('/');
