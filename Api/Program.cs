@@ -41,8 +41,8 @@ app.UseStatusCodePages();
 app.UsePublicHostFilter();
 app.UseRequestBodyLimits();
 app.UseMiddleware<EmptyBodyMiddleware>();
-app.UseDiscovery();
 app.UseAuthentication();
+app.UseDiscovery(); // the rate limiter: after authentication, so per-user limits know the user
 app.UseAuthorization();
 app.UseMiddleware<EnsureUserMiddleware>();
 app.UseMiddleware<StorableTextMiddleware>();

@@ -1,6 +1,7 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using Platform.Api.Auth;
 
 namespace Platform.Api.Http;
 
@@ -22,6 +23,14 @@ public sealed class RateLimitOptions
     public int UnsignedWebhookPermits { get; set; } = 10;
 
     public int UnsignedWebhookWindowSeconds { get; set; } = 60;
+
+    /// <summary>
+    /// <c>POST /api/billing/checkout</c> and <c>/portal</c> together, per signed-in user: each calls Stripe, whose API
+    /// rate limit the whole account (webhook processing included) shares, and writes <c>billing_audit</c>.
+    /// </summary>
+    public int BillingPermits { get; set; } = 10;
+
+    public int BillingWindowSeconds { get; set; } = 60;
 }
 
 /// <summary>The named rate-limit policies endpoints opt into, and the limiter of unsigned webhook requests.</summary>
@@ -29,6 +38,9 @@ public static class RateLimits
 {
     /// <summary>Health probes and robots.txt, per client address.</summary>
     public const string ProbePolicy = "probe";
+
+    /// <summary>Billing actions that call Stripe, per user (the client address when anonymous, which authorisation then refuses).</summary>
+    public const string BillingPolicy = "billing";
 
     public static WebApplicationBuilder AddPlatformRateLimits(this WebApplicationBuilder builder)
     {
@@ -40,6 +52,12 @@ public static class RateLimits
             {
                 var settings = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
                 return FixedWindow(ClientAddress.Key(context), settings.ProbePermits, settings.ProbeWindowSeconds);
+            });
+            options.AddPolicy(BillingPolicy, context =>
+            {
+                var settings = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+                var key = context.User.UserId() is { } user ? "user:" + user.ToString("N") : ClientAddress.Key(context);
+                return FixedWindow(key, settings.BillingPermits, settings.BillingWindowSeconds);
             });
         });
         return builder;

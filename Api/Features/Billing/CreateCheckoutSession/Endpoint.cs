@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Npgsql;
 using Platform.Api.Auth;
+using Platform.Api.Http;
 using Platform.Core.Billing;
 using Platform.Core.Data;
 using Stripe;
@@ -10,9 +11,10 @@ namespace Platform.Api.Features.Billing.CreateCheckoutSession;
 
 /// <summary>
 /// <c>POST /api/billing/checkout</c>: a Stripe Checkout Session (subscription mode) for a paid tier; answers its URL.
-/// The user's Stripe customer is created once and reused. The session is created with an idempotency key: the
-/// client's <c>Idempotency-Key</c> header, else one per user, price and 10-minute window, so a double click or a
-/// retried request returns the same session instead of opening a second one. 409 (problem type
+/// The user's Stripe customer is created once and reused. The session is created with an idempotency key the server
+/// derives (one per user, price and 10-minute window; a client's <c>Idempotency-Key</c> header is not used, so a loop
+/// of requests cannot open a session each), so a double click or a retried request returns the same session instead
+/// of opening a second one. Rate-limited per user (<see cref="RateLimits.BillingPolicy"/>). 409 (problem type
 /// <see cref="BillingProblems.AlreadySubscribedType"/>) while a paid subscription is live: on record (any of the user's
 /// subscriptions), or reported by Stripe for the customer although its webhooks have not been applied yet (a session
 /// paid in another tab), so a user cannot end up paying for two plans through checkout. A new session expires the
@@ -25,6 +27,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
     public override void Configure()
     {
         Post("/api/billing/checkout");
+        Options(x => x.RequireRateLimiting(RateLimits.BillingPolicy));
         Description(d => d.WithTags("Billing").ProducesProblemDetails(400).ProducesProblemDetails(409).ProducesProblemDetails(502)
             .ProducesProblemDetails(503));
         Summary(s => s.Summary = "Start a Stripe Checkout for a paid plan");
@@ -150,13 +153,10 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
         }
 
         var settings = stripe.Options;
-        var clientKey = HttpContext.Request.Headers["Idempotency-Key"].ToString();
         var window = clock.GetUtcNow().ToUnixTimeSeconds() / 600;
         var idempotencyKey = replacedCustomer
             ? $"platform-checkout-{userId:N}-{customerId}-{priceId}-{window}"
-            : clientKey is { Length: > 0 and <= 200 }
-                ? $"platform-checkout-{userId:N}-{clientKey}"
-                : $"platform-checkout-{userId:N}-{priceId}-{window}";
+            : $"platform-checkout-{userId:N}-{priceId}-{window}";
         var sessions = new SessionService(stripe.Client);
         var session = await CreateAsync(idempotencyKey);
         var open = await sessions.ListAsync(new SessionListOptions { Customer = customerId, Status = "open", Limit = 100 }, cancellationToken: ct);
