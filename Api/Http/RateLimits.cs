@@ -31,6 +31,11 @@ public sealed class RateLimitOptions
     public int BillingPermits { get; set; } = 10;
 
     public int BillingWindowSeconds { get; set; } = 60;
+
+    /// <summary><c>GET /api/public/search</c> per client address (instead of the public budget): a cache miss costs up to three queries.</summary>
+    public int SearchPermits { get; set; } = 30;
+
+    public int SearchWindowSeconds { get; set; } = 10;
 }
 
 /// <summary>The named rate-limit policies endpoints opt into, and the limiter of unsigned webhook requests.</summary>
@@ -42,6 +47,9 @@ public static class RateLimits
     /// <summary>Billing actions that call Stripe, per user (the client address when anonymous, which authorisation then refuses).</summary>
     public const string BillingPolicy = "billing";
 
+    /// <summary>Public search, per client address.</summary>
+    public const string SearchPolicy = "search";
+
     public static WebApplicationBuilder AddPlatformRateLimits(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection(RateLimitOptions.Section));
@@ -52,6 +60,11 @@ public static class RateLimits
             {
                 var settings = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
                 return FixedWindow(ClientAddress.Key(context), settings.ProbePermits, settings.ProbeWindowSeconds);
+            });
+            options.AddPolicy(SearchPolicy, context =>
+            {
+                var settings = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+                return FixedWindow(ClientAddress.Key(context), settings.SearchPermits, settings.SearchWindowSeconds);
             });
             options.AddPolicy(BillingPolicy, context =>
             {

@@ -6,7 +6,10 @@ using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Discovery.Search;
 
-/// <summary><c>GET /api/public/search?q=</c>: ranked full-text search with a typo-tolerant fallback. Anonymous, cached.</summary>
+/// <summary>
+/// <c>GET /api/public/search?q=</c>: ranked full-text search with a typo-tolerant fallback. Anonymous, cached by the
+/// bounded query (<see cref="SearchQuery.Bound"/>), rate-limited per client by <see cref="RateLimits.SearchPolicy"/>.
+/// </summary>
 public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) : Endpoint<Request>
 {
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
@@ -17,7 +20,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
     {
         Get("/api/public/search");
         AllowAnonymous();
-        Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy)
+        Options(x => x.RequireRateLimiting(RateLimits.SearchPolicy) // its own, lower budget: a miss costs several queries
             .WithMetadata(new TextCleanedByEndpoint("q"))); // any text is a harmless search: SearchQuery.Normalize
         Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(400));
         Summary(s => s.Summary = "Search public content: ranked full text, with a typo-tolerant fallback on titles");
@@ -25,7 +28,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
 
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        var q = SearchQuery.Normalize(request.Q);
+        var q = SearchQuery.Bound(SearchQuery.Normalize(request.Q));
         var category = string.IsNullOrWhiteSpace(request.Category) ? null : request.Category.Trim().ToLowerInvariant();
         var limit = request.Limit ?? 20;
         var response = await cache.GetOrCreateAsync(

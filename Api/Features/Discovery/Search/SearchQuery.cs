@@ -10,12 +10,67 @@ namespace Platform.Api.Features.Discovery.Search;
 /// (a typo), the words no title holds are corrected to the most similar title words (search_word, pg_trgm) and the
 /// corrected text is searched the same way. The text is always a bound parameter. Ranking reads at most
 /// <see cref="CandidateCap"/> matches so a very common word stays fast: for such words the result is the best of a
-/// sample, not of every match.
+/// sample, not of every match. What one query may cost is bounded by <see cref="Bound"/> (distinct words, at most
+/// <see cref="MaxWords"/>, at most <see cref="MaxOrTerms"/> <c>or</c>s) and by correcting at most
+/// <see cref="MaxCorrectedWords"/> words; the anonymous role's <c>statement_timeout</c> bounds the rest.
 /// </summary>
 public static class SearchQuery
 {
     public const int MaxQueryLength = 200;
     public const int CandidateCap = 1000;
+
+    /// <summary>Distinct words kept of a query (the rest are dropped: they would only narrow an AND search further).</summary>
+    public const int MaxWords = 8;
+
+    /// <summary><c>or</c> operators kept (websearch syntax); further ones are dropped, so their words are ANDed.</summary>
+    public const int MaxOrTerms = 3;
+
+    /// <summary>Unknown words the typo fallback looks up (one trigram index lookup each); later ones stay as typed.</summary>
+    public const int MaxCorrectedWords = 3;
+
+    /// <summary>
+    /// The normalized query reduced to what is searched: whitespace-separated words de-duplicated (first occurrence
+    /// kept), at most <see cref="MaxWords"/> words and <see cref="MaxOrTerms"/> <c>or</c>s, no leading, trailing or
+    /// doubled <c>or</c>. Also the cache key, so varying a query past its bound does not miss the cache.
+    /// </summary>
+    public static string Bound(string normalized)
+    {
+        var kept = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var words = 0;
+        var ors = 0;
+        foreach (var token in normalized.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (token == "or")
+            {
+                if (kept.Count > 0 && kept[^1] != "or" && ors < MaxOrTerms)
+                {
+                    kept.Add(token);
+                    ors++;
+                }
+
+                continue;
+            }
+
+            if (words >= MaxWords)
+            {
+                break;
+            }
+
+            if (seen.Add(token))
+            {
+                kept.Add(token);
+                words++;
+            }
+        }
+
+        if (kept.Count > 0 && kept[^1] == "or")
+        {
+            kept.RemoveAt(kept.Count - 1);
+        }
+
+        return string.Join(' ', kept);
+    }
 
     /// <summary>Drops control characters (Postgres text cannot hold NUL), collapses whitespace, caps the length.</summary>
     public static string Normalize(string? q)
@@ -93,8 +148,9 @@ public static class SearchQuery
         """;
 
     /// <summary>
-    /// The query with every word of 3+ letters that no title holds replaced by the most similar title word (pg_trgm
-    /// similarity ≥ 0.3, then the most frequent); null when nothing was replaced (so there is nothing new to search).
+    /// The query with the first <see cref="MaxCorrectedWords"/> words of 3-40 letters that no title holds replaced by
+    /// the most similar title word (pg_trgm similarity ≥ 0.3, then the most frequent); null when nothing was replaced
+    /// (so there is nothing new to search).
     /// </summary>
     private static async Task<string?> CorrectAsync(NpgsqlDataSource dataSource, string q, CancellationToken ct)
     {
@@ -104,22 +160,31 @@ public static class SearchQuery
                 SELECT t.word, t.position
                 FROM regexp_split_to_table(@q, '[^[:alnum:]]+') WITH ORDINALITY AS t(word, position)
                 WHERE t.word <> ''
-            ), corrected AS (
+            ), flagged AS (
                 SELECT w.position, w.word,
-                       CASE WHEN char_length(w.word) < 3 OR char_length(w.word) > 40
-                                 OR EXISTS (SELECT 1 FROM search_word s WHERE s.word = w.word) THEN w.word
+                       char_length(w.word) BETWEEN 3 AND 40
+                           AND NOT EXISTS (SELECT 1 FROM search_word s WHERE s.word = w.word) AS unknown
+                FROM words w
+            ), numbered AS (
+                SELECT f.position, f.word,
+                       CASE WHEN f.unknown THEN row_number() OVER (PARTITION BY f.unknown ORDER BY f.position) END AS nth
+                FROM flagged f
+            ), corrected AS (
+                SELECT n.position, n.word,
+                       CASE WHEN n.nth IS NULL OR n.nth > @max_corrected THEN n.word
                             ELSE (SELECT s.word FROM search_word s
-                                  WHERE s.word % w.word
-                                  ORDER BY similarity(s.word, w.word) DESC, s.documents DESC, s.word
+                                  WHERE s.word % n.word
+                                  ORDER BY similarity(s.word, n.word) DESC, s.documents DESC, s.word
                                   LIMIT 1)
                        END AS replacement
-                FROM words w
+                FROM numbered n
             )
             SELECT string_agg(coalesce(c.replacement, c.word), ' ' ORDER BY c.position),
                    bool_or(c.replacement IS DISTINCT FROM c.word AND c.replacement IS NOT NULL)
             FROM corrected c
             """);
         command.Parameters.AddWithValue("q", q);
+        command.Parameters.AddWithValue("max_corrected", MaxCorrectedWords);
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) && !reader.IsDBNull(1) && reader.GetBoolean(1) ? reader.GetString(0) : null;
     }
