@@ -36,6 +36,11 @@ public sealed class RateLimitOptions
     public int SearchPermits { get; set; } = 30;
 
     public int SearchWindowSeconds { get; set; } = 10;
+
+    /// <summary><c>POST /api/public/content/{id}/click</c> per client address (instead of the public budget): clicks drive <c>popular</c> and trending.</summary>
+    public int ClickPermits { get; set; } = 120;
+
+    public int ClickWindowSeconds { get; set; } = 3600;
 }
 
 /// <summary>The named rate-limit policies endpoints opt into, and the limiter of unsigned webhook requests.</summary>
@@ -49,6 +54,9 @@ public static class RateLimits
 
     /// <summary>Public search, per client address.</summary>
     public const string SearchPolicy = "search";
+
+    /// <summary>Click recording, per client address.</summary>
+    public const string ClickPolicy = "click";
 
     public static WebApplicationBuilder AddPlatformRateLimits(this WebApplicationBuilder builder)
     {
@@ -65,6 +73,11 @@ public static class RateLimits
             {
                 var settings = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
                 return FixedWindow(ClientAddress.Key(context), settings.SearchPermits, settings.SearchWindowSeconds);
+            });
+            options.AddPolicy(ClickPolicy, context =>
+            {
+                var settings = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+                return FixedWindow(ClientAddress.Key(context), settings.ClickPermits, settings.ClickWindowSeconds);
             });
             options.AddPolicy(BillingPolicy, context =>
             {

@@ -2,12 +2,15 @@ using FastEndpoints;
 using Npgsql;
 using NpgsqlTypes;
 using Platform.Api.Features.Discovery.Shared;
+using RateLimits = Platform.Api.Http.RateLimits;
 
 namespace Platform.Api.Features.Discovery.RecordClick;
 
 /// <summary>
 /// <c>POST /api/public/content/{id}/click</c>: records an outbound click through <c>record_content_click()</c>,
-/// counted once per visitor (salted hash, never the IP) and item per 30-minute window. 404 for anything not public.
+/// counted once per visitor (salted hash of the client address, never the IP; see <see cref="VisitorHasher"/>) and
+/// item per 30-minute window. Rate-limited per client address by <see cref="RateLimits.ClickPolicy"/> (an hourly cap
+/// of clicks, instead of the public budget). 404 for anything not public.
 /// </summary>
 public sealed class Endpoint(AnonymousDataSource anonymous, VisitorHasher hasher) : Endpoint<Request, Response>
 {
@@ -23,7 +26,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, VisitorHasher hasher
     {
         Post("/api/public/content/{id}/click");
         AllowAnonymous();
-        Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
+        Options(x => x.RequireRateLimiting(RateLimits.ClickPolicy));
         Description(d => d.WithTags("Discovery").ProducesProblemDetails(400).ProducesProblemDetails(404));
         Summary(s => s.Summary = "Record a click on a public item (deduplicated per visitor within 30 minutes)");
     }

@@ -1,11 +1,14 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.Extensions.Options;
+using Platform.Api.Http;
 
 namespace Platform.Api.Features.Discovery.Shared;
 
 /// <summary>
-/// The visitor signal stored with a click instead of its IP: HMAC-SHA256(salt, IP | User-Agent), 16 bytes. Without
+/// The visitor signal stored with a click instead of its IP: HMAC-SHA256(salt, client address), 16 bytes, where the
+/// client address is an IPv4 address or an IPv6 /64 (<see cref="ClientAddress"/>). The User-Agent is not part of it:
+/// a client rotating its User-Agent (or its address within its /64) is still one visitor per item and window. Without
 /// the salt the hash cannot be reversed by enumerating the IPv4 space.
 /// </summary>
 public sealed class VisitorHasher
@@ -28,9 +31,6 @@ public sealed class VisitorHasher
 
     public byte[] Hash(HttpContext context)
     {
-        var ip = context.Connection.RemoteIpAddress?.ToString() ?? string.Empty;
-        var agent = context.Request.Headers.UserAgent.ToString();
-        var input = Encoding.UTF8.GetBytes(ip + "|" + (agent.Length > 512 ? agent[..512] : agent));
-        return HMACSHA256.HashData(salt, input)[..16];
+        return HMACSHA256.HashData(salt, Encoding.UTF8.GetBytes(ClientAddress.Key(context)))[..16];
     }
 }
