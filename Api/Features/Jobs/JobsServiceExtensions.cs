@@ -11,6 +11,8 @@ public static class JobsServiceExtensions
         builder.Services.AddSingleton<JobNotificationHub>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobNotificationHub>());
         builder.Services.AddSingleton<JobEventStream>();
+        builder.Services.AddOptions<JobStreamOptions>().Bind(builder.Configuration.GetSection(JobStreamOptions.Section));
+        builder.Services.AddSingleton<JobStreamLimits>();
         return builder;
     }
 

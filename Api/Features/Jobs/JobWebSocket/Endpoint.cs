@@ -8,7 +8,8 @@ namespace Platform.Api.Features.Jobs.JobWebSocket;
 
 /// <summary>
 /// <c>GET /api/jobs/{id}/ws</c> (WebSocket): the same stream as the SSE endpoint, one text message per event,
-/// <c>{"event": "...", "job": {...}}</c>; the server closes normally after the terminal event.
+/// <c>{"event": "...", "job": {...}}</c>; the server closes normally after the terminal event, and with 1008
+/// (policy violation, "token expired") when the token expires first. Capped like SSE (<see cref="JobStreamLimits"/>).
 /// (FastEndpoints has no WebSocket endpoint type, so this one is a minimal-API route.)
 /// </summary>
 public static class Endpoint
@@ -19,7 +20,7 @@ public static class Endpoint
         return routes;
     }
 
-    private static async Task<IResult> HandleAsync(string id, HttpContext context, JobEventStream stream)
+    private static async Task<IResult> HandleAsync(string id, HttpContext context, JobEventStream stream, JobStreamLimits limits)
     {
         if (!Guid.TryParse(id, out var jobId))
         {
@@ -35,6 +36,12 @@ public static class Endpoint
         }
 
         var userId = context.User.UserId()!.Value;
+        using var slot = limits.TryOpen(userId);
+        if (slot is null)
+        {
+            return JobStreamLimits.TooMany(context);
+        }
+
         using var subscription = stream.Subscribe(jobId);
         var job = await stream.FindAsync(userId, jobId, context.RequestAborted);
         if (job is null)
@@ -44,9 +51,15 @@ public static class Endpoint
 
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         var aborted = context.RequestAborted;
+        using var untilExpiry = CancellationTokenSource.CreateLinkedTokenSource(aborted);
+        if (limits.Remaining(context.User) is { } remaining)
+        {
+            untilExpiry.CancelAfter(remaining);
+        }
+
         try
         {
-            await foreach (var message in stream.ReadAsync(userId, job, subscription, aborted))
+            await foreach (var message in stream.ReadAsync(userId, job, subscription, untilExpiry.Token))
             {
                 if (message.Event == JobEventStream.Heartbeat)
                 {
@@ -58,6 +71,17 @@ public static class Endpoint
             }
 
             await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "job finished", aborted);
+        }
+        catch (OperationCanceledException) when (untilExpiry.IsCancellationRequested && !aborted.IsCancellationRequested)
+        {
+            try
+            {
+                await socket.CloseAsync(WebSocketCloseStatus.PolicyViolation, "token expired", aborted); // RFC 6455 1008
+            }
+            catch (Exception error) when (error is OperationCanceledException or WebSocketException)
+            {
+                // The client went away meanwhile.
+            }
         }
         catch (Exception error) when (error is OperationCanceledException or WebSocketException)
         {
