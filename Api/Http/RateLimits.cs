@@ -1,7 +1,6 @@
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
-using Platform.Api.Auth;
 
 namespace Platform.Api.Http;
 
@@ -49,7 +48,7 @@ public static class RateLimits
     /// <summary>Health probes and robots.txt, per client address.</summary>
     public const string ProbePolicy = "probe";
 
-    /// <summary>Billing actions that call Stripe, per user (the client address when anonymous, which authorisation then refuses).</summary>
+    /// <summary>Billing actions that call Stripe, per signed-in identity (the client address when anonymous, which authorisation then refuses).</summary>
     public const string BillingPolicy = "billing";
 
     /// <summary>Public search, per client address.</summary>
@@ -82,7 +81,9 @@ public static class RateLimits
             options.AddPolicy(BillingPolicy, context =>
             {
                 var settings = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
-                var key = context.User.UserId() is { } user ? "user:" + user.ToString("N") : ClientAddress.Key(context);
+                // The signed-in identity (issuer, subject): the limiter runs before EnsureUserMiddleware resolves it to a user id.
+                var subject = context.User.Identity?.IsAuthenticated == true ? context.User.FindFirst("sub") : null;
+                var key = subject is null ? ClientAddress.Key(context) : $"user:{subject.Issuer}|{subject.Value}";
                 return FixedWindow(key, settings.BillingPermits, settings.BillingWindowSeconds);
             });
         });

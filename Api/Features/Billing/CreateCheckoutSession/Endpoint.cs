@@ -12,9 +12,9 @@ namespace Platform.Api.Features.Billing.CreateCheckoutSession;
 /// <summary>
 /// <c>POST /api/billing/checkout</c>: a Stripe Checkout Session (subscription mode) for a paid tier; answers its URL.
 /// The user's Stripe customer is created once and reused. The session is created with an idempotency key the server
-/// derives (one per user, price and 10-minute window; a client's <c>Idempotency-Key</c> header is not used, so a loop
-/// of requests cannot open a session each), so a double click or a retried request returns the same session instead
-/// of opening a second one. Rate-limited per user (<see cref="RateLimits.BillingPolicy"/>). 409 (problem type
+/// derives (one per user, price and 10-minute window, split by a hash of the client's <c>Idempotency-Key</c> when sent,
+/// never the header itself), so a double click or a retried request returns the same session instead of opening a
+/// second one. Rate-limited per user (<see cref="RateLimits.BillingPolicy"/>). 409 (problem type
 /// <see cref="BillingProblems.AlreadySubscribedType"/>) while a paid subscription is live: on record (any of the user's
 /// subscriptions), or reported by Stripe for the customer although its webhooks have not been applied yet (a session
 /// paid in another tab), so a user cannot end up paying for two plans through checkout. A new session expires the
@@ -141,6 +141,19 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
     }
 
     /// <summary>
+    /// The client's <c>Idempotency-Key</c> (up to 200 characters) as a suffix of the server's key: a SHA-256 prefix,
+    /// never the text itself, so it can only split the caller's own key (user, price, window), never name another's
+    /// or reach Stripe verbatim; empty without one. Distinct keys open distinct sessions, bounded by the rate limit.
+    /// </summary>
+    private string ClientKeySuffix()
+    {
+        var clientKey = HttpContext.Request.Headers["Idempotency-Key"].ToString();
+        return clientKey is { Length: > 0 and <= 200 }
+            ? "-" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(clientKey)))[..16]
+            : string.Empty;
+    }
+
+    /// <summary>
     /// The Checkout Session, unless Stripe reports a live subscription of the customer already. After a customer was
     /// replaced the idempotency key names the new customer: a key is bound to its first request's parameters.
     /// </summary>
@@ -156,7 +169,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
         var window = clock.GetUtcNow().ToUnixTimeSeconds() / 600;
         var idempotencyKey = replacedCustomer
             ? $"platform-checkout-{userId:N}-{customerId}-{priceId}-{window}"
-            : $"platform-checkout-{userId:N}-{priceId}-{window}";
+            : $"platform-checkout-{userId:N}-{priceId}-{window}{ClientKeySuffix()}";
         var sessions = new SessionService(stripe.Client);
         var session = await CreateAsync(idempotencyKey);
         var open = await sessions.ListAsync(new SessionListOptions { Customer = customerId, Status = "open", Limit = 100 }, cancellationToken: ct);
