@@ -82,4 +82,7 @@ foreach (var (parameter, variable) in new[]
     }
 }
 
+// The dashboard as a control room: links to the Api's docs and public pages, seed / trending / replay commands.
+builder.AddDashboardControls(api, migrations, database, authSigningKey);
+
 builder.Build().Run();

@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Npgsql;
+using Platform.Migrations.DemoData;
 
 namespace Platform.Bench;
 

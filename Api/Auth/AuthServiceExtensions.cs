@@ -14,6 +14,9 @@ public static class AuthServiceExtensions
     /// <summary>The OIDC provider at <see cref="AuthOptions.Authority"/>.</summary>
     public const string OidcScheme = "oidc";
 
+    /// <summary>Development only: tokens of <c>dotnet user-jwts create</c> (<see cref="DevelopmentTokens"/>).</summary>
+    public const string UserJwtsScheme = "user-jwts";
+
     private const string SelectorScheme = JwtBearerDefaults.AuthenticationScheme;
 
     /// <summary>
@@ -44,9 +47,10 @@ public static class AuthServiceExtensions
             }
         }
 
+        var userJwts = builder.Environment.IsDevelopment() ? DevelopmentTokens.From(builder.Configuration) : null;
         var authentication = builder.Services.AddAuthentication(SelectorScheme);
         authentication.AddPolicyScheme(SelectorScheme, "Bearer (by issuer)", policy =>
-            policy.ForwardDefaultSelector = context => SchemeFor(context, options, hasLocal: signingKey is not null, hasOidc: authority is not null));
+            policy.ForwardDefaultSelector = context => SchemeFor(context, options, hasLocal: signingKey is not null, hasOidc: authority is not null, userJwts));
         if (signingKey is not null)
         {
             authentication.AddJwtBearer(LocalScheme, jwt =>
@@ -79,6 +83,21 @@ public static class AuthServiceExtensions
                 {
                     manager.UseLastKnownGoodConfiguration = false;
                 }
+            });
+        }
+
+        if (userJwts is not null)
+        {
+            authentication.AddJwtBearer(UserJwtsScheme, jwt =>
+            {
+                Configure(jwt, options);
+                userJwts.Apply(jwt.TokenValidationParameters);
+                jwt.Events.OnTokenValidated = context =>
+                {
+                    // `dotnet user-jwts create --role admin` writes `role: admin`, whatever the deployment's provider uses.
+                    context.Principal = MapRoles(context.Principal!, DevelopmentTokens.RoleClaim, PlatformRoles.Admin);
+                    return Task.CompletedTask;
+                };
             });
         }
 
@@ -132,7 +151,7 @@ public static class AuthServiceExtensions
             },
             OnTokenValidated = context =>
             {
-                context.Principal = MapRoles(context.Principal!, options);
+                context.Principal = MapRoles(context.Principal!, options.RoleClaim, options.ProviderAdminRole);
                 return Task.CompletedTask;
             },
         };
@@ -140,14 +159,15 @@ public static class AuthServiceExtensions
 
     /// <summary>
     /// The token's claims, minus any claim of the platform's own types (a token cannot bring those in), plus
-    /// <see cref="PlatformRoles.Admin"/> when <see cref="AuthOptions.RoleClaim"/> holds <see cref="AuthOptions.ProviderAdminRole"/>.
+    /// <see cref="PlatformRoles.Admin"/> when <paramref name="roleClaim"/> (<see cref="AuthOptions.RoleClaim"/>) holds
+    /// <paramref name="adminRole"/> (<see cref="AuthOptions.ProviderAdminRole"/>).
     /// </summary>
-    private static ClaimsPrincipal MapRoles(ClaimsPrincipal principal, AuthOptions options)
+    private static ClaimsPrincipal MapRoles(ClaimsPrincipal principal, string roleClaim, string adminRole)
     {
         var source = principal.Identities.First();
         var identity = new ClaimsIdentity(source.AuthenticationType, "sub", PlatformRoles.ClaimType);
         identity.AddClaims(principal.Claims.Where(c => !c.Type.StartsWith("platform:", StringComparison.Ordinal)).Select(c => c.Clone()));
-        if (principal.Claims.Any(c => c.Type == options.RoleClaim && c.Value == options.ProviderAdminRole))
+        if (principal.Claims.Any(c => c.Type == roleClaim && c.Value == adminRole))
         {
             identity.AddClaim(new Claim(PlatformRoles.ClaimType, PlatformRoles.Admin));
         }
@@ -166,10 +186,13 @@ public static class AuthServiceExtensions
             : null;
     }
 
-    /// <summary>The scheme for the request's token: the local one for <c>iss</c> = <see cref="AuthOptions.Issuer"/>, else the OIDC one.</summary>
-    private static string SchemeFor(HttpContext context, AuthOptions options, bool hasLocal, bool hasOidc)
+    /// <summary>
+    /// The scheme for the request's token, by its <c>iss</c>: <see cref="AuthOptions.Issuer"/> goes to the local scheme,
+    /// the issuer of <c>dotnet user-jwts</c> (Development) to <see cref="UserJwtsScheme"/>, anything else to the OIDC one.
+    /// </summary>
+    private static string SchemeFor(HttpContext context, AuthOptions options, bool hasLocal, bool hasOidc, DevelopmentTokens? userJwts)
     {
-        if (!hasLocal || !hasOidc)
+        if (userJwts is null && (!hasLocal || !hasOidc))
         {
             return hasLocal ? LocalScheme : OidcScheme;
         }
@@ -181,19 +204,30 @@ public static class AuthServiceExtensions
             token = header["Bearer ".Length..].Trim();
         }
 
+        string? issuer = null;
         try
         {
             var handler = new JsonWebTokenHandler();
-            if (token is not null && handler.CanReadToken(token) && handler.ReadJsonWebToken(token).Issuer == options.Issuer)
+            if (token is not null && handler.CanReadToken(token))
             {
-                return LocalScheme;
+                issuer = handler.ReadJsonWebToken(token).Issuer;
             }
         }
         catch (ArgumentException)
         {
-            // Unreadable: the OIDC scheme refuses it.
+            // Unreadable: whichever scheme gets it refuses it.
         }
 
-        return OidcScheme;
+        if (hasLocal && issuer == options.Issuer)
+        {
+            return LocalScheme;
+        }
+
+        if (userJwts is not null && issuer is not null && userJwts.Issuers.Contains(issuer))
+        {
+            return UserJwtsScheme;
+        }
+
+        return hasOidc ? OidcScheme : hasLocal ? LocalScheme : UserJwtsScheme;
     }
 }

@@ -100,4 +100,49 @@ public class AppHostModelTests
         Assert.Equal(expected, InfrastructureModeSelector.Select(configuration, isPublishMode: false, () => answers));
         Assert.Equal(InfrastructureMode.Managed, InfrastructureModeSelector.Select(configuration, isPublishMode: true, () => answers));
     }
+
+    [Fact]
+    public async Task The_api_carries_the_dashboard_links_and_the_seed_trending_and_replay_commands()
+    {
+        await using var builder = await BuildModelAsync("local");
+
+        var api = Resource(builder, ResourceNames.Api);
+        var commands = api.Annotations.OfType<ResourceCommandAnnotation>().ToDictionary(c => c.Name, c => c.DisplayName);
+        Assert.Equal("Seed demo data", commands[DashboardControls.SeedCommand]);
+        Assert.Equal("Run trending now", commands[DashboardControls.TrendingCommand]);
+        Assert.Equal("Replay failed Stripe events", commands[DashboardControls.ReplayCommand]);
+        Assert.NotEmpty(api.Annotations.OfType<ResourceUrlsCallbackAnnotation>());
+
+        var demoData = Assert.IsType<ProjectResource>(Resource(builder, DashboardControls.DemoDataResource));
+        Assert.NotEmpty(demoData.Annotations.OfType<ExplicitStartupAnnotation>());
+        Assert.Contains(ResourceNames.Database, ReferencedNames(demoData));
+        Assert.Contains((ResourceNames.Migrations, WaitType.WaitForCompletion), Waits(demoData));
+        var args = new List<object>();
+        foreach (var callback in demoData.Annotations.OfType<CommandLineArgsCallbackAnnotation>())
+        {
+            await callback.Callback(new CommandLineArgsCallbackContext(args));
+        }
+
+        Assert.Equal(["seed-demo"], args);
+    }
+
+    [Fact]
+    public void The_replay_commands_admin_token_is_an_hs256_jwt_of_the_platform_issuer_with_the_admin_role()
+    {
+        var token = DashboardControls.AdminToken("a-signing-key-of-at-least-32-bytes-0123456789", DateTimeOffset.FromUnixTimeSeconds(1_800_000_000));
+        var parts = token.Split('.');
+
+        static System.Text.Json.JsonElement Json(string part) =>
+            System.Text.Json.JsonDocument.Parse(Convert.FromBase64String(part.Replace('-', '+').Replace('_', '/').PadRight(part.Length + (4 - part.Length % 4) % 4, '='))).RootElement;
+        Assert.Equal(3, parts.Length);
+        Assert.Equal("HS256", Json(parts[0]).GetProperty("alg").GetString());
+        var payload = Json(parts[1]);
+        Assert.Equal("platform", payload.GetProperty("iss").GetString());
+        Assert.Equal("platform-api", payload.GetProperty("aud").GetString());
+        Assert.Equal("admin", payload.GetProperty("role").GetString());
+        Assert.Equal(1_800_000_300, payload.GetProperty("exp").GetInt64());
+        var expected = System.Security.Cryptography.HMACSHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes("a-signing-key-of-at-least-32-bytes-0123456789"), System.Text.Encoding.ASCII.GetBytes(parts[0] + "." + parts[1]));
+        Assert.Equal(Convert.ToBase64String(expected).TrimEnd('=').Replace('+', '-').Replace('/', '_'), parts[2]);
+    }
 }

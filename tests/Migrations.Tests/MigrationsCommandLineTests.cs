@@ -52,6 +52,18 @@ public class MigrationsCommandLineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Seed_demo_migrates_an_empty_database_seeds_it_and_then_adds_nothing()
+    {
+        var first = await RunAsync("seed-demo");
+        var second = await RunAsync("seed-demo");
+
+        Assert.True(first.ExitCode == 0, first.Output);
+        Assert.Contains("Added 300 creators, 3000 items, 30000 clicks", first.Output);
+        Assert.True(second.ExitCode == 0, second.Output);
+        Assert.Contains("Demo data already present", second.Output);
+    }
+
+    [Fact]
     public async Task A_broken_script_folder_exits_non_zero_naming_the_file_and_position()
     {
         using var folder = new ScriptFolder();

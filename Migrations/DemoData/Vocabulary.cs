@@ -1,4 +1,4 @@
-namespace Platform.Bench;
+namespace Platform.Migrations.DemoData;
 
 /// <summary>Word lists for plausible titles, descriptions and names (search and trigram typo matching get real words).</summary>
 public static class Vocabulary
