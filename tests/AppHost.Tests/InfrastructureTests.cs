@@ -144,6 +144,24 @@ public sealed partial class InfrastructureTests
     }
 
     [Fact]
+    public async Task Stripe_prices_from_the_environment_reach_the_api_and_the_workers()
+    {
+        // Without Stripe__Prices__<tier> the Api has no price to check out and the Workers map no subscription to a
+        // tier: a deployment with Stripe keys but no prices sells nothing.
+        var template = await Compiled.Value;
+        Assert.Equal("string", template["parameters"]!["stripePrices"]!["type"]!.GetValue<string>());
+        var variables = Deployment(template, "resources")["properties"]!["template"]!["variables"]!;
+        var priceEnv = variables["stripePriceEnv"]!.GetValue<string>();
+        Assert.Contains("Stripe__Prices__", priceEnv);
+        Assert.Contains("parameters('stripePrices')", priceEnv);
+        Assert.Contains("variables('stripePriceEnv')", ModuleParameters(template, "api")["env"]!["value"]!.GetValue<string>());
+        Assert.Contains("variables('stripePriceEnv')", ModuleParameters(template, "workers")["env"]!["value"]!.GetValue<string>());
+
+        var parameters = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepositoryRoot, "infra", "main.parameters.json")))!;
+        Assert.Equal("${STRIPE_PRICES=}", parameters["parameters"]!["stripePrices"]!["value"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Migrations_run_as_a_manual_job_that_the_deployment_starts_and_awaits()
     {
         var template = await Compiled.Value;
