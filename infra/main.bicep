@@ -123,6 +123,9 @@ param visitorHashSalt string
 @description('Stripe secret key (sk_live_...); empty = billing answers 503.')
 param stripeSecretKey string = ''
 
+@description('Stripe price id of each paid tier, comma-separated tier=price pairs (Stripe__Prices__<tier>), e.g. pro=price_123,business=price_456; empty = checkout has no tier to sell.')
+param stripePrices string = ''
+
 @secure()
 @description('Stripe webhook signing secret(s), comma-separated for rotation (whsec_...).')
 param stripeWebhookSecret string = ''
@@ -178,6 +181,7 @@ module resources 'resources.bicep' = {
     visitorHashSalt: visitorHashSalt
     stripeSecretKey: stripeSecretKey
     stripeWebhookSecret: stripeWebhookSecret
+    stripePrices: stripePrices
     youtubeApiKey: youtubeApiKey
     taggingApiKey: taggingApiKey
   }

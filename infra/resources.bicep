@@ -36,6 +36,7 @@ param visitorHashSalt string
 param stripeSecretKey string
 @secure()
 param stripeWebhookSecret string
+param stripePrices string
 @secure()
 param youtubeApiKey string
 @secure()
@@ -138,6 +139,12 @@ var connectionSecrets = [
   { name: 'platformdb-connection-string', env: 'ConnectionStrings__platformdb' }
   { name: 'cache-connection-string', env: 'ConnectionStrings__cache' }
 ]
+// Stripe__Prices__<tier> for the Api (checkout) and the Workers (a subscription's tier from its price), from
+// 'tier=price,tier=price'.
+var stripePriceEnv = map(filter(split(stripePrices, ','), pair => contains(pair, '=')), pair => {
+  name: 'Stripe__Prices__${trim(split(pair, '=')[0])}'
+  value: trim(split(pair, '=')[1])
+})
 var commonEnv = [
   { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: monitoring.outputs.applicationInsightsConnectionString }
   { name: 'AZURE_CLIENT_ID', value: identity.properties.clientId }
@@ -184,7 +191,7 @@ module api 'modules/container-app.bicep' = {
       { name: 'Stripe__CheckoutSuccessUrl', value: '${webOrigin}/billing?checkout=success' }
       { name: 'Stripe__CheckoutCancelUrl', value: '${webOrigin}/billing?checkout=cancelled' }
       { name: 'Stripe__PortalReturnUrl', value: '${webOrigin}/billing' }
-    ], empty(authAuthority) ? [] : [
+    ], stripePriceEnv, empty(authAuthority) ? [] : [
       { name: 'Auth__Authority', value: authAuthority }
     ])
   }
@@ -244,7 +251,7 @@ module workers 'modules/container-app.bicep' = {
     ])
     env: concat(commonEnv, [
       { name: 'OTEL_SERVICE_NAME', value: 'workers' }
-    ], empty(taggingEndpoint) ? [] : [
+    ], stripePriceEnv, empty(taggingEndpoint) ? [] : [
       { name: 'Tagging__Endpoint', value: taggingEndpoint }
     ])
   }

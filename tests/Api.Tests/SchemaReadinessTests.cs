@@ -55,6 +55,63 @@ public class SchemaReadinessTests
     }
 
     [Fact]
+    public async Task A_database_short_of_this_builds_migrations_is_unready_and_one_migrated_by_a_newer_build_is_ready()
+    {
+        // Rolling deploys: the new release's migrations job runs while the previous revisions still serve, and a
+        // rollback runs the older image against the newer schema. Migrations stay backward compatible, so a database
+        // ahead of this build is ready; one behind it is not.
+        var connectionString = await TestInfrastructure.CreateMigratedDatabaseAsync(nameof(SchemaReadinessTests) + "_versions");
+        try
+        {
+            var redis = (await TestInfrastructure.RedisAsync()).ConnectionString;
+            await ExecuteAsync(connectionString, $"DELETE FROM {SchemaVersion.HistoryTable} WHERE version = {SchemaVersion.Required}");
+            var previous = SchemaVersion.Scripts[^2];
+            await using (var api = StartApi(connectionString, redis))
+            await using (var workers = StartWorkers(connectionString, redis))
+            {
+                using var apiClient = api.CreateClient();
+                using var workersClient = workers.CreateClient();
+                foreach (var client in new[] { apiClient, workersClient })
+                {
+                    var (status, body) = await GetAsync(client, "/health");
+                    Assert.Equal(HttpStatusCode.ServiceUnavailable, status);
+                    Assert.Contains($"database at migration {previous[..3]}", body);
+                    Assert.Contains(SchemaVersion.RequiredScript, body);
+                    Assert.Equal(HttpStatusCode.OK, (await GetAsync(client, "/alive")).Status);
+                }
+            }
+
+            // Back to this build's schema, then one more migration than this build knows (a newer release's).
+            await new MigrationRunner(
+                connectionString, MigrationScriptSource.Embedded(), afterMigrations: ct => AuditStore.ApplySchemaAsync(connectionString, ct)).ApplyAsync();
+            await ExecuteAsync(connectionString, $"""
+                INSERT INTO {SchemaVersion.HistoryTable} (version, name, checksum, duration_ms, applied_by)
+                VALUES ({SchemaVersion.Required + 1}, 'from_a_newer_release', 'x', 1, 'test')
+                """);
+            await using (var api = StartApi(connectionString, redis))
+            await using (var workers = StartWorkers(connectionString, redis))
+            {
+                using var apiClient = api.CreateClient();
+                using var workersClient = workers.CreateClient();
+                await WaitUntilHealthyAsync(apiClient);
+                await WaitUntilHealthyAsync(workersClient);
+            }
+        }
+        finally
+        {
+            await TestInfrastructure.DropDatabaseAsync(connectionString);
+        }
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new Npgsql.NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
+    }
+
+    [Fact]
     public async Task Api_and_workers_start_against_an_unreachable_database_and_say_why_they_are_unready()
     {
         var unreachable = $"Host=127.0.0.1;Port={FreePort()};Username=postgres;Password=x;Database=platformdb;Timeout=2";

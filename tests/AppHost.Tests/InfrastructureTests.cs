@@ -144,6 +144,37 @@ public sealed partial class InfrastructureTests
     }
 
     [Fact]
+    public async Task The_default_max_connections_holds_every_pool_of_the_most_replicas_the_scale_rules_allow()
+    {
+        // README, Connections: 40·N + 40·M + 4 (migrations job 3, KEDA 1) plus the 15 Azure reserves for itself.
+        var template = await Compiled.Value;
+        int Default(string name) => template["parameters"]![name]!["defaultValue"]!.GetValue<int>();
+        var perApi = Platform.Core.Data.ConnectionPools.ApiDefault + Platform.Core.Data.ConnectionPools.AnonymousDefault;
+        var perWorkers = Platform.Core.Data.ConnectionPools.WorkersDefault;
+        var most = perApi * Default("apiMaxReplicas") + perWorkers * Default("workersMaxReplicas") + 4;
+        Assert.True(most + 15 <= Default("postgresMaxConnections"), $"{most} + 15 > max_connections {Default("postgresMaxConnections")}");
+        Assert.Contains($"{perApi}·N + {perWorkers}·M + 4", template["parameters"]!["postgresMaxConnections"]!["metadata"]!["description"]!.GetValue<string>());
+    }
+
+    [Fact]
+    public async Task Stripe_prices_from_the_environment_reach_the_api_and_the_workers()
+    {
+        // Without Stripe__Prices__<tier> the Api has no price to check out and the Workers map no subscription to a
+        // tier: a deployment with Stripe keys but no prices sells nothing.
+        var template = await Compiled.Value;
+        Assert.Equal("string", template["parameters"]!["stripePrices"]!["type"]!.GetValue<string>());
+        var variables = Deployment(template, "resources")["properties"]!["template"]!["variables"]!;
+        var priceEnv = variables["stripePriceEnv"]!.GetValue<string>();
+        Assert.Contains("Stripe__Prices__", priceEnv);
+        Assert.Contains("parameters('stripePrices')", priceEnv);
+        Assert.Contains("variables('stripePriceEnv')", ModuleParameters(template, "api")["env"]!["value"]!.GetValue<string>());
+        Assert.Contains("variables('stripePriceEnv')", ModuleParameters(template, "workers")["env"]!["value"]!.GetValue<string>());
+
+        var parameters = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepositoryRoot, "infra", "main.parameters.json")))!;
+        Assert.Equal("${STRIPE_PRICES=}", parameters["parameters"]!["stripePrices"]!["value"]!.GetValue<string>());
+    }
+
+    [Fact]
     public async Task Migrations_run_as_a_manual_job_that_the_deployment_starts_and_awaits()
     {
         var template = await Compiled.Value;
@@ -170,6 +201,84 @@ public sealed partial class InfrastructureTests
         }
 
         Assert.Contains("MIGRATIONS_JOB_NAME", ((JsonObject)template["outputs"]!).Select(o => o.Key));
+    }
+
+    [Theory]
+    [InlineData("Running Running Succeeded", "", 0)]
+    [InlineData("Running Failed", "", 1)]
+    [InlineData("Stopped", "", 1)]
+    [InlineData("Running", "0", 1)] // still running at the timeout
+    [InlineData("start-fails", "", 1)] // the job cannot even start
+    public async Task The_predeploy_hook_fails_the_deployment_unless_the_migrations_job_succeeds(string statuses, string timeout, int exitCode)
+    {
+        // The hook against fake az/azd/dotnet on PATH: the job's execution reports the given statuses in turn.
+        var bin = Directory.CreateTempSubdirectory("migrate-hook-").FullName;
+        try
+        {
+            var statusFile = Path.Combine(bin, "statuses");
+            await File.WriteAllLinesAsync(statusFile, statuses.Split(' '));
+            await FakeCommandAsync(bin, "dotnet", "exit 0");
+            await FakeCommandAsync(bin, "azd", "exit 0");
+            await FakeCommandAsync(bin, "az", $$"""
+                echo "$*" >> '{{bin}}/az.log'
+                case "$*" in
+                  *"job start"*) if grep -q start-fails '{{statusFile}}'; then echo "job not found" >&2; exit 3; fi; echo execution-1 ;;
+                  *"execution show"*) head -n 1 '{{statusFile}}'; if [ "$(wc -l < '{{statusFile}}')" -gt 1 ]; then sed -i 1d '{{statusFile}}'; fi ;;
+                esac
+                exit 0
+                """);
+
+            var info = new ProcessStartInfo("sh", [Path.Combine(RepositoryRoot, "infra", "hooks", "migrate.sh")])
+            {
+                WorkingDirectory = RepositoryRoot,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            };
+            info.Environment["PATH"] = bin + ":" + Environment.GetEnvironmentVariable("PATH");
+            info.Environment["AZURE_RESOURCE_GROUP"] = "rg-test";
+            info.Environment["AZURE_CONTAINER_REGISTRY_ENDPOINT"] = "cr.example.test";
+            info.Environment["AZURE_CONTAINER_REGISTRY_NAME"] = "cr";
+            info.Environment["MIGRATIONS_JOB_NAME"] = "migrations";
+            if (timeout.Length > 0)
+            {
+                info.Environment["MIGRATIONS_TIMEOUT_SECONDS"] = timeout;
+            }
+
+            using var hook = Process.Start(info)!;
+            var output = hook.StandardOutput.ReadToEndAsync();
+            var errors = hook.StandardError.ReadToEndAsync();
+            try
+            {
+                await hook.WaitForExitAsync(new CancellationTokenSource(TimeSpan.FromMinutes(1)).Token);
+            }
+            catch (OperationCanceledException)
+            {
+                hook.Kill(entireProcessTree: true);
+                throw;
+            }
+
+            Assert.True(exitCode == 0 ? hook.ExitCode == 0 : hook.ExitCode != 0, $"exit {hook.ExitCode}: {await output}{await errors}");
+            if (statuses != "start-fails")
+            {
+                var calls = await File.ReadAllTextAsync(Path.Combine(bin, "az.log"));
+                Assert.Contains("containerapp job update --name migrations --resource-group rg-test --image cr.example.test/", calls);
+                Assert.Contains("--job-execution-name execution-1", calls);
+            }
+        }
+        finally
+        {
+            Directory.Delete(bin, recursive: true);
+        }
+    }
+
+    private static async Task FakeCommandAsync(string directory, string name, string body)
+    {
+        var path = Path.Combine(directory, name);
+        await File.WriteAllTextAsync(path, "#!/bin/sh\n" + body + "\n");
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
     }
 
     private static string Metadata(string key) =>
