@@ -198,6 +198,43 @@ public class AccountDeletionTests(BillingApiHost api) : IClassFixture<BillingApi
     }
 
     [Fact]
+    public async Task Every_live_stripe_subscription_of_the_user_is_canceled_not_only_the_plans_one()
+    {
+        var (userId, _, _, planSubscription) = await SeedCreatorAsync(Guid.NewGuid().ToString("N")[..12]);
+        var customerId = await api.ScalarAsync<string>($"SELECT stripe_customer_id FROM subscription WHERE user_id = '{userId}'");
+        var second = "sub_" + Guid.NewGuid().ToString("N")[..14];
+        var ended = "sub_" + Guid.NewGuid().ToString("N")[..14];
+        await api.ScalarAsync<int>($"""
+            INSERT INTO stripe_subscription (stripe_subscription_id, user_id, stripe_customer_id, tier, status, stripe_price_id, current_period_end)
+            VALUES ('{planSubscription}', '{userId}', '{customerId}', 'pro', 'active', '{StripeFixtures.ProPrice}', now() + interval '20 days'),
+                   ('{second}', '{userId}', '{customerId}', 'pro', 'past_due', '{StripeFixtures.ProPrice}', now() + interval '5 days'),
+                   ('{ended}', '{userId}', '{customerId}', 'free', 'canceled', '{StripeFixtures.ProPrice}', now() - interval '5 days');
+            SELECT 1
+            """);
+        foreach (var (id, status) in new[] { (second, "past_due"), (ended, "canceled") })
+        {
+            api.Stripe.SetSubscription(new JsonObject
+            {
+                ["id"] = id, ["object"] = "subscription", ["customer"] = customerId, ["status"] = status,
+                ["cancel_at_period_end"] = false, ["created"] = FakeStripe.Now(),
+                ["items"] = new JsonObject { ["object"] = "list", ["data"] = new JsonArray() },
+            });
+        }
+
+        using var client = api.CreateClient(userId);
+        using var deleted = await client.DeleteAsync("/api/me?cancel=now");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Single(api.Stripe.RequestsTo("DELETE", $"/v1/subscriptions/{planSubscription}"));
+        Assert.Single(api.Stripe.RequestsTo("DELETE", $"/v1/subscriptions/{second}"));
+        Assert.Empty(api.Stripe.RequestsTo("DELETE", $"/v1/subscriptions/{ended}"));
+        Assert.Equal("canceled", (string?)api.Stripe.GetSubscription(second)!["status"]);
+        var data = await api.ScalarAsync<string>($"SELECT data::text FROM audit.mt_events WHERE stream_id = '{AuditStreams.Account(userId)}'");
+        Assert.Contains(planSubscription, data);
+        Assert.Contains(second, data);
+    }
+
+    [Fact]
     public async Task When_stripe_fails_nothing_is_deleted_and_a_retry_completes_it()
     {
         var (userId, username, _, _) = await SeedCreatorAsync(Guid.NewGuid().ToString("N")[..12]);
