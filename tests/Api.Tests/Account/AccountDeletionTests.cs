@@ -130,7 +130,7 @@ public class AccountDeletionTests(BillingApiHost api) : IClassFixture<BillingApi
         var updates = api.Stripe.RequestsTo("POST", $"/v1/subscriptions/{subscriptionId}").ToList();
         Assert.Single(updates);
         Assert.Equal("true", updates[0].Form["cancel_at_period_end"]);
-        Assert.Empty(api.Stripe.RequestsTo("DELETE", "/v1/subscriptions/"));
+        Assert.Empty(api.Stripe.RequestsTo("DELETE", $"/v1/subscriptions/{subscriptionId}"));
 
         // The public site: 410 for the profile and the items, nothing in lists, search or sitemaps.
         foreach (var path in new[] { $"/@{username}", $"/api/public/creators/{username}", $"/c/{slugs[0]}", $"/api/public/content/{slugs[1]}" })
@@ -232,6 +232,28 @@ public class AccountDeletionTests(BillingApiHost api) : IClassFixture<BillingApi
         var data = await api.ScalarAsync<string>($"SELECT data::text FROM audit.mt_events WHERE stream_id = '{AuditStreams.Account(userId)}'");
         Assert.Contains(planSubscription, data);
         Assert.Contains(second, data);
+    }
+
+    [Fact]
+    public async Task Concurrent_deletions_with_cancel_now_all_answer_204_though_stripe_refuses_the_second_cancel()
+    {
+        var failures = new List<string>();
+        for (var round = 0; round < 3; round++)
+        {
+            var (userId, _, _, subscriptionId) = await SeedCreatorAsync(Guid.NewGuid().ToString("N")[..12]);
+            using var client = api.CreateClient(userId);
+
+            var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+            {
+                using var response = await client.DeleteAsync("/api/me?cancel=now");
+                return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+            }));
+
+            failures.AddRange(responses.Where(r => r.Item1 != 204).Select(r => $"{r.Item1}: {r.Item2}"));
+            Assert.Equal("canceled", (string?)api.Stripe.GetSubscription(subscriptionId)!["status"]);
+        }
+
+        Assert.Empty(failures);
     }
 
     [Fact]

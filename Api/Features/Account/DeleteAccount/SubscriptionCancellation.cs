@@ -92,13 +92,25 @@ public static class SubscriptionCancellation
                 continue;
             }
 
-            if (now)
+            try
             {
-                await service.CancelAsync(subscriptionId, new SubscriptionCancelOptions(), cancellationToken: ct);
+                if (now)
+                {
+                    await service.CancelAsync(subscriptionId, new SubscriptionCancelOptions(), cancellationToken: ct);
+                }
+                else if (!current.CancelAtPeriodEnd)
+                {
+                    await service.UpdateAsync(subscriptionId, new SubscriptionUpdateOptions { CancelAtPeriodEnd = true }, cancellationToken: ct);
+                }
             }
-            else if (!current.CancelAtPeriodEnd)
+            catch (StripeException)
             {
-                await service.UpdateAsync(subscriptionId, new SubscriptionUpdateOptions { CancelAtPeriodEnd = true }, cancellationToken: ct);
+                // A concurrent DELETE /api/me may have ended it between our read and our call (Stripe refuses to
+                // cancel a canceled subscription): then it is done all the same.
+                if (!await EndedMeanwhileAsync(service, subscriptionId, now, ct))
+                {
+                    throw;
+                }
             }
 
             ended++;
@@ -106,5 +118,19 @@ public static class SubscriptionCancellation
 
         var outcome = ended == 0 ? "already_canceled" : now ? "canceled_now" : "cancel_at_period_end";
         return new Result(outcome, known);
+    }
+
+    /// <summary>Whether Stripe now reports the subscription as no longer billing (or, at period end, set to end).</summary>
+    private static async Task<bool> EndedMeanwhileAsync(SubscriptionService service, string subscriptionId, bool now, CancellationToken ct)
+    {
+        try
+        {
+            var current = await service.GetAsync(subscriptionId, cancellationToken: ct);
+            return !Live.Contains(current.Status) || (!now && current.CancelAtPeriodEnd);
+        }
+        catch (StripeException error) when (error.StripeError?.Code == "resource_missing")
+        {
+            return true;
+        }
     }
 }
