@@ -41,12 +41,7 @@ var migrations = builder.AddProject<Projects.Migrations>(ResourceNames.Migration
     .WithReference(database)
     .WaitFor(database);
 
-// HS256 key for the Api's JWT bearer tokens (production sets Auth__Authority to an OIDC issuer instead).
-var authSigningKey = builder.AddParameter(
-    "auth-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
-
 var api = builder.AddProject<Projects.Api>(ResourceNames.Api)
-    .WithEnvironment("Auth__SigningKey", authSigningKey)
     .WithReference(database)
     .WithReference(cache)
     .WaitFor(cache)

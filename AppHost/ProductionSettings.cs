@@ -17,6 +17,9 @@ public static class ProductionSettings
     {
         if (!builder.ExecutionContext.IsPublishMode)
         {
+            // Run mode: the Api's own HS256 issuer, with a key generated once (tokens for local use and tests).
+            api.WithEnvironment("Auth__SigningKey", builder.AddParameter(
+                "auth-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true));
             return;
         }
 
@@ -35,7 +38,8 @@ public static class ProductionSettings
         api.WithEnvironment("Discovery__VisitorHashSalt", builder.AddParameter(
             "visitor-hash-salt", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true));
 
-        // Users come from an OIDC issuer in production.
+        // Users come from an OIDC issuer in production, and only from it: no shared HS256 key is deployed (the Api
+        // would ignore one next to an authority anyway unless Auth__AllowSigningKeyWithAuthority is true).
         api.WithEnvironment("Auth__Authority", builder.AddParameter("auth-authority"));
 
         // Azure Monitor (ServiceDefaults exports there when this is set).

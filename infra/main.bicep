@@ -110,7 +110,7 @@ param authAuthority string = ''
 param taggingEndpoint string = ''
 
 @secure()
-@description('HS256 signing key of the Api\'s tokens when no OIDC issuer is set; generated once.')
+@description('HS256 signing key of the Api\'s tokens, given to the Api only when no OIDC issuer is set (authAuthority empty); generated once.')
 @metadata({ azd: { type: 'generate', config: { length: 48, noSpecial: true } } })
 param authSigningKey string
 

@@ -175,10 +175,12 @@ module api 'modules/container-app.bicep' = {
         }
       }
     ]
+    // With an OIDC issuer the Api gets no HS256 key: production tokens come from the issuer only.
     keyVaultSecrets: concat(connectionSecrets, [
-      { name: 'auth-signing-key', env: 'Auth__SigningKey' }
       { name: 'visitor-hash-salt', env: 'Discovery__VisitorHashSalt' }
-    ], empty(stripeSecretKey) ? [] : [
+    ], empty(authAuthority) ? [
+      { name: 'auth-signing-key', env: 'Auth__SigningKey' }
+    ] : [], empty(stripeSecretKey) ? [] : [
       { name: 'stripe-secret-key', env: 'Stripe__SecretKey' }
     ], empty(stripeWebhookSecret) ? [] : [
       { name: 'stripe-webhook-secret', env: 'Stripe__WebhookSecret' }

@@ -8,6 +8,7 @@ namespace Platform.Api.Auth;
 /// <item>an OIDC provider at <see cref="Authority"/> (Auth0, Google, Entra ID, Okta, Keycloak…): its issuer and keys
 /// come from <c>{Authority}/.well-known/openid-configuration</c>; any <c>sub</c>.</item>
 /// </list>
+/// Outside Development, with an authority the HS256 issuer is off unless <see cref="AllowSigningKeyWithAuthority"/>.
 /// Either way a user is keyed by <c>(iss, sub)</c> (<see cref="EnsureUserMiddleware"/>); both need <c>aud</c> =
 /// <see cref="Audience"/>.
 /// </summary>
@@ -23,7 +24,19 @@ public sealed class AuthOptions
     /// <summary>Whether the authority's metadata must be fetched over https (default true; false only for a local issuer over http).</summary>
     public bool RequireHttpsMetadata { get; set; } = true;
 
+    /// <summary>
+    /// The platform's HS256 key (at least 32 bytes). Outside Development it is ignored when <see cref="Authority"/> is
+    /// set, unless <see cref="AllowSigningKeyWithAuthority"/>: production users come from the OIDC issuer, and a key
+    /// shared with other services must not let anyone who holds it mint tokens for any user.
+    /// </summary>
     public string? SigningKey { get; set; }
+
+    /// <summary>
+    /// Setting <c>Auth:AllowSigningKeyWithAuthority</c> (default false): outside Development, also accept tokens signed
+    /// with <see cref="SigningKey"/> while an <see cref="Authority"/> is configured (e.g. during a migration to OIDC).
+    /// Development always accepts both.
+    /// </summary>
+    public bool AllowSigningKeyWithAuthority { get; set; }
 
     public string Issuer { get; set; } = "platform";
 

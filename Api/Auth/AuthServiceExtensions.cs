@@ -21,7 +21,8 @@ public static class AuthServiceExtensions
 
     /// <summary>
     /// JWT bearer authentication (the platform's HS256 issuer, an OIDC authority, or both: a token goes to the scheme
-    /// of its <c>iss</c>) and authorization. Misconfiguration fails here, at startup, never as a 500 per request.
+    /// of its <c>iss</c>) and authorization. Outside Development an authority turns the HS256 issuer off unless
+    /// <c>Auth:AllowSigningKeyWithAuthority</c> is true. Misconfiguration fails here, at startup, never as a 500 per request.
     /// </summary>
     /// <exception cref="InvalidOperationException">Outside Development without an authority or a 32-byte key; an
     /// authority that is not an absolute http(s) URL; an http authority while <c>Auth:RequireHttpsMetadata</c> is true.</exception>
@@ -31,6 +32,12 @@ public static class AuthServiceExtensions
         builder.Services.Configure<AuthOptions>(builder.Configuration.GetSection(AuthOptions.Section));
         var authority = ValidateAuthority(options);
         var signingKey = options.SigningKey;
+        if (authority is not null && !builder.Environment.IsDevelopment() && !options.AllowSigningKeyWithAuthority)
+        {
+            // Production users come from the OIDC issuer: the shared HS256 key is not trusted next to it unless allowed.
+            signingKey = null;
+        }
+
         if (string.IsNullOrWhiteSpace(signingKey) || Encoding.UTF8.GetByteCount(signingKey) < 32)
         {
             signingKey = null;

@@ -31,5 +31,10 @@ public sealed class AccountDeleted
     /// <summary><c>none</c>, <c>cancel_at_period_end</c>, <c>canceled_now</c> or <c>already_canceled</c>.</summary>
     public string Subscription { get; set; } = "none";
 
+    /// <summary>The plan's Stripe subscription (<c>sub_…</c>), the first of <see cref="StripeSubscriptionIds"/>.</summary>
     public string? StripeSubscriptionId { get; set; }
+
+    /// <summary>Every Stripe subscription of the user at deletion (a user can hold several, migration 016); the live
+    /// ones were canceled as <see cref="Subscription"/> says.</summary>
+    public List<string> StripeSubscriptionIds { get; set; } = [];
 }

@@ -38,6 +38,9 @@ public class ApiHost : MigratedDatabase
     {
     }
 
+    /// <summary>The host environment the Api runs in (Development unless a fixture checks production rules).</summary>
+    protected virtual string EnvironmentName => "Development";
+
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
@@ -54,7 +57,7 @@ public class ApiHost : MigratedDatabase
 
         factory = new WebApplicationFactory<ApiEntryPoint>().WithWebHostBuilder(web =>
         {
-            web.UseEnvironment("Development");
+            web.UseEnvironment(EnvironmentName);
             web.UseUrls("http://127.0.0.1:0");
             foreach (var (key, value) in settings)
             {

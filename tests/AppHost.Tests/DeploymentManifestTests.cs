@@ -70,6 +70,7 @@ public sealed class DeploymentManifestTests : IDisposable
         Assert.Equal("{public-base-url.value}", apiEnv.GetProperty("Discovery__PublicBaseUrl").GetString());
         Assert.Equal("{visitor-hash-salt.value}", apiEnv.GetProperty("Discovery__VisitorHashSalt").GetString());
         Assert.Equal("{auth-authority.value}", apiEnv.GetProperty("Auth__Authority").GetString());
+        Assert.False(apiEnv.TryGetProperty("Auth__SigningKey", out _), "production tokens come from the OIDC issuer only");
         Assert.StartsWith("{web-app-base-url.value}/billing", apiEnv.GetProperty("Stripe__CheckoutSuccessUrl").GetString());
         foreach (var service in new[] { "api", "workers", "migrations" })
         {

@@ -130,7 +130,7 @@ public class AccountDeletionTests(BillingApiHost api) : IClassFixture<BillingApi
         var updates = api.Stripe.RequestsTo("POST", $"/v1/subscriptions/{subscriptionId}").ToList();
         Assert.Single(updates);
         Assert.Equal("true", updates[0].Form["cancel_at_period_end"]);
-        Assert.Empty(api.Stripe.RequestsTo("DELETE", "/v1/subscriptions/"));
+        Assert.Empty(api.Stripe.RequestsTo("DELETE", $"/v1/subscriptions/{subscriptionId}"));
 
         // The public site: 410 for the profile and the items, nothing in lists, search or sitemaps.
         foreach (var path in new[] { $"/@{username}", $"/api/public/creators/{username}", $"/c/{slugs[0]}", $"/api/public/content/{slugs[1]}" })
@@ -195,6 +195,65 @@ public class AccountDeletionTests(BillingApiHost api) : IClassFixture<BillingApi
         Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
         Assert.Single(api.Stripe.RequestsTo("DELETE", $"/v1/subscriptions/{subscriptionId}"));
         Assert.Equal("canceled", (string?)api.Stripe.GetSubscription(subscriptionId)!["status"]);
+    }
+
+    [Fact]
+    public async Task Every_live_stripe_subscription_of_the_user_is_canceled_not_only_the_plans_one()
+    {
+        var (userId, _, _, planSubscription) = await SeedCreatorAsync(Guid.NewGuid().ToString("N")[..12]);
+        var customerId = await api.ScalarAsync<string>($"SELECT stripe_customer_id FROM subscription WHERE user_id = '{userId}'");
+        var second = "sub_" + Guid.NewGuid().ToString("N")[..14];
+        var ended = "sub_" + Guid.NewGuid().ToString("N")[..14];
+        await api.ScalarAsync<int>($"""
+            INSERT INTO stripe_subscription (stripe_subscription_id, user_id, stripe_customer_id, tier, status, stripe_price_id, current_period_end)
+            VALUES ('{planSubscription}', '{userId}', '{customerId}', 'pro', 'active', '{StripeFixtures.ProPrice}', now() + interval '20 days'),
+                   ('{second}', '{userId}', '{customerId}', 'pro', 'past_due', '{StripeFixtures.ProPrice}', now() + interval '5 days'),
+                   ('{ended}', '{userId}', '{customerId}', 'free', 'canceled', '{StripeFixtures.ProPrice}', now() - interval '5 days');
+            SELECT 1
+            """);
+        foreach (var (id, status) in new[] { (second, "past_due"), (ended, "canceled") })
+        {
+            api.Stripe.SetSubscription(new JsonObject
+            {
+                ["id"] = id, ["object"] = "subscription", ["customer"] = customerId, ["status"] = status,
+                ["cancel_at_period_end"] = false, ["created"] = FakeStripe.Now(),
+                ["items"] = new JsonObject { ["object"] = "list", ["data"] = new JsonArray() },
+            });
+        }
+
+        using var client = api.CreateClient(userId);
+        using var deleted = await client.DeleteAsync("/api/me?cancel=now");
+
+        Assert.Equal(HttpStatusCode.NoContent, deleted.StatusCode);
+        Assert.Single(api.Stripe.RequestsTo("DELETE", $"/v1/subscriptions/{planSubscription}"));
+        Assert.Single(api.Stripe.RequestsTo("DELETE", $"/v1/subscriptions/{second}"));
+        Assert.Empty(api.Stripe.RequestsTo("DELETE", $"/v1/subscriptions/{ended}"));
+        Assert.Equal("canceled", (string?)api.Stripe.GetSubscription(second)!["status"]);
+        var data = await api.ScalarAsync<string>($"SELECT data::text FROM audit.mt_events WHERE stream_id = '{AuditStreams.Account(userId)}'");
+        Assert.Contains(planSubscription, data);
+        Assert.Contains(second, data);
+    }
+
+    [Fact]
+    public async Task Concurrent_deletions_with_cancel_now_all_answer_204_though_stripe_refuses_the_second_cancel()
+    {
+        var failures = new List<string>();
+        for (var round = 0; round < 3; round++)
+        {
+            var (userId, _, _, subscriptionId) = await SeedCreatorAsync(Guid.NewGuid().ToString("N")[..12]);
+            using var client = api.CreateClient(userId);
+
+            var responses = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+            {
+                using var response = await client.DeleteAsync("/api/me?cancel=now");
+                return ((int)response.StatusCode, await response.Content.ReadAsStringAsync());
+            }));
+
+            failures.AddRange(responses.Where(r => r.Item1 != 204).Select(r => $"{r.Item1}: {r.Item2}"));
+            Assert.Equal("canceled", (string?)api.Stripe.GetSubscription(subscriptionId)!["status"]);
+        }
+
+        Assert.Empty(failures);
     }
 
     [Fact]

@@ -223,3 +223,54 @@ public class OidcConfigurationTests
         Assert.Contains("Auth:RequireHttpsMetadata=false", error.ToString());
     }
 }
+
+/// <summary>An OIDC authority outside Development, with the shared HS256 key still configured (as infra once did).</summary>
+public class ProductionOidcApiHost : OidcApiHost
+{
+    protected override string EnvironmentName => "Production";
+}
+
+/// <summary>The same, with the shared key explicitly allowed next to the authority.</summary>
+public class ProductionOidcWithSharedKeyApiHost : OidcApiHost
+{
+    protected override string EnvironmentName => "Production";
+
+    protected override void Configure(IDictionary<string, string?> settings)
+    {
+        base.Configure(settings);
+        settings["Auth:AllowSigningKeyWithAuthority"] = "true";
+    }
+}
+
+/// <summary>With an authority outside Development, tokens signed with the shared key are refused unless allowed.</summary>
+public class ProductionIssuerTests(ProductionOidcApiHost api) : IClassFixture<ProductionOidcApiHost>
+{
+    [Fact]
+    public async Task The_shared_key_is_not_accepted_next_to_an_authority_outside_development()
+    {
+        using var local = api.CreateClient(Guid.NewGuid());
+        using var oidc = api.Oidc.Client(api, "auth0|prod-user");
+
+        using var localResponse = await local.GetAsync("/api/me");
+        using var oidcResponse = await oidc.GetAsync("/api/me");
+
+        Assert.Equal(HttpStatusCode.Unauthorized, localResponse.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, oidcResponse.StatusCode);
+    }
+}
+
+public class ProductionSharedKeyAllowedTests(ProductionOidcWithSharedKeyApiHost api) : IClassFixture<ProductionOidcWithSharedKeyApiHost>
+{
+    [Fact]
+    public async Task Auth_allow_signing_key_with_authority_lets_both_issuers_in()
+    {
+        using var local = api.CreateClient(Guid.NewGuid());
+        using var oidc = api.Oidc.Client(api, "auth0|prod-user-2");
+
+        using var localResponse = await local.GetAsync("/api/me");
+        using var oidcResponse = await oidc.GetAsync("/api/me");
+
+        Assert.Equal(HttpStatusCode.OK, localResponse.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, oidcResponse.StatusCode);
+    }
+}

@@ -44,7 +44,7 @@ public sealed class AccountEraser(NpgsqlDataSource dataSource, IDocumentStore st
         """;
 
     /// <returns>False when the account was already deleted (nothing done).</returns>
-    public async Task<bool> EraseAsync(Guid userId, string subscriptionOutcome, string? stripeSubscriptionId, CancellationToken ct)
+    public async Task<bool> EraseAsync(Guid userId, string subscriptionOutcome, IReadOnlyList<string> stripeSubscriptionIds, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -87,7 +87,8 @@ public sealed class AccountEraser(NpgsqlDataSource dataSource, IDocumentStore st
                 Jobs = counts[5],
                 Identities = counts[6],
                 Subscription = subscriptionOutcome,
-                StripeSubscriptionId = stripeSubscriptionId,
+                StripeSubscriptionId = stripeSubscriptionIds.FirstOrDefault(),
+                StripeSubscriptionIds = [.. stripeSubscriptionIds],
             });
             await session.SaveChangesAsync(ct);
         }

@@ -11,7 +11,7 @@ using Stripe;
 namespace Platform.Api.Features.Account.DeleteAccount;
 
 /// <summary>
-/// <c>DELETE /api/me[?cancel=period_end|now]</c>: leaves the platform. A live Stripe subscription is canceled first
+/// <c>DELETE /api/me[?cancel=period_end|now]</c>: leaves the platform. Every live Stripe subscription of the user is canceled first
 /// (at period end by default, or now); if Stripe fails (502) or is not configured (503) nothing is deleted. Then
 /// <see cref="AccountEraser"/> removes the account's data in one transaction, audited in Marten, and the public cache
 /// forgets it: its pages answer 410. 204; again 204 (idempotent; a deleted account's token reaches only this).
@@ -32,7 +32,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
         var userId = User.UserId()!.Value;
-        (string Outcome, string? SubscriptionId)? cancellation;
+        SubscriptionCancellation.Result? cancellation;
         try
         {
             cancellation = await SubscriptionCancellation.CancelAsync(dataSource, stripe, userId, request.Cancel == "now", ct);
@@ -49,7 +49,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
             return;
         }
 
-        if (await eraser.EraseAsync(userId, done.Outcome, done.SubscriptionId, ct))
+        if (await eraser.EraseAsync(userId, done.Outcome, done.SubscriptionIds, ct))
         {
             await cache.InvalidateAsync(InvalidatedTags, ct);
         }
