@@ -10,7 +10,14 @@ public static class QueueServiceExtensions
     /// <summary>The queue engine (dispatcher, lease rescue, depth metrics), its maintenance schedules and the built-in handlers.</summary>
     public static IHostApplicationBuilder AddJobQueue(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section);
+        // Absurd maintenance settings stop the process at start with the setting's name instead of being read as
+        // "disabled" (a negative retention), a tick that never ends (batch 0) or an error logged every tick (batch < 0).
+        builder.Services.AddOptions<WorkerOptions>().BindConfiguration(WorkerOptions.Section)
+            .Validate(o => o.JobRetention >= TimeSpan.Zero, "Workers:JobRetention must be zero (disabled) or positive.")
+            .Validate(o => o.JobRetentionInterval >= TimeSpan.Zero, "Workers:JobRetentionInterval must be zero (disabled) or positive.")
+            .Validate(o => o.JobRetentionBatchSize > 0, "Workers:JobRetentionBatchSize must be positive.")
+            .Validate(o => o.QueryCachePurgeInterval >= TimeSpan.Zero, "Workers:QueryCachePurgeInterval must be zero (disabled) or positive.")
+            .ValidateOnStart();
         builder.Services.AddSchemaReadiness();
         builder.Services.AddSingleton<QueueMetrics>();
         builder.Services.AddSingleton<JobResultCache>();

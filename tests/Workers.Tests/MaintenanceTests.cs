@@ -104,6 +104,32 @@ public sealed class MaintenanceTests(QueueDatabase db) : IClassFixture<QueueData
         Assert.Equal(1L, await db.ScalarAsync<long>($"SELECT count(*) FROM job_queue WHERE id = '{id}'"));
     }
 
+    [Theory]
+    [InlineData("JobRetention", "-1.00:00:00")] // negative: was silently disabled
+    [InlineData("JobRetention", "abc")]
+    [InlineData("JobRetentionInterval", "-00:00:01")]
+    [InlineData("JobRetentionBatchSize", "0")] // was a tick that never ended (0 rows is never "fewer than 0")
+    [InlineData("JobRetentionBatchSize", "-5")] // was "LIMIT must not be negative" logged at every tick
+    [InlineData("QueryCachePurgeInterval", "-00:05:00")]
+    public async Task An_absurd_retention_setting_fails_at_startup_naming_the_setting(string key, string value)
+    {
+        Exception? error = null;
+        try
+        {
+            await using var worker = await WorkerHost.StartAsync(db.ConnectionString, settings: new Dictionary<string, string?>
+            {
+                [$"Workers:{key}"] = value,
+            });
+        }
+        catch (Exception startup)
+        {
+            error = startup;
+        }
+
+        Assert.NotNull(error);
+        Assert.Contains(key, error.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Expired_query_cache_rows_are_purged_and_live_ones_kept()
     {

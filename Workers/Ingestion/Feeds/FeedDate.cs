@@ -7,7 +7,9 @@ namespace Platform.Workers.Ingestion.Feeds;
 /// Feed dates in the forms real feeds use: RFC 822/1123 as RSS 2.0 specifies (<c>Wed, 02 Oct 2002 13:00:00 GMT</c>)
 /// with the usual liberties (no weekday, no comma, one-digit day or hour, no seconds, two-digit years, a weekday that does
 /// not match, named zones such as <c>CEST</c>, <c>PST</c>, <c>IST</c>, <c>+0200</c>, <c>+02:00</c>), and ISO 8601 / RFC 3339 as
-/// Atom and Dublin Core use (<c>2002-10-02T13:00:00+02:00</c>, <c>2002-10-02</c>). A date without a zone is UTC.
+/// Atom and Dublin Core use (<c>2002-10-02T13:00:00+02:00</c>, <c>2002-10-02</c>; lowercase t/z, any fraction length,
+/// a comma decimal sign, <c>+05</c> and <c>+0530</c> offsets), plus C asctime (<c>Wed Oct  2 13:00:00 2002</c>) and
+/// Go's <c>time.String()</c> (<c>2002-10-02 13:00:00.5 +0000 UTC</c>). A date without a zone is UTC.
 /// </summary>
 public static partial class FeedDate
 {
@@ -81,7 +83,11 @@ public static partial class FeedDate
         var match = Rfc822Pattern().Match(text);
         if (!match.Success)
         {
-            return null;
+            match = AscTimePattern().Match(text);
+            if (!match.Success)
+            {
+                return null;
+            }
         }
 
         var month = Array.IndexOf(Months, match.Groups["month"].Value[..3].ToLowerInvariant()) + 1;
@@ -144,6 +150,21 @@ public static partial class FeedDate
         var normalized = text.EndsWith(" UTC", StringComparison.OrdinalIgnoreCase) || text.EndsWith(" GMT", StringComparison.OrdinalIgnoreCase)
             ? text[..^4] + "Z"
             : text;
+        var iso = IsoPattern().Match(normalized);
+        if (iso.Success)
+        {
+            // RFC 3339 §5.6 allows a lowercase t and z and any number of fraction digits (Go's RFC3339Nano writes 9);
+            // ISO 8601 allows a comma as decimal sign and an hour-only offset; Go's time.String() writes
+            // "2006-01-02 15:04:05.999999999 -0700 MST". .NET reads at most 7 fraction digits and needs hh:mm.
+            var fraction = iso.Groups["fraction"].Success ? "." + iso.Groups["fraction"].Value[..Math.Min(7, iso.Groups["fraction"].Length)] : string.Empty;
+            var zone = iso.Groups["zone"].Value;
+            zone = zone.Length == 0 ? string.Empty
+                : zone is "Z" or "z" ? "Z"
+                : zone.Length == 3 ? zone + ":00"
+                : zone[..3] + ":" + zone[^2..];
+            normalized = $"{iso.Groups["date"].Value}T{iso.Groups["time"].Value}{fraction}{zone}";
+        }
+
         return DateTimeOffset.TryParseExact(normalized, formats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed)
             ? parsed.ToUniversalTime()
             : null;
@@ -154,4 +175,16 @@ public static partial class FeedDate
         @"^(?:[A-Za-z]{2,9}\.?,?\s*)?(?<day>\d{1,2})(?:\s+|-)(?<month>[A-Za-z]{3,9})\.?(?:\s+|-)(?<year>\d{4}|\d{2}),?\s+(?<hour>\d{1,2}):(?<minute>\d{2})(?::(?<second>\d{2})(?:\.\d+)?)?\s*(?<zone>[A-Za-z]{1,5}(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}:?\d{2})?(?:\s*\([^)]*\))?$",
         RegexOptions.CultureInvariant)]
     private static partial Regex Rfc822Pattern();
+
+    // C asctime / Go's ANSIC and UnixDate: weekday month day hour:minute[:second] [zone] year
+    [GeneratedRegex(
+        @"^[A-Za-z]{3},?\s+(?<month>[A-Za-z]{3,9})\s+(?<day>\d{1,2})\s+(?<hour>\d{1,2}):(?<minute>\d{2})(?::(?<second>\d{2}))?\s+(?:(?<zone>[A-Za-z]{1,5}|[+-]\d{2}:?\d{2})\s+)?(?<year>\d{4})$",
+        RegexOptions.CultureInvariant)]
+    private static partial Regex AscTimePattern();
+
+    // date [Tt ] time [.,fraction] [Z | +hh[[:]mm] [zone name]]
+    [GeneratedRegex(
+        @"^(?<date>\d{4}-\d{2}-\d{2})[Tt ](?<time>\d{2}:\d{2}(?::\d{2})?)(?:[.,](?<fraction>\d+))?\s?(?:(?<zone>[Zz]|[+-]\d{2}(?::?\d{2})?)(?:\s+[A-Za-z]{2,5})?)?$",
+        RegexOptions.CultureInvariant)]
+    private static partial Regex IsoPattern();
 }

@@ -35,6 +35,23 @@ public class ParsingTests
     [InlineData("Tue, 10 Jun 2025 10:30:00 IST", "2025-06-10T05:00:00Z")]
     [InlineData("Tue, 10 Jun 2025 04:00:00 ET", "2025-06-10T09:00:00Z")]
     [InlineData("Tue, 10 Jun 2025 04:00:00 +0200 (CEST)", "2025-06-10T02:00:00Z")]
+    [InlineData("Tue, 10 Jun 2025 09:30:00 +0530", "2025-06-10T04:00:00Z")]
+    [InlineData("Tue, 10 Jun 2025 04:00:00 Z", "2025-06-10T04:00:00Z")]
+    [InlineData("2025-06-10T04:00:00", "2025-06-10T04:00:00Z")]
+    [InlineData("2025-06-10T04:00", "2025-06-10T04:00:00Z")]
+    [InlineData("2025-06-10T09:30:00+0530", "2025-06-10T04:00:00Z")]
+    [InlineData("2025-06-10T09:30:00+05", "2025-06-10T04:30:00Z")]
+    [InlineData("2025-06-10T04:00:00.1234567891Z", "2025-06-10T04:00:00.1234567Z")]
+    [InlineData("2025-06-10T04:00:00,5Z", "2025-06-10T04:00:00.5Z")]
+    [InlineData("2025-06-10t04:00:00z", "2025-06-10T04:00:00Z")]
+    [InlineData("Tuesday, 10-Jun-25 04:00:00 GMT", "2025-06-10T04:00:00Z")]
+    [InlineData("Tue Jun 10 04:00:00 2025", "2025-06-10T04:00:00Z")]
+    [InlineData("Tue, 10 Jun 2025 04:00:00 GMT+05:30", "2025-06-09T22:30:00Z")]
+    [InlineData("2025-06-10 09:30:00.123456789 +0530 IST", "2025-06-10T04:00:00.1234567Z")]
+    [InlineData("Tue Jun 10 04:00:00 UTC 2025", "2025-06-10T04:00:00Z")]
+    [InlineData("  Tue, 10 Jun 2025 04:00:00 GMT\n", "2025-06-10T04:00:00Z")]
+    [InlineData("Tue, 10 Sept 2025 04:00:00 GMT", "2025-09-10T04:00:00Z")]
+    [InlineData("10 Jun 2025 04:00:60 GMT", "2025-06-10T04:00:59Z")]
     public void Rss_dates_are_rfc_822_with_the_usual_liberties(string value, string expected) =>
         Assert.Equal(DateTimeOffset.Parse(expected, System.Globalization.CultureInfo.InvariantCulture), FeedDate.Parse(value));
 
