@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
 using Platform.Core.Billing;
+using Platform.Core.Data;
 using Platform.Workers.Queue;
 using Stripe;
 
@@ -456,7 +457,11 @@ public sealed class SubscriptionSync(NpgsqlDataSource dataSource, StripeGateway 
         return result;
     }
 
-    private static Guid? ParseUser(string? value) => Guid.TryParse(value, out var id) ? id : null;
+    /// <summary>
+    /// A user id from Stripe metadata (the event's copy, cleaned at intake, or Stripe's API answer, which is not): read
+    /// the same way from both, so a U+0000 someone typed into the metadata in the Dashboard does not unlink a paying user.
+    /// </summary>
+    private static Guid? ParseUser(string? value) => Guid.TryParse(PostgresText.Clean(value), out var id) ? id : null;
 
     private static string? Text(JsonElement element, string name) =>
         element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
