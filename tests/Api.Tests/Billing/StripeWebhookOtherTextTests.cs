@@ -46,7 +46,8 @@ public class StripeWebhookOtherTextTests(BillingApiHost api) : IClassFixture<Bil
         {
             var email = await api.ScalarAsync<string>(
                 $"SELECT payload->'data'->'object'->'customer_details'->>'email' FROM stripe_webhook_events WHERE stripe_event_id = '{id}'");
-            Assert.DoesNotContain('\0', email);
+            Assert.NotNull(email);
+            Assert.DoesNotContain("\0", email, StringComparison.Ordinal);
         }
         else
         {
