@@ -7,6 +7,8 @@ namespace Platform.Api.Tests.Account;
 /// <summary>Odd input a reviewer threw at <c>/api/me</c>: every answer is 2xx or a problem naming the field, never a 500.</summary>
 public class ProfileBreakTests(ApiHost api) : IClassFixture<ApiHost>
 {
+    private static readonly long MaxRequestBodyBytes = new Platform.Api.Http.RequestBodyOptions().MaxRequestBodyBytes;
+
     private static string Unique(string prefix) => $"{prefix}{Guid.NewGuid():N}"[..20];
 
     public static TheoryData<string, string?> BadFields() => new()
@@ -48,8 +50,20 @@ public class ProfileBreakTests(ApiHost api) : IClassFixture<ApiHost>
         using var response = await client.PatchAsync("/api/me/profile", new StringContent(json, Encoding.UTF8, "application/json"));
         var body = await response.Content.ReadAsStringAsync();
 
-        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.OK, $"{(int)response.StatusCode}: {body}");
-        if (field is not null)
+        Assert.True(response.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.OK or HttpStatusCode.RequestEntityTooLarge, $"{(int)response.StatusCode}: {body}");
+        if (json.Length > MaxRequestBodyBytes)
+        {
+            // Over Http:MaxRequestBodyBytes the body is refused before it is read: 413 problem, nothing applied.
+            Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+
+        if (response.StatusCode == HttpStatusCode.RequestEntityTooLarge)
+        {
+            using var unchanged = await client.GetAsync("/api/me");
+            Assert.Equal(profileBefore, JsonDocument.Parse(await unchanged.Content.ReadAsStringAsync()).RootElement.GetProperty("profile").GetRawText());
+        }
+        else if (field is not null)
         {
             Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
             Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);

@@ -228,6 +228,12 @@ public class OidcConfigurationTests
 public class ProductionOidcApiHost : OidcApiHost
 {
     protected override string EnvironmentName => "Production";
+
+    protected override void Configure(IDictionary<string, string?> settings)
+    {
+        base.Configure(settings);
+        settings["Discovery:PublicBaseUrl"] = "http://127.0.0.1"; // required outside Development; the Host the test client sends
+    }
 }
 
 /// <summary>The same, with the shared key explicitly allowed next to the authority.</summary>
@@ -238,6 +244,7 @@ public class ProductionOidcWithSharedKeyApiHost : OidcApiHost
     protected override void Configure(IDictionary<string, string?> settings)
     {
         base.Configure(settings);
+        settings["Discovery:PublicBaseUrl"] = "http://127.0.0.1";
         settings["Auth:AllowSigningKeyWithAuthority"] = "true";
     }
 }
