@@ -9,6 +9,23 @@ namespace Platform.Api.Tests.OpenApi;
 /// </summary>
 public sealed class OpenApiLintTests(ApiHost api) : IClassFixture<ApiHost>
 {
+    [Fact]
+    public async Task Anonymous_operations_require_nothing_and_the_others_the_bearer_scheme()
+    {
+        using var client = api.CreateClient();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var paths = document.RootElement.GetProperty("paths");
+
+        string Security(string path, string method) =>
+            string.Concat(paths.GetProperty(path).GetProperty(method).GetProperty("security").GetRawText()
+                .Where(c => !char.IsWhiteSpace(c)));
+
+        Assert.Equal("[{}]", Security("/api/public/trending", "get"));
+        Assert.Equal("[{}]", Security("/webhooks/stripe", "post"));
+        Assert.Contains("JWTBearerAuth", Security("/api/jobs", "post"));
+        Assert.DoesNotContain("{}", Security("/api/jobs", "post"));
+    }
+
     [RedoclyFact]
     public async Task Redocly_lint_with_the_recommended_rules_finds_nothing_in_the_openapi_document()
     {
