@@ -12,18 +12,31 @@ public static class OpenApiExtensions
 {
     public const string EnabledKey = "OpenApi:Enabled";
 
+    /// <summary>The document's <c>info.license</c>; default: proprietary (no license granted; the repository has none).</summary>
+    public const string LicenseNameKey = "OpenApi:LicenseName";
+
+    /// <summary>Where <see cref="LicenseNameKey"/> is explained; default: choosealicense.com's "no permission" page.</summary>
+    public const string LicenseUrlKey = "OpenApi:LicenseUrl";
+
     public static WebApplicationBuilder AddPlatformOpenApi(this WebApplicationBuilder builder)
     {
         builder.Services.SwaggerDocument(options =>
         {
             options.ShortSchemaNames = false;
             options.EnableJWTBearerAuth = true;
+            options.RemoveEmptyRequestSchema = true;
             options.SerializerSettings = s => s.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             options.DocumentSettings = settings =>
             {
                 settings.DocumentName = "v1";
                 settings.Title = "Creator content discovery platform API";
                 settings.Version = "v1";
+                settings.DocumentProcessors.Add(new LintCleanDocumentProcessor());
+                settings.PostProcess = document => document.Info.License = new NSwag.OpenApiLicense
+                {
+                    Name = builder.Configuration[LicenseNameKey] ?? "Proprietary",
+                    Url = builder.Configuration[LicenseUrlKey] ?? "https://choosealicense.com/no-permission/",
+                };
             };
         });
         return builder;

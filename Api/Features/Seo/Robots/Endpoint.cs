@@ -12,7 +12,8 @@ public sealed class Endpoint(SeoContext seo) : EndpointWithoutRequest
         Get("/robots.txt");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(RateLimits.ProbePolicy));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/plain"));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/plain").ProducesProblemDetails(429));
+        Summary(s => s.Summary = "robots.txt: what crawlers may fetch and where the sitemap is");
     }
 
     public override async Task HandleAsync(CancellationToken ct)
