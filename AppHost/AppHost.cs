@@ -58,7 +58,7 @@ var workers = builder.AddProject<Projects.Workers>(ResourceNames.Workers)
     .WithReplicas(builder.Configuration.GetValue("Workers:Replicas", 1));
 
 // Publish mode: what the cloud needs besides connection strings (forwarded headers, public URLs, one salt, telemetry).
-builder.AddProductionSettings(api, workers, migrations);
+var authSigningKey = builder.AddProductionSettings(api, workers, migrations);
 
 // Stripe (test mode locally): secret parameters when configured, and the `stripe listen` forwarder.
 builder.AddStripe(api, workers);
@@ -78,6 +78,9 @@ foreach (var (parameter, variable) in new[]
 }
 
 // The dashboard as a control room: links to the Api's docs and public pages, seed / trending / replay commands.
-builder.AddDashboardControls(api, migrations, database, authSigningKey);
+if (authSigningKey is not null)
+{
+    builder.AddDashboardControls(api, migrations, database, authSigningKey);
+}
 
 builder.Build().Run();

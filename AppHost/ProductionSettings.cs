@@ -9,7 +9,9 @@ namespace Platform.AppHost;
 /// </summary>
 public static class ProductionSettings
 {
-    public static void AddProductionSettings(
+    /// <returns>In run mode the Api's HS256 signing key parameter (the dashboard's admin commands sign with it);
+    /// <c>null</c> in publish mode, where the Api trusts only the OIDC issuer.</returns>
+    public static IResourceBuilder<ParameterResource>? AddProductionSettings(
         this IDistributedApplicationBuilder builder,
         IResourceBuilder<ProjectResource> api,
         IResourceBuilder<ProjectResource> workers,
@@ -18,9 +20,10 @@ public static class ProductionSettings
         if (!builder.ExecutionContext.IsPublishMode)
         {
             // Run mode: the Api's own HS256 issuer, with a key generated once (tokens for local use and tests).
-            api.WithEnvironment("Auth__SigningKey", builder.AddParameter(
-                "auth-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true));
-            return;
+            var signingKey = builder.AddParameter(
+                "auth-signing-key", new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+            api.WithEnvironment("Auth__SigningKey", signingKey);
+            return signingKey;
         }
 
         // Behind the ingress: the client address is the last X-Forwarded-For entry (rate limits, visitor hashes).
@@ -48,5 +51,7 @@ public static class ProductionSettings
         {
             service.WithEnvironment("APPLICATIONINSIGHTS_CONNECTION_STRING", applicationInsights);
         }
+
+        return null;
     }
 }
