@@ -8,6 +8,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Api.Features.Seo;
+using Platform.Api.Http;
 using StackExchange.Redis;
 
 namespace Platform.Api.Features.Discovery;
@@ -61,14 +62,7 @@ public static class DiscoveryServiceExtensions
             options.AddPolicy(PublicRateLimitPolicy, context =>
             {
                 var settings = context.RequestServices.GetRequiredService<IOptions<DiscoveryOptions>>().Value;
-                var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-                return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = settings.RateLimitPermits,
-                    Window = TimeSpan.FromSeconds(settings.RateLimitWindowSeconds),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                });
+                return RateLimits.FixedWindow(ClientAddress.Key(context), settings.RateLimitPermits, settings.RateLimitWindowSeconds);
             });
             options.OnRejected = async (context, ct) =>
             {
