@@ -71,17 +71,8 @@ public static class DiscoveryServiceExtensions
                     ? (int)Math.Ceiling(wait.TotalSeconds)
                     : 1;
                 http.Response.Headers.RetryAfter = Math.Max(1, retryAfter).ToString(CultureInfo.InvariantCulture);
-                var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
-                await problems.WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = http,
-                    ProblemDetails =
-                    {
-                        Status = StatusCodes.Status429TooManyRequests,
-                        Title = "Too many requests",
-                        Detail = $"Rate limit exceeded; retry after {retryAfter} s.",
-                    },
-                });
+                await Problems.WriteAsync(http, StatusCodes.Status429TooManyRequests, "Too many requests",
+                    $"Rate limit exceeded; retry after {retryAfter} s.");
             };
         });
         return builder;
