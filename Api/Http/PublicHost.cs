@@ -59,17 +59,7 @@ public static class PublicHost
                     return;
                 }
 
-                context.Response.StatusCode = StatusCodes.Status400BadRequest;
-                await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = context,
-                    ProblemDetails =
-                    {
-                        Status = StatusCodes.Status400BadRequest,
-                        Title = "Unknown host",
-                        Detail = "The Host header does not name this site.",
-                    },
-                });
+                await Problems.WriteAsync(context, StatusCodes.Status400BadRequest, "Unknown host", "The Host header does not name this site.");
             });
         }
 

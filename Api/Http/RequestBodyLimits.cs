@@ -55,20 +55,9 @@ public sealed class RequestBodyLimitMiddleware(RequestDelegate next, IOptions<Re
         }
     }
 
-    private static async Task TooLargeAsync(HttpContext context, long max)
-    {
-        context.Response.StatusCode = StatusCodes.Status413PayloadTooLarge;
-        await context.RequestServices.GetRequiredService<IProblemDetailsService>().WriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails =
-            {
-                Status = StatusCodes.Status413PayloadTooLarge,
-                Title = "Request body too large",
-                Detail = $"This endpoint accepts request bodies up to {max} bytes.",
-            },
-        });
-    }
+    private static Task TooLargeAsync(HttpContext context, long max) =>
+        Problems.WriteAsync(context, StatusCodes.Status413PayloadTooLarge, "Request body too large",
+            $"This endpoint accepts request bodies up to {max} bytes.");
 }
 
 public static class RequestBodyLimitExtensions

@@ -60,13 +60,18 @@ public sealed class StorableTextMiddleware(RequestDelegate next)
         await next(context);
     }
 
-    /// <summary>The JSON path of the first unstorable string in the body (read into a rewindable buffer), or null.</summary>
+    /// <summary>
+    /// The JSON path of the first unstorable string in the body, or null. The body is read once into memory, which then
+    /// becomes the request's body for the endpoint to bind (bounded by <see cref="RequestBodyLimitMiddleware"/>; no
+    /// second copy and no temporary file, as <c>EnableBuffering</c> plus a copy would make).
+    /// </summary>
     private static async Task<string?> FindUnstorableBodyFieldAsync(HttpRequest request)
     {
-        request.EnableBuffering();
-        using var buffer = new MemoryStream(request.ContentLength is > 0 and < 1 << 20 ? (int)request.ContentLength : 4096);
+        var buffer = new MemoryStream(request.ContentLength is > 0 and < 1 << 20 ? (int)request.ContentLength : 4096);
+        request.HttpContext.Response.RegisterForDispose(buffer);
         await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
-        request.Body.Position = 0;
+        buffer.Position = 0;
+        request.Body = buffer;
         var json = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
         if (json.IndexOf("\\u"u8) < 0 && System.Text.Unicode.Utf8.IsValid(json))
         {

@@ -17,7 +17,7 @@ public sealed class DiscoveryOptions
     /// <summary>Prefix of every Redis key of the cache (separates environments sharing one Redis).</summary>
     public string CacheKeyPrefix { get; set; } = "platform:";
 
-    /// <summary>Requests one client (IP address) may make per <see cref="RateLimitWindowSeconds"/> to the public API.</summary>
+    /// <summary>Requests one client (its address, an IPv6 /64 counting as one: <see cref="Platform.Api.Http.ClientAddress"/>) may make per <see cref="RateLimitWindowSeconds"/> to the public API.</summary>
     public int RateLimitPermits { get; set; } = 300;
 
     public int RateLimitWindowSeconds { get; set; } = 10;

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Api.Features.Seo;
+using Platform.Api.Http;
 using StackExchange.Redis;
 
 namespace Platform.Api.Features.Discovery;
@@ -61,14 +62,7 @@ public static class DiscoveryServiceExtensions
             options.AddPolicy(PublicRateLimitPolicy, context =>
             {
                 var settings = context.RequestServices.GetRequiredService<IOptions<DiscoveryOptions>>().Value;
-                var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
-                return RateLimitPartition.GetFixedWindowLimiter(client, _ => new FixedWindowRateLimiterOptions
-                {
-                    PermitLimit = settings.RateLimitPermits,
-                    Window = TimeSpan.FromSeconds(settings.RateLimitWindowSeconds),
-                    QueueLimit = 0,
-                    AutoReplenishment = true,
-                });
+                return RateLimits.FixedWindow(ClientAddress.Key(context), settings.RateLimitPermits, settings.RateLimitWindowSeconds);
             });
             options.OnRejected = async (context, ct) =>
             {
@@ -77,17 +71,8 @@ public static class DiscoveryServiceExtensions
                     ? (int)Math.Ceiling(wait.TotalSeconds)
                     : 1;
                 http.Response.Headers.RetryAfter = Math.Max(1, retryAfter).ToString(CultureInfo.InvariantCulture);
-                var problems = http.RequestServices.GetRequiredService<IProblemDetailsService>();
-                await problems.WriteAsync(new ProblemDetailsContext
-                {
-                    HttpContext = http,
-                    ProblemDetails =
-                    {
-                        Status = StatusCodes.Status429TooManyRequests,
-                        Title = "Too many requests",
-                        Detail = $"Rate limit exceeded; retry after {retryAfter} s.",
-                    },
-                });
+                await Problems.WriteAsync(http, StatusCodes.Status429TooManyRequests, "Too many requests",
+                    $"Rate limit exceeded; retry after {retryAfter} s.");
             };
         });
         return builder;

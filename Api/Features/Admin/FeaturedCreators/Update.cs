@@ -2,6 +2,7 @@ using FastEndpoints;
 using FluentValidation;
 using Npgsql;
 using Platform.Api.Features.Discovery.Shared;
+using Platform.Api.Http;
 using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Admin.FeaturedCreators;

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Npgsql;
 using Platform.Api.Features.Discovery.Shared;
+using Platform.Api.Http;
 using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Discovery.GetCreator;

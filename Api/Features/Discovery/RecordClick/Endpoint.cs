@@ -3,6 +3,7 @@ using Npgsql;
 using NpgsqlTypes;
 using Platform.Api.Features.Discovery.Shared;
 using RateLimits = Platform.Api.Http.RateLimits;
+using Platform.Api.Http;
 
 namespace Platform.Api.Features.Discovery.RecordClick;
 

@@ -1,4 +1,5 @@
 using Microsoft.Net.Http.Headers;
+using Platform.Api.Http;
 
 namespace Platform.Api.Features.Discovery.Shared;
 

@@ -21,28 +21,23 @@ public sealed class SeoContext(IOptions<DiscoveryOptions> options)
         CachedResponse.FromBytes(System.Text.Encoding.UTF8.GetBytes(html), "text/html; charset=utf-8");
 
     /// <summary>A real 404 page (status 404, noindex) for crawlers and people, instead of problem JSON.</summary>
-    public static async Task WriteNotFoundAsync(HttpContext context, string what, CancellationToken ct)
-    {
-        var html = Html.Page(
-            new PageMeta(SiteName, "Not found – " + SiteName, $"This {what} does not exist or is not public.", null, NoIndex: true),
-            $"<main><h1>Not found</h1><p>This {Html.E(what)} does not exist or is not public.</p></main>");
-        context.Response.StatusCode = StatusCodes.Status404NotFound;
-        HtmlSecurityHeaders.Apply(context);
-        context.Response.ContentType = "text/html; charset=utf-8";
-        context.Response.Headers.CacheControl = "public, max-age=60";
-        await context.Response.WriteAsync(html, ct);
-    }
+    public static Task WriteNotFoundAsync(HttpContext context, string what, CancellationToken ct) =>
+        WriteErrorPageAsync(context, StatusCodes.Status404NotFound, "Not found", $"This {what} does not exist or is not public.", "public, max-age=60", ct);
 
     /// <summary>410 page (noindex): the creator deleted it, so search engines drop it sooner than for a 404.</summary>
-    public static async Task WriteGoneAsync(HttpContext context, string what, CancellationToken ct)
+    public static Task WriteGoneAsync(HttpContext context, string what, CancellationToken ct) =>
+        WriteErrorPageAsync(context, StatusCodes.Status410Gone, "Gone", $"This {what} was deleted by its creator.", "public, max-age=300", ct);
+
+    /// <summary>A noindex HTML page with <paramref name="title"/> as heading and <paramref name="sentence"/> (plain text, encoded here) as its paragraph and description.</summary>
+    private static async Task WriteErrorPageAsync(HttpContext context, int status, string title, string sentence, string cacheControl, CancellationToken ct)
     {
         var html = Html.Page(
-            new PageMeta(SiteName, "Gone – " + SiteName, $"This {what} was deleted by its creator.", null, NoIndex: true),
-            $"<main><h1>Gone</h1><p>This {Html.E(what)} was deleted by its creator.</p></main>");
-        context.Response.StatusCode = StatusCodes.Status410Gone;
+            new PageMeta(SiteName, $"{title} – {SiteName}", sentence, null, NoIndex: true),
+            $"<main><h1>{title}</h1><p>{Html.E(sentence)}</p></main>");
+        context.Response.StatusCode = status;
         HtmlSecurityHeaders.Apply(context);
         context.Response.ContentType = "text/html; charset=utf-8";
-        context.Response.Headers.CacheControl = "public, max-age=300";
+        context.Response.Headers.CacheControl = cacheControl;
         await context.Response.WriteAsync(html, ct);
     }
 

@@ -3,6 +3,7 @@ using Npgsql;
 using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Api.Features.Seo.Shared;
+using Platform.Api.Http;
 using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Seo.Sitemap;
