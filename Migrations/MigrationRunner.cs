@@ -39,7 +39,7 @@ public sealed record InvalidIndex(string Name, string Table, string Definition);
 /// </summary>
 public sealed partial class MigrationRunner
 {
-    public const string HistoryTable = "public.schema_migrations";
+    public const string HistoryTable = SchemaVersion.HistoryTable;
 
     /// <summary>Advisory lock key: the bytes of "migrate!", shared by every runner of this platform.</summary>
     public const long LockKey = 0x6D69677261746521;
