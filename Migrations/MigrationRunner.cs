@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Migrations;
 
@@ -38,7 +39,7 @@ public sealed record InvalidIndex(string Name, string Table, string Definition);
 /// </summary>
 public sealed partial class MigrationRunner
 {
-    public const string HistoryTable = "public.schema_migrations";
+    public const string HistoryTable = SchemaVersion.HistoryTable;
 
     /// <summary>Advisory lock key: the bytes of "migrate!", shared by every runner of this platform.</summary>
     public const long LockKey = 0x6D69677261746521;
@@ -489,5 +490,6 @@ public sealed partial class MigrationRunner
         return new MigrationFailedException(script, message, error);
     }
 
-    private static string Truncate(string text) => text.Length <= 200 ? text : text[..200] + "…";
+    /// <summary>At most 200 characters with the ellipsis, cut at a text-element boundary (never inside a surrogate pair).</summary>
+    private static string Truncate(string text) => PostgresText.Truncate(text, 200, "…")!;
 }

@@ -12,7 +12,7 @@ namespace Platform.Core.Data;
 /// </summary>
 public static class SchemaVersion
 {
-    /// <summary>The runner's history table (the same name as <c>MigrationRunner.HistoryTable</c>).</summary>
+    /// <summary>The runner's history table (<c>MigrationRunner.HistoryTable</c> is this constant).</summary>
     public const string HistoryTable = "public.schema_migrations";
 
     /// <summary>The table that exists once the runner has created Marten's audit schema.</summary>

@@ -31,7 +31,8 @@ public static class StripeWebhookProcessingExtensions
         services.AddJobHandler<StripeReconcileHandler>(JobTypes.StripeReconcile);
         services.AddSchemaReadiness();
         services.AddHostedService<StripeReconcileScheduler>();
-        services.AddHostedService<StripeWebhookRetention>();
+        services.AddSingleton<StripeWebhookRetention>();
+        services.AddHostedService(sp => sp.GetRequiredService<StripeWebhookRetention>());
         return services;
     }
 }

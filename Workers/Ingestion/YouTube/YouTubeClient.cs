@@ -94,8 +94,8 @@ public sealed class YouTubeClient(HttpClient http, IOptions<YouTubeOptions> opti
         }
 
         var reason = error?.Errors?.FirstOrDefault()?.Reason ?? string.Empty;
-        // The remote text is made storable here already: the job's error is written to PostgreSQL.
-        var message = PostgresText.Clean($"YouTube {(int)status} {reason} on {Operation(relative)}: {error?.Message ?? Truncate(body)}")!;
+        // Remote text: made storable where it is written (JobDispatcher's fail_job / reschedule, the sync result).
+        var message = $"YouTube {(int)status} {reason} on {Operation(relative)}: {error?.Message ?? Truncate(body)}";
         return reason switch
         {
             "quotaExceeded" or "rateLimitExceeded" or "userRateLimitExceeded" or "dailyLimitExceeded" => new YouTubeQuotaExceededException(reason, message),

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Queue.Maintenance;
 
@@ -9,8 +10,8 @@ namespace Platform.Workers.Queue.Maintenance;
 /// <c>cleanup_old_jobs(interval, batch)</c>. Pending and running jobs are never touched. Webhook events that pointed at
 /// a deleted job keep their row (<c>job_id</c> becomes NULL); the Marten audit trail is kept.
 /// </summary>
-public sealed class JobRetention(NpgsqlDataSource dataSource, IOptions<WorkerOptions> options, ILogger<JobRetention> logger)
-    : MaintenanceTask(dataSource, logger)
+public sealed class JobRetention(NpgsqlDataSource dataSource, IOptions<WorkerOptions> options, SchemaReadiness schema, ILogger<JobRetention> logger)
+    : MaintenanceTask(dataSource, schema, logger)
 {
     /// <summary>Advisory lock key of this schedule.</summary>
     public const long Key = 0x6a6f62636c6e; // "jobcln"

@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Queue.Maintenance;
 
@@ -8,9 +9,10 @@ namespace Platform.Workers.Queue.Maintenance;
 /// <c>pg_try_advisory_xact_lock(LockKey)</c> (transaction-scoped, so safe behind a transaction-mode pooler); a replica
 /// that does not get the lock skips the tick. Batches repeat until one affects fewer than <see cref="BatchSize"/> rows,
 /// so a backlog is worked off without one long transaction holding locks or bloating WAL. A failed tick is logged and
-/// retried at the next one. An interval of zero or less disables the task.
+/// retried at the next one. An interval of zero or less disables the task. Nothing runs until the database holds this
+/// build's schema (<see cref="SchemaReadiness"/>), as for every other background loop.
 /// </summary>
-public abstract partial class MaintenanceTask(NpgsqlDataSource dataSource, ILogger logger) : BackgroundService
+public abstract partial class MaintenanceTask(NpgsqlDataSource dataSource, SchemaReadiness schema, ILogger logger) : BackgroundService
 {
     /// <summary>Time between ticks.</summary>
     protected abstract TimeSpan Interval { get; }
@@ -66,6 +68,7 @@ public abstract partial class MaintenanceTask(NpgsqlDataSource dataSource, ILogg
             return;
         }
 
+        await schema.WaitUntilReadyAsync(stoppingToken);
         using var timer = new PeriodicTimer(Interval);
         try
         {

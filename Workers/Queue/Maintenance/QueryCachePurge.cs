@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Workers.Queue.Maintenance;
 
@@ -8,8 +9,8 @@ namespace Platform.Workers.Queue.Maintenance;
 /// seed's <c>cache_purge_expired()</c>, every <see cref="WorkerOptions.QueryCachePurgeInterval"/> (default 5 min).
 /// Reads never see an expired row (<c>cache_get</c> filters on <c>expires_at</c>); this keeps the table small.
 /// </summary>
-public sealed class QueryCachePurge(NpgsqlDataSource dataSource, IOptions<WorkerOptions> options, ILogger<QueryCachePurge> logger)
-    : MaintenanceTask(dataSource, logger)
+public sealed class QueryCachePurge(NpgsqlDataSource dataSource, IOptions<WorkerOptions> options, SchemaReadiness schema, ILogger<QueryCachePurge> logger)
+    : MaintenanceTask(dataSource, schema, logger)
 {
     /// <summary>Advisory lock key of this schedule.</summary>
     public const long Key = 0x717263636c6e; // "qrccln"

@@ -1,5 +1,9 @@
 using System.Text.Json.Nodes;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Core.Billing;
+using Platform.Core.Data;
 using Platform.Core.Jobs;
 using Platform.TestSupport.Stripe;
 using Platform.Workers.Billing;
@@ -115,6 +119,11 @@ public class StripeReconciliationAndRetentionTests(BillingDatabase db) : IClassF
     [Fact]
     public async Task Retention_deletes_handled_events_older_than_90_days_in_batches_and_keeps_the_rest()
     {
+        var retention = new StripeWebhookRetention(
+            db.DataSource,
+            Options.Create(new StripeOptions { WebhookRetention = TimeSpan.FromDays(90), RetentionBatchSize = 2 }),
+            new SchemaReadiness(db.DataSource, NullLogger<SchemaReadiness>.Instance),
+            NullLogger<StripeWebhookRetention>.Instance);
         var ids = new List<string>();
         for (var i = 0; i < 5; i++)
         {
@@ -136,12 +145,12 @@ public class StripeReconciliationAndRetentionTests(BillingDatabase db) : IClassF
         await using (var transaction = await other.BeginTransactionAsync())
         {
             await using var hold = new NpgsqlCommand("SELECT pg_advisory_xact_lock(@key)", other, transaction);
-            hold.Parameters.AddWithValue("key", StripeWebhookRetention.LockKey);
+            hold.Parameters.AddWithValue("key", StripeWebhookRetention.Key);
             await hold.ExecuteNonQueryAsync();
-            Assert.Equal(0, await StripeWebhookRetention.CleanupAsync(db.DataSource, TimeSpan.FromDays(90), 2, CancellationToken.None));
+            Assert.Equal(0, await retention.RunOnceAsync(CancellationToken.None));
         }
 
-        var deleted = await StripeWebhookRetention.CleanupAsync(db.DataSource, TimeSpan.FromDays(90), 2, CancellationToken.None);
+        var deleted = await retention.RunOnceAsync(CancellationToken.None);
 
         Assert.Equal(5, deleted);
         Assert.Equal(0, await db.CountAsync("SELECT count(*) FROM stripe_webhook_events WHERE stripe_event_id = ANY (@ids)", ("ids", ids.ToArray())));
