@@ -32,7 +32,7 @@ public sealed class EchoHandler : IJobHandler
 
         if (context.Attempt <= failTimes)
         {
-            throw new InvalidOperationException($"echo was asked to fail {failTimes} time(s); this is attempt {context.Attempt}");
+            throw new JobFailureException($"echo was asked to fail {failTimes} time(s); this is attempt {context.Attempt}");
         }
 
         return JsonNode.Parse(payload.GetRawText());

@@ -59,7 +59,13 @@ public sealed partial class StripeWebhookHandler(NpgsqlDataSource dataSource, Su
             var message = permanent ? error.Message : $"{error.GetType().Name}: {error.Message}";
             var status = await RecordFailureAsync(stored, message, final, actor, context.Attempt);
             LogFailed(stored.StripeEventId, stored.EventType, context.Attempt, context.Job.MaxAttempts, status ?? "?", message);
-            throw;
+            if (permanent)
+            {
+                throw;
+            }
+
+            // A system job, seen by admins only: Stripe's error text is what they need to act on.
+            throw new JobFailureException(message, error);
         }
     }
 

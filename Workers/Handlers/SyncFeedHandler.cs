@@ -103,7 +103,7 @@ public sealed partial class SyncFeedHandler(
             catch (XmlException malformed)
             {
                 // A broken or truncated document may be fixed by the next attempt; nothing has been written.
-                throw new InvalidOperationException($"The feed {url} is not well-formed XML: {malformed.Message}", malformed);
+                throw new JobFailureException($"The feed {url} is not well-formed XML: {malformed.Message}", malformed);
             }
 
             outcome = await store.UpsertPageAsync(account, feed.Items, cancellationToken, (connection, transaction) =>

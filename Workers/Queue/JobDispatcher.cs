@@ -301,10 +301,16 @@ public sealed partial class JobDispatcher : BackgroundService
             activity?.SetStatus(ActivityStatusCode.Error, failure.Message);
             await FailAsync(job, definition, failure.Message, permanent: true, tags);
         }
+        catch (JobFailureException failure)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, failure.Message);
+            await FailAsync(job, definition, failure.Message, permanent: false, tags);
+        }
         catch (Exception error)
         {
             activity?.SetStatus(ActivityStatusCode.Error, error.Message);
-            await FailAsync(job, definition, $"{error.GetType().Name}: {error.Message}", permanent: false, tags);
+            LogJobError(error, job.Id, job.JobType);
+            await FailAsync(job, definition, UnexpectedFailureMessage(activity), permanent: false, tags);
         }
         finally
         {
@@ -313,6 +319,11 @@ public sealed partial class JobDispatcher : BackgroundService
             queue.Signal();
         }
     }
+
+    /// <summary>What the job's owner sees for an exception that is not a <see cref="JobFailureException"/>.</summary>
+    internal static string UnexpectedFailureMessage(Activity? activity) => activity is null
+        ? "The job failed unexpectedly; it will be retried."
+        : $"The job failed unexpectedly; it will be retried (trace {activity.TraceId}).";
 
     private void HandOff(Completion completion)
     {
@@ -717,6 +728,9 @@ public sealed partial class JobDispatcher : BackgroundService
 
     [LoggerMessage(LogLevel.Warning, "Job {JobId} ({JobType}) attempt {Attempt} failed, now {Status}: {Error}")]
     private partial void LogJobFailed(Guid jobId, string jobType, int attempt, string status, string error);
+
+    [LoggerMessage(LogLevel.Error, "Job {JobId} ({JobType}) threw; its owner sees a generic message")]
+    private partial void LogJobError(Exception error, Guid jobId, string jobType);
 
     [LoggerMessage(LogLevel.Warning, "Job {JobId}: its lease was lost to a rescue; this run's outcome is dropped ({Message})")]
     private partial void LogLeaseLost(Guid jobId, string message);

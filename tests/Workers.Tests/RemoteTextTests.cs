@@ -34,6 +34,20 @@ public sealed class RemoteTextTests(QueueDatabase db) : IClassFixture<QueueDatab
     }
 
     [Fact]
+    public async Task An_unexpected_exception_is_shown_to_the_owner_without_its_text()
+    {
+        await using var worker = await StartAsync<ThrowingHandler>();
+
+        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { kind = "internal" }, maxAttempts: 1);
+        var job = await db.WaitForStatusAsync(enqueued.JobId, JobStatus.Failed);
+
+        Assert.StartsWith("The job failed unexpectedly", job.Error);
+        Assert.DoesNotContain("10.0.0.7", job.Error);
+        Assert.DoesNotContain("5432", job.Error);
+        Assert.DoesNotContain("Exception", job.Error);
+    }
+
+    [Fact]
     public async Task A_long_failure_message_is_cut_at_a_text_element_boundary()
     {
         await using var worker = await StartAsync<ThrowingHandler>();
@@ -90,7 +104,9 @@ public sealed class RemoteTextTests(QueueDatabase db) : IClassFixture<QueueDatab
             switch (context.Payload.GetProperty("kind").GetString())
             {
                 case "retry":
-                    throw new HttpRequestException("remote said: a\0b\uD800!");
+                    throw new JobFailureException("remote said: a\0b\uD800!");
+                case "internal":
+                    throw new HttpRequestException("Connection refused (10.0.0.7:5432)", new System.Net.Sockets.SocketException(111));
                 case "permanent":
                     throw new PermanentJobFailureException("remote said: a\0b\uDC00!");
                 case "long":

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Options;
+using Platform.Workers.Queue;
 
 namespace Platform.Workers.Ingestion.Feeds;
 
@@ -14,11 +15,11 @@ public sealed record FeedResponse(bool NotModified, byte[] Body, string? ETag, s
 public sealed class FeedGoneException(string message) : Exception(message);
 
 /// <summary>The feed's server could not be reached or answered an error (transient: the queue retries); the message is safe to show.</summary>
-public sealed class FeedUnavailableException(string message) : Exception(message);
+public sealed class FeedUnavailableException(string message) : JobFailureException(message);
 
 /// <summary>The feed did not answer in full (headers and body) within <see cref="IngestionOptions.FeedFetchTimeout"/>.</summary>
 public sealed class FeedTimeoutException(TimeSpan deadline)
-    : TimeoutException($"The feed did not answer in full within {deadline.TotalSeconds:0.#} s.");
+    : JobFailureException($"The feed did not answer in full within {deadline.TotalSeconds:0.#} s.");
 
 /// <summary>
 /// Fetches feeds with conditional GET (<c>If-None-Match</c> / <c>If-Modified-Since</c> echo the stored validators),

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Platform.Core.Data;
+using Platform.Workers.Queue;
 
 namespace Platform.Workers.Ingestion.YouTube;
 
@@ -15,7 +16,7 @@ public sealed class YouTubeQuotaExceededException(string reason, string message)
 public sealed class YouTubeNotFoundException(string message) : Exception(message);
 
 /// <summary>Any other API error, or a response that is not what the API documents: the attempt fails and is retried.</summary>
-public sealed class YouTubeApiException(string message, Exception? inner = null) : Exception(message, inner);
+public sealed class YouTubeApiException(string message, Exception? inner = null) : JobFailureException(message, inner);
 
 /// <summary>
 /// A typed HttpClient for the three YouTube Data API v3 calls an import needs: <c>channels.list</c>
