@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using Platform.Core.Jobs;
 using Platform.Workers.Queue;
 
 namespace Platform.Workers.Handlers;

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using Platform.Core.Billing;
 using Platform.Core.Data;
+using Platform.Core.Jobs;
 using Platform.Workers.Billing;
 using Platform.Workers.Queue;
 

@@ -13,13 +13,6 @@ public interface IJobHandler
     Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken);
 }
 
-/// <summary>
-/// Fails this attempt (retried with backoff like any failure) with a message written for the job's owner: it is stored
-/// as the job's <c>error</c> as is. Any other exception is stored only as a generic message with the trace id, since its
-/// text can carry internal addresses, ports or library detail; the full exception goes to the Workers' logs.
-/// </summary>
-public class JobFailureException(string message, Exception? inner = null) : Exception(message, inner);
-
 /// <summary>Fails the job at once, whatever attempts remain (bad input, missing resource).</summary>
 public sealed class PermanentJobFailureException(string message, Exception? inner = null) : Exception(message, inner);
 

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Options;
-using Platform.Workers.Queue;
+using Platform.Core.Jobs;
 
 namespace Platform.Workers.Ingestion.Feeds;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Platform.Core.Data;
-using Platform.Workers.Queue;
+using Platform.Core.Jobs;
 
 namespace Platform.Workers.Ingestion.YouTube;
 
