@@ -4,7 +4,7 @@ using System.Text;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Core.Jobs;
 using Platform.Workers.Ingestion;
-using Platform.Workers.Ingestion.Feeds;
+using Platform.Core.Ingestion.Feeds;
 
 namespace Platform.Workers.Tests.Ingestion;
 

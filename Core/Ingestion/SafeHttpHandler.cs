@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Platform.Workers.Ingestion;
+namespace Platform.Core.Ingestion;
 
 /// <summary>
 /// A user-supplied URL that will never be fetched, whatever the retry: a private, loopback, link-local or reserved

@@ -4,7 +4,7 @@ using System.Xml;
 using System.Xml.Linq;
 using Platform.Core.Data;
 
-namespace Platform.Workers.Ingestion.Feeds;
+namespace Platform.Core.Ingestion.Feeds;
 
 /// <summary>An entry the parser could not keep: its 1-based position in the document, its title if any, and why.</summary>
 public sealed record DroppedEntry(int Position, string? Title, string Reason);

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Extensions.Options;
 
-namespace Platform.Workers.Ingestion.Feeds;
+namespace Platform.Core.Ingestion.Feeds;
 
 /// <summary>
 /// The result of a conditional GET: 304, or the body with its new validators, the URL it was finally read from (after
