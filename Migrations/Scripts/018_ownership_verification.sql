@@ -113,7 +113,7 @@ BEGIN
         WHERE o.platform = v_platform AND o.external_id = v_external
           AND o.user_id <> v_user AND o.verification_status = 'unverified'
         RETURNING o.id, o.user_id)
-    SELECT coalesce(array_agg(id), '{}'), coalesce(array_agg(DISTINCT user_id), '{}') INTO v_accounts, v_users
+    SELECT coalesce(array_agg(id ORDER BY id), '{}'), coalesce(array_agg(user_id ORDER BY id), '{}') INTO v_accounts, v_users
     FROM others;
 
     UPDATE public.content_item c
@@ -132,7 +132,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION verify_platform_account(uuid, text) IS
-    'Marks the current user''s (app.user_id) account verified by p_method, publishes its pending_verification items, and moves to it the items of other users'' unverified accounts of the same (platform, external_id), deactivating them. Returns the counts and the deactivated accounts and their users (for the audit trail). 23505 (platform_account_verified_source_key) when another user verified the source; P0002 when the account is not the caller''s.';
+    'Marks the current user''s (app.user_id) account verified by p_method, publishes its pending_verification items, and moves to it the items of other users'' unverified accounts of the same (platform, external_id), deactivating them. Returns the counts, the deactivated accounts and, position by position, their users (for the audit trail). 23505 (platform_account_verified_source_key) when another user verified the source; P0002 when the account is not the caller''s.';
 REVOKE ALL ON FUNCTION verify_platform_account(uuid, text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION verify_platform_account(uuid, text) TO app_user;
 
