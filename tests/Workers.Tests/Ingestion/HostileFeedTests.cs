@@ -1,3 +1,4 @@
+using Platform.Core.Ingestion;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
