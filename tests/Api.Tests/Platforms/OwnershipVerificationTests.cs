@@ -7,8 +7,10 @@ using Platform.Api.Tests.Discovery;
 namespace Platform.Api.Tests.Platforms;
 
 /// <summary>The Api with the fake Google/YouTube/feed origin configured (OAuth client, token endpoint, API base; private addresses allowed for the fake).</summary>
-public sealed class VerificationHost : DiscoveryHost
+public sealed class VerificationHost : ApiHost
 {
+    public DiscoveryData Data => new(DataSource);
+
     public const string ReturnUrl = "https://app.example/settings/platforms";
 
     public FakeGoogleAndFeeds Outside { get; private set; } = null!;
@@ -21,7 +23,7 @@ public sealed class VerificationHost : DiscoveryHost
 
     protected override void Configure(IDictionary<string, string?> settings)
     {
-        base.Configure(settings);
+        settings["Discovery:CacheKeyPrefix"] = $"test:{Guid.NewGuid():N}:";
         settings["Ingestion:AllowPrivateNetworks"] = "true";
         settings["YouTube:ApiBase"] = Outside.YouTubeApiBase;
         settings["YouTube:OAuth:ClientId"] = FakeGoogleAndFeeds.ClientId;
@@ -240,7 +242,7 @@ public class OwnershipVerificationTests(VerificationHost api) : IClassFixture<Ve
 
         var moved = await api.ScalarAsync<string[]>(
             $"SELECT array_agg(status || ':' || (creator_id = '{ownerId}') || ':' || (platform_account_id = '{ownerAccountId}') ORDER BY title) FROM content_item WHERE external_id LIKE 'takeover-%-{impostorAccountId}'");
-        Assert.Equal(["published:true:true", "published:true:true"], moved);
+        Assert.Equal(["published:true:true", "published:true:true"], moved!);
         Assert.False(await api.ScalarAsync<bool>($"SELECT is_active FROM platform_account WHERE id = '{impostorAccountId}'"));
         var audit = await api.ScalarAsync<string[]>(
             $"SELECT array_agg(mt_dotnet_type ORDER BY seq_id) FROM audit.mt_events WHERE data ->> 'PlatformAccountId' IN ('{impostorAccountId}', '{ownerAccountId}')");
