@@ -24,7 +24,7 @@
 --   ALTER TABLE content_item ADD CONSTRAINT content_item_status_check CHECK (status IN ('draft', 'published', 'unpublished', 'removed'));
 --   DROP FUNCTION IF EXISTS verify_platform_account(uuid, text);
 --   DROP TABLE IF EXISTS youtube_oauth_state;
---   DROP INDEX IF EXISTS platform_account_verified_source_key, idx_platform_account_source;
+--   DROP INDEX IF EXISTS platform_account_verified_source_key, idx_platform_account_source, idx_content_item_creator_feed;
 --   ALTER TABLE platform_account DROP COLUMN IF EXISTS verification_status, DROP COLUMN IF EXISTS verification_method,
 --       DROP COLUMN IF EXISTS verified_at, DROP COLUMN IF EXISTS verification_token;
 --   GRANT INSERT, UPDATE ON platform_account TO app_user;
@@ -57,6 +57,14 @@ COMMENT ON INDEX idx_platform_account_source IS
 ALTER TABLE content_item DROP CONSTRAINT IF EXISTS content_item_status_check;
 ALTER TABLE content_item ADD CONSTRAINT content_item_status_check
     CHECK (status IN ('draft', 'published', 'unpublished', 'removed', 'pending_verification'));
+
+-- A creator's public items, newest first. idx_content_item_creator_published (000) holds every status, so for a creator
+-- whose items all wait for verification the public creator feed read and discarded each one (3,373 rows: 4-12 ms on
+-- the bench seed); this partial index finds none in 0.06 ms.
+CREATE INDEX IF NOT EXISTS idx_content_item_creator_feed
+    ON content_item (creator_id, published_at DESC, id DESC) WHERE status = 'published';
+COMMENT ON INDEX idx_content_item_creator_feed IS
+    'Public creator feed: WHERE creator_id = $1 AND status = ''published'' ORDER BY published_at DESC, id DESC (keyset); skips items pending verification, unpublished or removed.';
 
 -- Only verify_platform_account() writes the verification columns.
 REVOKE INSERT, UPDATE ON platform_account FROM app_user;

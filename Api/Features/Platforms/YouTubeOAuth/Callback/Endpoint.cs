@@ -35,7 +35,8 @@ public sealed class Endpoint(
     {
         Get(YouTubeOAuthRedirect.CallbackPath);
         AllowAnonymous();
-        Description(d => d.WithTags("Platforms").Produces(302));
+        Options(x => x.RequireRateLimiting(Discovery.DiscoveryServiceExtensions.PublicRateLimitPolicy)); // anonymous: per client
+        Description(d => d.WithTags("Platforms").Produces(302).ProducesProblemDetails(429));
         Summary(s => s.Summary = "Google's OAuth redirect: verifies the signed-in Google account's YouTube channels, then redirects");
     }
 
