@@ -77,6 +77,20 @@ foreach (var (parameter, variable) in new[]
     }
 }
 
+// YouTube channel ownership (OAuth 2.0 + PKCE, issue 12): the Google OAuth client, wired into the Api only when both
+// are configured (Parameters:youtube-oauth-client-id, secret Parameters:youtube-oauth-client-secret); without them the
+// Api's authorize endpoint answers 503 and feeds still verify by token. Optional Parameters:youtube-oauth-return-url.
+if (!string.IsNullOrWhiteSpace(builder.Configuration["Parameters:youtube-oauth-client-id"])
+    && !string.IsNullOrWhiteSpace(builder.Configuration["Parameters:youtube-oauth-client-secret"]))
+{
+    api.WithEnvironment("YouTube__OAuth__ClientId", builder.AddParameter("youtube-oauth-client-id"))
+       .WithEnvironment("YouTube__OAuth__ClientSecret", builder.AddParameter("youtube-oauth-client-secret", secret: true));
+    if (!string.IsNullOrWhiteSpace(builder.Configuration["Parameters:youtube-oauth-return-url"]))
+    {
+        api.WithEnvironment("YouTube__OAuth__ReturnUrl", builder.AddParameter("youtube-oauth-return-url"));
+    }
+}
+
 // The dashboard as a control room: links to the Api's docs and public pages, seed / trending / replay commands.
 if (authSigningKey is not null)
 {

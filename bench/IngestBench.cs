@@ -91,10 +91,11 @@ public static class IngestBench
         return builder.Build();
     }
 
+    // Verified, as a proven owner's account is (issue 12): its imports are published, as in production.
     private static async Task<Guid> AddAccountAsync(NpgsqlDataSource dataSource, Guid userId, string channelId)
     {
         await using var command = dataSource.CreateCommand(
-            "INSERT INTO platform_account (user_id, platform, external_id) VALUES (@user, 'youtube', @channel) RETURNING id");
+            "INSERT INTO platform_account (user_id, platform, external_id, verification_status, verification_method, verified_at) VALUES (@user, 'youtube', @channel, 'verified', 'youtube_oauth', now()) RETURNING id");
         command.Parameters.AddWithValue("user", userId);
         command.Parameters.AddWithValue("channel", channelId);
         return (Guid)(await command.ExecuteScalarAsync())!;

@@ -38,6 +38,8 @@ public static class AuditStore
         [typeof(CheckoutStarted)] = "checkout_started",
         [typeof(AccountDeleted)] = "account_deleted",
         [typeof(DuplicateSubscription)] = "duplicate_subscription",
+        [typeof(PlatformAccountVerified)] = "platform_account_verified",
+        [typeof(PlatformAccountTakenOver)] = "platform_account_taken_over",
     };
 
     public static void Configure(StoreOptions options, AutoCreate autoCreate = AutoCreate.None)

@@ -63,6 +63,10 @@ public static class AuditStreams
     public static Guid Account(Guid userId) =>
         new(MD5.HashData(Encoding.UTF8.GetBytes("account:" + userId.ToString("N"))));
 
+    /// <summary>A platform account's stream (verification, takeover): a stable id derived from the account id (never equal to it).</summary>
+    public static Guid PlatformAccount(Guid platformAccountId) =>
+        new(MD5.HashData(Encoding.UTF8.GetBytes("platform_account:" + platformAccountId.ToString("N"))));
+
     public static BillingAuditEvent BillingEvent(string action) => action switch
     {
         "received" => new WebhookReceived(),

@@ -1,3 +1,4 @@
+using Platform.Core.Ingestion;
 using System.Text.Json.Nodes;
 using System.Xml;
 using Microsoft.Extensions.Logging;
@@ -6,7 +7,7 @@ using Npgsql;
 using Platform.Core.Data;
 using Platform.Core.Jobs;
 using Platform.Workers.Ingestion;
-using Platform.Workers.Ingestion.Feeds;
+using Platform.Core.Ingestion.Feeds;
 using Platform.Workers.Queue;
 
 namespace Platform.Workers.Handlers;

@@ -1,3 +1,4 @@
+using Platform.Core.Ingestion;
 using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;

@@ -1,5 +1,7 @@
+using Platform.Core.Ingestion;
 using System.Text.Json;
 using Npgsql;
+using Microsoft.Extensions.Options;
 using NpgsqlTypes;
 using Platform.Core.Data;
 using Platform.Core.Jobs;
@@ -32,10 +34,13 @@ public sealed record UpsertOutcome(int Inserted, int Updated, IReadOnlyList<Guid
 /// that date clamped to the time the item was first seen (<c>created_at</c>), or the first-seen time when unknown, so
 /// it never lies in the future and never moves on a re-sync.
 /// </remarks>
-public sealed class ContentStore(NpgsqlDataSource dataSource)
+public sealed class ContentStore(NpgsqlDataSource dataSource, IOptions<IngestionOptions> options)
 {
     // Rows whose content_hash is unchanged are left alone (the DO UPDATE's WHERE), and are not returned. A row of
-    // another creator with the same platform id (two users connecting one channel) is never taken over.
+    // another creator with the same platform id (two users connecting one channel) is taken over only by a verified
+    // account (@verified), and only from an importer that is not verified itself (migration 018): the proven owner
+    // wins, an unproven importer never takes anything. @status is 'published', or 'pending_verification' for an
+    // unverified account while Ingestion__RequireOwnershipVerification is on.
     private const string UpsertItems =
         """
         INSERT INTO content_item AS c (
@@ -44,7 +49,7 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
             status, content_hash, meta_title, meta_description)
         SELECT @creator, @account, @platform, i.external_id, i.title, i.description, i.url, i.url,
                i.thumbnail_url, i.thumbnail_url, least(i.published_at, now()), i.published_at, i.duration_seconds, i.view_count,
-               i.like_count, i.category_id, 'published', i.content_hash, i.meta_title, i.meta_description
+               i.like_count, i.category_id, @status, i.content_hash, i.meta_title, i.meta_description
         FROM unnest(@external_ids, @titles, @descriptions, @urls, @thumbnail_urls, @published_at, @durations,
                     @view_counts, @like_counts, @category_ids, @hashes, @meta_titles, @meta_descriptions)
              AS i(external_id, title, description, url, thumbnail_url, published_at, duration_seconds,
@@ -63,12 +68,20 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
             view_count          = EXCLUDED.view_count,
             like_count          = EXCLUDED.like_count,
             category_id         = coalesce(c.category_id, EXCLUDED.category_id),
-            status              = CASE WHEN c.status = 'removed' THEN 'published' ELSE c.status END,
+            creator_id          = EXCLUDED.creator_id,
+            status              = CASE WHEN c.creator_id <> EXCLUDED.creator_id
+                                         OR c.status IN ('removed', 'pending_verification') THEN EXCLUDED.status
+                                       ELSE c.status END,
             content_hash        = EXCLUDED.content_hash,
             meta_title          = EXCLUDED.meta_title,
             meta_description    = EXCLUDED.meta_description
-        WHERE c.creator_id = EXCLUDED.creator_id
-          AND (c.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR c.status = 'removed')
+        WHERE (c.creator_id = EXCLUDED.creator_id
+               AND (c.content_hash IS DISTINCT FROM EXCLUDED.content_hash OR c.status = 'removed'
+                    OR (c.status = 'pending_verification' AND EXCLUDED.status = 'published')))
+           OR (c.creator_id <> EXCLUDED.creator_id AND @verified
+               AND NOT EXISTS (SELECT 1 FROM platform_account o
+                               WHERE o.id = c.platform_account_id AND o.verification_status = 'verified')
+               AND c.platform_account_id IS NOT NULL)
         RETURNING c.id, c.external_id, (c.xmax = 0) AS inserted
         """;
 
@@ -136,7 +149,7 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
         UpsertOutcome outcome;
         if (!oneByOne)
         {
-            outcome = items.Count == 0 ? UpsertOutcome.None : await WriteAsync(connection, transaction, account, items, cancellationToken);
+            outcome = items.Count == 0 ? UpsertOutcome.None : await WriteAsync(connection, transaction, account, ImportStatus(account), items, cancellationToken);
         }
         else
         {
@@ -148,7 +161,7 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
                 await transaction.SaveAsync("item", cancellationToken);
                 try
                 {
-                    var one = await WriteAsync(connection, transaction, account, [item], cancellationToken);
+                    var one = await WriteAsync(connection, transaction, account, ImportStatus(account), [item], cancellationToken);
                     await transaction.ReleaseAsync("item", cancellationToken);
                     (inserted, updated, counters) = (inserted + one.Inserted, updated + one.Updated, counters + one.CountersRefreshed);
                     ids.AddRange(one.ChangedIds);
@@ -243,8 +256,15 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
         return unseen;
     }
 
+    /// <summary>
+    /// The status new items of <paramref name="account"/> get: <c>published</c>, or <c>pending_verification</c> (not
+    /// public) for an unverified account while <see cref="IngestionOptions.RequireOwnershipVerification"/> is on.
+    /// </summary>
+    public string ImportStatus(PlatformAccount account) =>
+        account.IsVerified || !options.Value.RequireOwnershipVerification ? "published" : "pending_verification";
+
     private static async Task<UpsertOutcome> WriteAsync(
-        NpgsqlConnection connection, NpgsqlTransaction transaction, PlatformAccount account, IReadOnlyList<ImportedItem> items, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction transaction, PlatformAccount account, string status, IReadOnlyList<ImportedItem> items, CancellationToken cancellationToken)
     {
         // One row per external id (a feed may repeat an entry): the last one wins.
         var unique = items.GroupBy(i => i.ExternalId, StringComparer.Ordinal).Select(g => g.Last()).ToList();
@@ -254,6 +274,8 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
         upsert.Parameters.AddWithValue("creator", account.UserId);
         upsert.Parameters.AddWithValue("account", account.Id);
         upsert.Parameters.AddWithValue("platform", account.Platform);
+        upsert.Parameters.AddWithValue("status", status);
+        upsert.Parameters.AddWithValue("verified", account.IsVerified);
         upsert.Parameters.Add(Array("external_ids", NpgsqlDbType.Text, unique.Select(i => i.ExternalId)));
         upsert.Parameters.Add(Array("titles", NpgsqlDbType.Text, unique.Select(i => PostgresText.Clean(i.Title))));
         upsert.Parameters.Add(Array("descriptions", NpgsqlDbType.Text, unique.Select(i => PostgresText.Clean(i.Description))));

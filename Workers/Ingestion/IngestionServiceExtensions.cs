@@ -1,9 +1,10 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Platform.Core.Data;
+using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
 using Platform.Workers.Handlers;
-using Platform.Workers.Ingestion.Feeds;
+using Platform.Core.Ingestion.Feeds;
 using Platform.Workers.Ingestion.Media;
 using Platform.Workers.Ingestion.Tagging;
 using Platform.Workers.Ingestion.YouTube;
@@ -13,7 +14,7 @@ namespace Platform.Workers.Ingestion;
 
 public static class IngestionServiceExtensions
 {
-    public const string UserAgent = "PlatformIngestion/1.0";
+    public const string UserAgent = FeedClientRegistration.UserAgent;
 
     /// <summary>Content ingestion in the Workers: the sync schedule, the importers' HTTP clients and the four job handlers.</summary>
     public static IHostApplicationBuilder AddContentIngestion(this IHostApplicationBuilder builder)
@@ -27,7 +28,6 @@ public static class IngestionServiceExtensions
     /// <summary>Everything but the schedule (tests and benchmarks add handlers to their own hosts with this).</summary>
     public static IServiceCollection AddContentIngestion(this IServiceCollection services)
     {
-        services.AddOptions<IngestionOptions>().BindConfiguration(IngestionOptions.Section);
         services.AddOptions<YouTubeOptions>().BindConfiguration(YouTubeOptions.Section);
 
         // The ingestion queue is served by default (4 at a time); Workers__Queues__ingestion overrides it.
@@ -43,21 +43,10 @@ public static class IngestionServiceExtensions
             http.Timeout = TimeSpan.FromSeconds(30);
         });
 
-        // Feed and media URLs come from users: fetched only from public addresses on standard ports (SafeHttpHandler),
-        // within a total deadline each client enforces itself, and with none of the service defaults' handlers: no
-        // service discovery (a user's host name must never resolve to one of our services) and no retries (a refusal
-        // is final, and the queue already retries transient failures with backoff).
+        // Feed and media URLs come from users: see FeedClientRegistration (the feed client is shared with the Api's
+        // ownership check); media are fetched under the same rules.
+        services.AddFeedClient();
 #pragma warning disable EXTEXP0001
-        services.AddHttpClient<FeedClient>(http =>
-            {
-                http.Timeout = Timeout.InfiniteTimeSpan;
-                http.MaxResponseContentBufferSize = FeedClient.MaxFeedBytes;
-                http.DefaultRequestHeaders.UserAgent.ParseAdd(UserAgent);
-            })
-            .RemoveAllResilienceHandlers()
-            .ConfigureAdditionalHttpMessageHandlers((handlers, _) => handlers.Clear())
-            .ConfigurePrimaryHttpMessageHandler(sp => SafeHttpHandler.Create(sp.GetRequiredService<IOptions<IngestionOptions>>().Value));
-
         services.AddHttpClient<MediaProbe>(http =>
             {
                 http.Timeout = Timeout.InfiniteTimeSpan;

@@ -2,7 +2,7 @@ using Npgsql;
 
 namespace Platform.Workers.Ingestion;
 
-/// <summary>A <c>platform_account</c> row as the importers need it.</summary>
+/// <summary>A <c>platform_account</c> row as the importers need it (<paramref name="IsVerified"/>: its owner proved ownership, migration 018).</summary>
 public sealed record PlatformAccount(
     Guid Id,
     Guid UserId,
@@ -14,13 +14,15 @@ public sealed record PlatformAccount(
     string? ETag,
     string? LastModified,
     TimeSpan? SyncInterval,
-    bool IsActive)
+    bool IsActive,
+    bool IsVerified = false)
 {
     public static async Task<PlatformAccount?> FindAsync(NpgsqlDataSource dataSource, Guid id, CancellationToken cancellationToken)
     {
         await using var command = dataSource.CreateCommand(
             """
-            SELECT id, user_id, platform, external_id, handle, url, uploads_playlist_id, etag, last_modified, sync_interval, is_active
+            SELECT id, user_id, platform, external_id, handle, url, uploads_playlist_id, etag, last_modified, sync_interval, is_active,
+                   verification_status = 'verified'
             FROM platform_account WHERE id = @id
             """);
         command.Parameters.AddWithValue("id", id);
@@ -41,6 +43,7 @@ public sealed record PlatformAccount(
             reader.IsDBNull(7) ? null : reader.GetString(7),
             reader.IsDBNull(8) ? null : reader.GetString(8),
             reader.IsDBNull(9) ? null : reader.GetTimeSpan(9),
-            reader.GetBoolean(10));
+            reader.GetBoolean(10),
+            reader.GetBoolean(11));
     }
 }

@@ -1,5 +1,9 @@
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Api.Features.Platforms.Verification;
+using Platform.Api.Features.Platforms.VerifyPlatform;
+using Platform.Api.Features.Platforms.YouTubeOAuth;
 using Platform.Core.Ingestion;
+using Platform.Core.Ingestion.Feeds;
 
 namespace Platform.Api.Features.Platforms;
 
@@ -7,11 +11,20 @@ public static class PlatformsServiceExtensions
 {
     /// <summary>
     /// Services of <c>/api/me/platforms</c>: the account limits seam (everyone gets the free plan's limits until a
-    /// tier-aware <see cref="IPlatformAccountLimits"/> is registered before this call).
+    /// tier-aware <see cref="IPlatformAccountLimits"/> is registered before this call) and ownership verification
+    /// (feed token check, YouTube OAuth; settings <c>Ingestion__*</c> and <c>YouTube__*</c>).
     /// </summary>
     public static WebApplicationBuilder AddPlatformAccounts(this WebApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton<IPlatformAccountLimits, FreePlatformAccountLimits>();
+
+        // Ownership verification (issue 12): the feed check fetches through the Workers' safe feed client.
+        builder.Services.AddFeedClient();
+        builder.Services.AddOptions<YouTubeOptions>().BindConfiguration(YouTubeOptions.Section);
+        builder.Services.AddSingleton<OwnershipVerifier>();
+        builder.Services.AddSingleton<OAuthStateStore>();
+        builder.Services.AddScoped<FeedOwnershipCheck>();
+        builder.Services.AddHttpClient<YouTubeChannelOwnership>(http => http.Timeout = TimeSpan.FromSeconds(30));
         return builder;
     }
 }

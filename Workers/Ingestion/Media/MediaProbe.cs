@@ -1,3 +1,4 @@
+using Platform.Core.Ingestion;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;

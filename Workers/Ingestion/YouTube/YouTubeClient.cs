@@ -1,3 +1,4 @@
+using Platform.Core.Ingestion;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Options;

@@ -1,3 +1,4 @@
+using Platform.Core.Ingestion;
 using System.Xml;
 using Platform.Core.Data;
 

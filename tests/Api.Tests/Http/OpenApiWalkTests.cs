@@ -22,6 +22,8 @@ public sealed class OpenApiWalkTests(OpenApiWalkTests.Host api) : IClassFixture<
             base.Configure(settings);
             settings["Discovery:RateLimitPermits"] = "1000000";
             settings["Discovery:CacheKeyPrefix"] = $"test:{Guid.NewGuid():N}:";
+            settings["YouTube:OAuth:ClientId"] = "walk-client"; // authorize answers its URL (503 only when unconfigured)
+            settings["YouTube:OAuth:ClientSecret"] = "walk-secret";
         }
     }
 

@@ -38,14 +38,23 @@ public class IngestionDatabase : QueueDatabase
         return WorkerHost.StartAsync(ConnectionString, services => services.AddContentIngestion(), settings);
     }
 
-    public async Task<Guid> AddAccountAsync(string platform, string externalId, string? handle = null, string? url = null)
+    /// <summary>
+    /// Connects an account of <paramref name="userId"/> (default <see cref="QueueDatabase.UserId"/>); verified by default
+    /// (its imports are public at once), as the owner who proved it would be (issue 12).
+    /// </summary>
+    public async Task<Guid> AddAccountAsync(string platform, string externalId, string? handle = null, string? url = null, bool verified = true, Guid? userId = null)
     {
         await using var command = DataSource.CreateCommand(
             """
-            INSERT INTO platform_account (user_id, platform, external_id, handle, url, sync_interval)
-            VALUES (@user, @platform, @external_id, @handle, @url, interval '1 hour') RETURNING id
+            INSERT INTO platform_account (user_id, platform, external_id, handle, url, sync_interval, verification_status, verification_method, verified_at)
+            VALUES (@user, @platform, @external_id, @handle, @url, interval '1 hour',
+                    CASE WHEN @verified THEN 'verified' ELSE 'unverified' END,
+                    CASE WHEN @verified THEN CASE @platform WHEN 'youtube' THEN 'youtube_oauth' ELSE 'feed_description' END END,
+                    CASE WHEN @verified THEN now() END)
+            RETURNING id
             """);
-        command.Parameters.AddWithValue("user", UserId);
+        command.Parameters.AddWithValue("user", userId ?? UserId);
+        command.Parameters.AddWithValue("verified", verified);
         command.Parameters.AddWithValue("platform", platform);
         command.Parameters.AddWithValue("external_id", externalId);
         command.Parameters.Add(new Npgsql.NpgsqlParameter("handle", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)handle ?? DBNull.Value });

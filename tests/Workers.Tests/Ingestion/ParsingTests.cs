@@ -1,5 +1,5 @@
 using Platform.Core.Ingestion;
-using Platform.Workers.Ingestion.Feeds;
+using Platform.Core.Ingestion.Feeds;
 using Platform.Workers.Ingestion.YouTube;
 
 namespace Platform.Workers.Tests.Ingestion;

@@ -1,3 +1,4 @@
+using Platform.Core.Ingestion;
 using Platform.Core.Billing;
 using Platform.Workers.Ingestion;
 

@@ -1,3 +1,4 @@
+using Platform.Core.Ingestion;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;

@@ -12,7 +12,8 @@ namespace Platform.Api.Features.Platforms.ConnectPlatform;
 
 /// <summary>
 /// <c>POST /api/me/platforms</c>: connects a YouTube channel or an RSS/Atom feed and enqueues its first sync in the
-/// same transaction. 201 with the account and <c>sync_job_id</c>; 409 when already connected; 403 at the plan's limit.
+/// same transaction. 201 with the account and <c>sync_job_id</c>; 409 when already connected or when another user has
+/// verified the source (issue 12); 403 at the plan's limit.
 /// </summary>
 public sealed class Endpoint(NpgsqlDataSource dataSource, IPlatformAccountLimits limits) : Endpoint<Request, PlatformAccountResponse>
 {
@@ -45,6 +46,13 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, IPlatformAccountLimits
             FeedAddress.TryNormalize(request.Url, out var feedUrl);
             externalId = url = feedUrl!;
             jobType = JobTypes.SyncFeed;
+        }
+
+        if (await VerifiedByAnotherUserAsync(userId, request.Platform, externalId, ct))
+        {
+            await Send.ResultAsync(Problems.Conflict(
+                $"This {request.Platform} account ({externalId}) is verified by another user: only its proven owner can connect it."));
+            return;
         }
 
         var plan = await limits.ForUserAsync(userId, ct);
@@ -110,5 +118,20 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, IPlatformAccountLimits
 
         HttpContext.Response.Headers.Location = $"/api/me/platforms/{accountId}";
         await Send.ResponseAsync(account, StatusCodes.Status201Created, ct);
+    }
+
+    /// <summary>Whether another user proved ownership of this source (migration 018); read by the owner role, since RLS hides other users' accounts.</summary>
+    private async Task<bool> VerifiedByAnotherUserAsync(Guid userId, string platform, string externalId, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT EXISTS (SELECT 1 FROM platform_account
+                           WHERE platform = @platform AND external_id = @external_id
+                             AND verification_status = 'verified' AND user_id <> @user)
+            """);
+        command.Parameters.AddWithValue("platform", platform);
+        command.Parameters.AddWithValue("external_id", externalId);
+        command.Parameters.AddWithValue("user", userId);
+        return (bool)(await command.ExecuteScalarAsync(ct))!;
     }
 }

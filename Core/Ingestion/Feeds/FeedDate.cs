@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Platform.Workers.Ingestion.Feeds;
+namespace Platform.Core.Ingestion.Feeds;
 
 /// <summary>
 /// Feed dates in the forms real feeds use: RFC 822/1123 as RSS 2.0 specifies (<c>Wed, 02 Oct 2002 13:00:00 GMT</c>)

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using Microsoft.Extensions.Options;
 using Platform.Core.Jobs;
 
-namespace Platform.Workers.Ingestion.Feeds;
+namespace Platform.Core.Ingestion.Feeds;
 
 /// <summary>
 /// The result of a conditional GET: 304, or the body with its new validators, the URL it was finally read from (after

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Platform.Core.Data;
 
-namespace Platform.Workers.Ingestion;
+namespace Platform.Core.Ingestion;
 
 /// <summary>
 /// A medium of an imported item. <see cref="Kind"/> is <c>thumbnail</c>, <c>image</c>, <c>video</c>, <c>audio</c>,

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Platform.Workers.Ingestion.Feeds;
+namespace Platform.Core.Ingestion.Feeds;
 
 /// <summary>The feed names an encoding this runtime cannot decode: no later attempt can do better.</summary>
 public sealed class FeedEncodingException(string message) : Exception(message);

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Platform.Workers.Ingestion;
+namespace Platform.Core.Ingestion;
 
 /// <summary>
 /// A user-supplied URL that will never be fetched, whatever the retry: a private, loopback, link-local or reserved
@@ -42,7 +42,7 @@ public sealed class RefusedUrlException(string message, string detail, Exception
 /// included, goes only to public addresses on ports 80/443 unless <see cref="IngestionOptions.AllowPrivateNetworks"/> is
 /// set, so a feed URL cannot make the Workers call into our own network (cloud metadata, Postgres, Redis). No proxy is
 /// used (the environment's proxy would be a way around the address check); the clients that use it add no service
-/// discovery and no retry handler (see <see cref="IngestionServiceExtensions"/>): a refusal is final at once.
+/// discovery and no retry handler (see <see cref="Feeds.FeedClientRegistration"/>): a refusal is final at once.
 /// </summary>
 public static class SafeHttpHandler
 {

@@ -1,4 +1,4 @@
-namespace Platform.Workers.Ingestion;
+namespace Platform.Core.Ingestion;
 
 /// <summary>Ingestion settings, section <c>Ingestion</c>.</summary>
 public sealed class IngestionOptions
@@ -26,6 +26,14 @@ public sealed class IngestionOptions
     /// turn it on for their local servers.
     /// </summary>
     public bool AllowPrivateNetworks { get; set; }
+
+    /// <summary>
+    /// Whether what an unverified platform account imports stays hidden (content status <c>pending_verification</c>)
+    /// until its owner proves ownership (YouTube OAuth, or the account's token in the feed). On by default; local
+    /// demos may turn it off (<c>Ingestion__RequireOwnershipVerification=false</c>), and then imports are published
+    /// at once. Switching it changes what later syncs write, not what is stored.
+    /// </summary>
+    public bool RequireOwnershipVerification { get; set; } = true;
 
     /// <summary>Ports besides 80 and 443 that feed and media URLs may use (<c>Ingestion__AllowedPorts__0=8080</c>).</summary>
     public List<int> AllowedPorts { get; set; } = [];

@@ -4,13 +4,24 @@ using System.Xml;
 using System.Xml.Linq;
 using Platform.Core.Data;
 
-namespace Platform.Workers.Ingestion.Feeds;
+namespace Platform.Core.Ingestion.Feeds;
 
 /// <summary>An entry the parser could not keep: its 1-based position in the document, its title if any, and why.</summary>
 public sealed record DroppedEntry(int Position, string? Title, string Reason);
 
 /// <summary>A parsed feed: its title, the entries it keeps, and the entries it had to drop.</summary>
-public sealed record ParsedFeed(string? Title, IReadOnlyList<ImportedItem> Items, IReadOnlyList<DroppedEntry> Dropped);
+public sealed record ParsedFeed(string? Title, IReadOnlyList<ImportedItem> Items, IReadOnlyList<DroppedEntry> Dropped)
+{
+    /// <summary>
+    /// The channel-level text about the feed as plain text: RSS <c>&lt;channel&gt;&lt;description&gt;</c>, Atom
+    /// <c>&lt;feed&gt;&lt;subtitle&gt;</c> (0.3: <c>tagline</c>); null when absent. Where a feed owner publishes the
+    /// ownership token (<c>POST /api/me/platforms/{id}/verify</c>).
+    /// </summary>
+    public string? Description { get; init; }
+
+    /// <summary>The feed's site (RSS channel <c>&lt;link&gt;</c>, Atom alternate link), absolute; null when it names none.</summary>
+    public Uri? SiteUrl { get; init; }
+}
 
 /// <summary>The document is XML but no feed format this parser reads.</summary>
 public sealed class NotAFeedException(string message) : Exception(message);
@@ -92,7 +103,11 @@ public static class FeedParser
             var ns = root.Name.Namespace;
             var channel = root.Element(ns + "channel") ?? throw NotAFeed(root, feedUrl);
             var site = Site(channel, ns, document);
-            return Read(Text(channel.Element(ns + "title")), channel.Elements(ns + "item"), entry => RssItem(entry, ns, site, document, feedUrl));
+            return Read(Text(channel.Element(ns + "title")), channel.Elements(ns + "item"), entry => RssItem(entry, ns, site, document, feedUrl)) with
+            {
+                Description = ChannelText(Text(channel.Element(ns + "description"))),
+                SiteUrl = Absolute(Text(channel.Element(ns + "link")), BaseOf(channel, document)) is { } link ? new Uri(link) : null,
+            };
         }
 
         if (root.Name == Rdf + "RDF")
@@ -101,13 +116,21 @@ public static class FeedParser
             var channel = root.Element(ns + "channel");
             var items = root.Elements(ns + "item").Concat(channel?.Elements(ns + "item") ?? []);
             var site = channel is null ? document : Site(channel, ns, document);
-            return Read(Text(channel?.Element(ns + "title")), items, entry => RssItem(entry, ns, site, document, feedUrl));
+            return Read(Text(channel?.Element(ns + "title")), items, entry => RssItem(entry, ns, site, document, feedUrl)) with
+            {
+                Description = ChannelText(Text(channel?.Element(ns + "description"))),
+                SiteUrl = channel is not null && Absolute(Text(channel.Element(ns + "link")), BaseOf(channel, document)) is { } link ? new Uri(link) : null,
+            };
         }
 
         if (root.Name == Atom + "feed" || root.Name == Atom03 + "feed")
         {
             var ns = root.Name.Namespace;
-            return Read(AtomText(root.Element(ns + "title"), ns).Plain, root.Elements(ns + "entry"), entry => AtomEntry(entry, ns, document, feedUrl));
+            return Read(AtomText(root.Element(ns + "title"), ns).Plain, root.Elements(ns + "entry"), entry => AtomEntry(entry, ns, document, feedUrl)) with
+            {
+                Description = ChannelText(AtomText(root.Element(ns + "subtitle") ?? root.Element(ns + "tagline"), ns).Plain),
+                SiteUrl = AlternateLink(root.Elements(ns + "link"), document) is { } link ? new Uri(link) : null,
+            };
         }
 
         throw NotAFeed(root, feedUrl);
@@ -192,6 +215,10 @@ public static class FeedParser
 
         return new ParsedFeed(title is null ? null : PostgresText.Truncate(PlainText(title), MaxTitleLength), items, dropped);
     }
+
+    /// <summary>Channel-level text as plain text (markup removed), null when empty.</summary>
+    private static string? ChannelText(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? null : PostgresText.Truncate(PlainText(text), MaxDescriptionLength);
 
     private static string? EntryTitle(XElement entry) =>
         entry.Elements().FirstOrDefault(e => e.Name.LocalName == "title") is { } title ? PostgresText.Truncate(PlainText(title.Value), 200) : null;

@@ -1,0 +1,6 @@
+namespace Platform.Api.Features.Platforms.GetPlatform;
+
+public sealed class Request
+{
+    public Guid Id { get; set; }
+}
