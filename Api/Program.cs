@@ -5,6 +5,7 @@ using Platform.Api.Features.Account;
 using Platform.Api.Features.Billing;
 using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Jobs;
+using Platform.Api.Features.Seo;
 using Platform.Api.Http;
 using Platform.Api.OpenApi;
 using Platform.Api.Features.Platforms;
@@ -53,6 +54,7 @@ app.UseFastEndpoints(config =>
     config.Serializer.Options.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
 });
 app.UsePlatformOpenApi();
+app.MapSiteNotFound(); // the site's 404 page for any other GET (problem details under /api/)
 app.MapDefaultEndpoints(endpoint => endpoint.RequireRateLimiting(RateLimits.ProbePolicy));
 
 app.Run();
