@@ -32,6 +32,7 @@ builder.AddBilling();
 builder.AddDiscovery();
 builder.AddPlatformRateLimits();
 builder.AddRequestBodyLimits();
+builder.AddCrossOrigin(); // Cors:AllowedOrigins for user endpoints; public reads from any origin, no credentials
 builder.AddPublicHostFilter(); // outside Development: Discovery:PublicBaseUrl required, other Hosts refused
 builder.AddPlatformOpenApi();
 
@@ -40,6 +41,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UsePublicHostFilter();
+app.UseCrossOrigin(); // before authentication: a preflight carries no credentials
 app.UseRequestBodyLimits();
 app.UseMiddleware<EmptyBodyMiddleware>();
 app.UseAuthentication();
