@@ -183,10 +183,11 @@ public sealed class SitePagesTests(SiteFixture api) : IClassFixture<SiteFixture>
         var csp = string.Join(' ', response.Headers.GetValues("Content-Security-Policy"));
         Assert.Contains("frame-src https://www.youtube-nocookie.com", csp);
 
-        Assert.Equal("/@lena", page.QuerySelector("aside.creator a")!.GetAttribute("href"));
+        Assert.Equal("/@lena", page.QuerySelector("section.creator a")!.GetAttribute("href"));
         Assert.Equal(6, page.QuerySelectorAll("section[aria-labelledby=more] ul.grid > li").Length);
         var related = page.QuerySelectorAll("section[aria-labelledby=related] a.item").Select(a => a.GetAttribute("href")).ToList();
         Assert.DoesNotContain("/c/" + api.YouTube.Slug, related);
+        Assert.Equal(6, related.Count); // "hexapod" has no other item: filled from "robots", then technology
 
         var crumbs = page.QuerySelectorAll("script[type='application/ld+json']")
             .Select(s => JsonDocument.Parse(s.TextContent).RootElement)

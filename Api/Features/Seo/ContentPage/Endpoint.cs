@@ -10,12 +10,15 @@ namespace Platform.Api.Features.Seo.ContentPage;
 
 /// <summary>
 /// <c>GET /c/{slug}</c>: the server-rendered page of a public item (404/410 page otherwise, 301 never: slugs do not
-/// change), with up to <see cref="RelatedCount"/> more items of its creator and as many related ones (its first tag,
-/// else its category). Cached, ETag.
+/// change), with up to <see cref="RelatedCount"/> more items of its creator and as many related ones (sharing its
+/// tags, then its category). Cached, ETag.
 /// </summary>
 public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, SeoContext seo, PageRenderer pages) : EndpointWithoutRequest
 {
     public const int RelatedCount = 6;
+
+    /// <summary>Tags whose items are looked up for "related" (each one query on a cache miss).</summary>
+    public const int MaxRelatedTags = 3;
 
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
 
@@ -56,14 +59,21 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
         var fromCreator = (await new FeedQuery("recent", null, null, null, item.Creator.Username, TrendingWindows.Day, null, RelatedCount + 1)
                 .ExecuteAsync(dataSource, ct))
             .Items.Where(c => c.Id != item.Id).Take(RelatedCount).ToList();
-        var (category, tag) = item.Tags.Count > 0 ? (null, item.Tags[0]) : (item.Category?.Slug, (string?)null);
+        // Related: the newest items sharing its tags (the first few, in order), then its category, until the list is full.
         var related = new List<ContentCard>();
-        if (category is not null || tag is not null)
+        var seen = fromCreator.Select(c => c.Id).Append(item.Id).ToHashSet();
+        var filters = item.Tags.Take(MaxRelatedTags).Select(tag => ((string?)null, (string?)tag))
+            .Append((item.Category?.Slug, null)).Where(f => f.Item1 is not null || f.Item2 is not null);
+        foreach (var (category, tag) in filters)
         {
-            var seen = fromCreator.Select(c => c.Id).Append(item.Id).ToHashSet();
-            related = (await new FeedQuery("recent", category, tag, null, null, TrendingWindows.Day, null, RelatedCount * 2 + 1)
-                    .ExecuteAsync(dataSource, ct))
-                .Items.Where(c => !seen.Contains(c.Id)).Take(RelatedCount).ToList();
+            if (related.Count >= RelatedCount)
+            {
+                break;
+            }
+
+            var page = await new FeedQuery("recent", category, tag, null, null, TrendingWindows.Day, null, RelatedCount * 2 + 1)
+                .ExecuteAsync(dataSource, ct);
+            related.AddRange(page.Items.Where(c => seen.Add(c.Id)).Take(RelatedCount - related.Count));
         }
 
         return new ContentPageModel(item, fromCreator, related, baseUrl);
