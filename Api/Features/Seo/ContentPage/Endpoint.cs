@@ -18,7 +18,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
     public const int RelatedCount = 6;
 
     /// <summary>Tags whose items are looked up for "related" (each one query on a cache miss).</summary>
-    public const int MaxRelatedTags = 3;
+    public const int MaxRelatedTags = 2;
 
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
 
