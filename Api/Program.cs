@@ -5,6 +5,7 @@ using Platform.Api.Features.Account;
 using Platform.Api.Features.Billing;
 using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Jobs;
+using Platform.Api.Features.Seo;
 using Platform.Api.Http;
 using Platform.Api.OpenApi;
 using Platform.Api.Features.Platforms;
@@ -31,6 +32,7 @@ builder.AddBilling();
 builder.AddDiscovery();
 builder.AddPlatformRateLimits();
 builder.AddRequestBodyLimits();
+builder.AddCrossOrigin(); // Cors:AllowedOrigins for user endpoints; public reads from any origin, no credentials
 builder.AddPublicHostFilter(); // outside Development: Discovery:PublicBaseUrl required, other Hosts refused
 builder.AddPlatformOpenApi();
 
@@ -39,6 +41,7 @@ var app = builder.Build();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UsePublicHostFilter();
+app.UseCrossOrigin(); // before authentication: a preflight carries no credentials
 app.UseRequestBodyLimits();
 app.UseMiddleware<EmptyBodyMiddleware>();
 app.UseAuthentication();
@@ -53,6 +56,7 @@ app.UseFastEndpoints(config =>
     config.Serializer.Options.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
 });
 app.UsePlatformOpenApi();
+app.MapSiteNotFound(); // the site's 404 page for any other GET (problem details under /api/)
 app.MapDefaultEndpoints(endpoint => endpoint.RequireRateLimiting(RateLimits.ProbePolicy));
 
 app.Run();

@@ -122,6 +122,12 @@ public static partial class PublicApiBench
             ("creator", [.. users.Select(u => "/api/public/creators/" + u)]),
             ("search", [.. terms.Select(t => "/api/public/search?q=" + E(t))]),
             ("seo_content", [.. slugs.Take(300).Select(s => "/c/" + s)]),
+            // The public site (HTML pages rendered by Razor components, cached like the JSON above).
+            ("site_home", ["/"]),
+            ("site_category", [.. categories.SelectMany(c => new[] { $"/category/{c}", $"/category/{c}?sort=popular", $"/category/{c}?sort=trending" })]),
+            ("site_tag", [.. categories.Select((c, i) => $"/tag/{c}-{i * 13 % 400}")]),
+            ("site_search", [.. terms.Select(t => "/search?q=" + E(t))]),
+            ("site_creator", [.. users.Select(u => "/@" + u)]),
         ];
     }
 

@@ -9,7 +9,24 @@ public static class SeoServiceExtensions
     public static WebApplicationBuilder AddSeo(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<SeoContext>();
+        builder.Services.AddSingleton<PageRenderer>();
         builder.Services.AddSingleton<SitemapPlanner>();
         return builder;
+    }
+
+    /// <summary>
+    /// Any other <c>GET</c>/<c>HEAD</c> outside <c>/api/</c> answers the site's 404 page (in the layout, noindex);
+    /// under <c>/api/</c> it stays a problem-details 404. Lowest route order, so every real route wins.
+    /// </summary>
+    public static WebApplication MapSiteNotFound(this WebApplication app)
+    {
+        app.MapMethods("/{**path}", [HttpMethods.Get, HttpMethods.Head], (HttpContext context) =>
+                context.Request.Path.StartsWithSegments("/api")
+                    ? Platform.Api.Http.Problems.NotFoundAsync(context)
+                    : SeoContext.WriteNotFoundAsync(context, "page", context.RequestAborted))
+            .WithOrder(int.MaxValue)
+            .ExcludeFromDescription()
+            .RequireRateLimiting(Discovery.DiscoveryServiceExtensions.PublicRateLimitPolicy);
+        return app;
     }
 }

@@ -27,19 +27,6 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
         await HttpCaching.WriteAsync(HttpContext, response, HttpCaching.Reference, ct);
     }
 
-    private static async ValueTask<CachedResponse> LoadAsync(NpgsqlDataSource dataSource, CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand(
-            "SELECT id, slug, name, description, sort_order FROM content_category ORDER BY sort_order, id");
-        await using var reader = await command.ExecuteReaderAsync(ct);
-        var items = new List<CategoryItem>();
-        while (await reader.ReadAsync(ct))
-        {
-            items.Add(new CategoryItem(
-                reader.GetInt16(0), reader.GetString(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4)));
-        }
-
-        return CachedResponse.Json(new Response(items));
-    }
+    private static async ValueTask<CachedResponse> LoadAsync(NpgsqlDataSource dataSource, CancellationToken ct) =>
+        CachedResponse.Json(new Response(await CategoriesQuery.ExecuteAsync(dataSource, ct)));
 }

@@ -8,6 +8,8 @@ namespace Platform.Api.Features.Discovery.Shared;
 /// The public feed as one keyset-paginated, index-backed query. Each sort walks an index in order
 /// (recent: idx_content_item_feed_recent / _category / _platform / creator; popular: idx_content_item_feed_popular
 /// / 003's per-category index; trending: idx_trending_content_window[_category]_score) and stops after limit+1 rows.
+/// With <see cref="Backward"/> the same index is walked the other way from the cursor: the page before it (the
+/// site's <c>rel="prev"</c> links), returned in display order.
 /// </summary>
 public sealed record FeedQuery(
     string Sort,
@@ -17,7 +19,8 @@ public sealed record FeedQuery(
     string? Creator,
     string Window,
     FeedCursor? Cursor,
-    int Limit)
+    int Limit,
+    bool Backward = false)
 {
     public static readonly string[] Sorts = ["recent", "popular", "trending"];
 
@@ -30,9 +33,19 @@ public sealed record FeedQuery(
 
     /// <summary>A cache key that identifies the page exactly (normalized values only).</summary>
     public string CacheKey() =>
-        $"feed:{Sort}:{Window}:{Category}:{Tag}:{Platform}:{Creator?.ToLowerInvariant()}:{Cursor?.Encode()}:{Limit}";
+        $"feed:{Sort}:{Window}:{Category}:{Tag}:{Platform}:{Creator?.ToLowerInvariant()}:{Cursor?.Encode()}:{Limit}{(Backward ? ":before" : "")}";
 
     public async Task<FeedPage> ExecuteAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        var slice = await ExecuteSliceAsync(dataSource, ct);
+        return new FeedPage(slice.Items, slice.HasMore ? slice.LastCursor : null);
+    }
+
+    /// <summary>
+    /// The page with the cursors of its first and last rows. <see cref="FeedSlice.HasMore"/>: rows follow in the
+    /// direction walked (after the last row forward; before the first row with <see cref="Backward"/>).
+    /// </summary>
+    public async Task<FeedSlice> ExecuteSliceAsync(NpgsqlDataSource dataSource, CancellationToken ct)
     {
         var sql = new StringBuilder("SELECT ").Append(ContentCardReader.Columns);
         var trending = Sort == "trending";
@@ -82,70 +95,83 @@ public sealed record FeedQuery(
             lookup.Parameters.AddWithValue("creator", Creator);
             if (await lookup.ExecuteScalarAsync(ct) is not Guid creatorId)
             {
-                return new FeedPage([], null);
+                return new FeedSlice([], false, null, null);
             }
 
             sql.Append(" AND c.creator_id = @creator_id");
             command.Parameters.AddWithValue("creator_id", creatorId);
         }
 
+        // Forward: rows after the cursor in display order; backward: rows before it, read nearest first.
+        var (after, before) = Backward ? (">", "<") : ("<", ">");
         if (Cursor is { } cursor)
         {
             command.Parameters.AddWithValue("after_id", cursor.Id);
             switch (Sort)
             {
                 case "recent":
-                    sql.Append(" AND (c.published_at, c.id) < (@after_date, @after_id)");
+                    sql.Append($" AND (c.published_at, c.id) {after} (@after_date, @after_id)");
                     command.Parameters.Add(new NpgsqlParameter("after_date", NpgsqlDbType.TimestampTz) { Value = cursor.PublishedAt });
                     break;
                 case "popular":
-                    sql.Append(" AND (c.click_count, c.id) < (@after_clicks, @after_id)");
+                    sql.Append($" AND (c.click_count, c.id) {after} (@after_clicks, @after_id)");
                     command.Parameters.AddWithValue("after_clicks", cursor.Number);
                     break;
                 default:
-                    sql.Append(" AND (tc.score < @after_score OR (tc.score = @after_score AND tc.content_id > @after_id))");
+                    sql.Append($" AND (tc.score {after} @after_score OR (tc.score = @after_score AND tc.content_id {before} @after_id))");
                     command.Parameters.AddWithValue("after_score", cursor.Score);
                     break;
             }
         }
 
-        sql.Append(Sort switch
+        sql.Append((Sort, Backward) switch
         {
-            "recent" => " ORDER BY c.published_at DESC, c.id DESC",
-            "popular" => " ORDER BY c.click_count DESC, c.id DESC",
-            _ => " ORDER BY tc.score DESC, tc.content_id",
+            ("recent", false) => " ORDER BY c.published_at DESC, c.id DESC",
+            ("recent", true) => " ORDER BY c.published_at, c.id",
+            ("popular", false) => " ORDER BY c.click_count DESC, c.id DESC",
+            ("popular", true) => " ORDER BY c.click_count, c.id",
+            (_, false) => " ORDER BY tc.score DESC, tc.content_id",
+            (_, true) => " ORDER BY tc.score, tc.content_id DESC",
         });
         sql.Append(" LIMIT @limit");
         command.Parameters.AddWithValue("limit", Limit + 1);
         command.CommandText = sql.ToString();
 
-        var items = new List<ContentCard>(Limit + 1);
-        double lastScore = 0;
+        var rows = new List<(ContentCard Card, double Score)>(Limit + 1);
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
             {
-                items.Add(ContentCardReader.Read(reader));
-                if (trending && items.Count == Limit)
-                {
-                    lastScore = reader.GetDouble(ContentCardReader.ColumnCount);
-                }
+                rows.Add((ContentCardReader.Read(reader), trending ? reader.GetDouble(ContentCardReader.ColumnCount) : 0));
             }
         }
 
-        string? next = null;
-        if (items.Count > Limit)
+        var hasMore = rows.Count > Limit;
+        if (hasMore)
         {
-            items.RemoveAt(items.Count - 1);
-            var last = items[^1];
-            next = (Sort switch
-            {
-                "recent" => FeedCursor.Recent(last.PublishedAt, last.Id),
-                "popular" => FeedCursor.Popular(last.ClickCount, last.Id),
-                _ => FeedCursor.Trending(lastScore, last.Id),
-            }).Encode();
+            rows.RemoveAt(rows.Count - 1);
         }
 
-        return new FeedPage(items, next);
+        if (Backward)
+        {
+            rows.Reverse();
+        }
+
+        if (rows.Count == 0)
+        {
+            return new FeedSlice([], hasMore, null, null);
+        }
+
+        return new FeedSlice(rows.ConvertAll(r => r.Card), hasMore, CursorOf(rows[0]), CursorOf(rows[^1]));
     }
+
+    private string CursorOf((ContentCard Card, double Score) row) => (Sort switch
+    {
+        "recent" => FeedCursor.Recent(row.Card.PublishedAt, row.Card.Id),
+        "popular" => FeedCursor.Popular(row.Card.ClickCount, row.Card.Id),
+        _ => FeedCursor.Trending(row.Score, row.Card.Id),
+    }).Encode();
 }
+
+/// <summary>A page of the feed in display order, with the cursors of its first and last rows (null when empty).</summary>
+public sealed record FeedSlice(IReadOnlyList<ContentCard> Items, bool HasMore, string? FirstCursor, string? LastCursor);

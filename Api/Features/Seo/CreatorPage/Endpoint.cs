@@ -8,8 +8,12 @@ using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Seo.CreatorPage;
 
-/// <summary><c>GET /@{username}</c>: the server-rendered public profile (404 page when private or unknown). Cached, ETag.</summary>
-public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, SeoContext seo) : EndpointWithoutRequest
+/// <summary>
+/// <c>GET /@{username}</c>: the server-rendered public profile and their content, newest first, 24 a page
+/// (<see cref="ListingPaging"/>: <c>?cursor=</c>, <c>?before=</c>); 404 page when private or unknown, 301 from a
+/// renamed creator's old username, 410 when deleted, 400 page for a malformed cursor. Cached, ETag.
+/// </summary>
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, SeoContext seo, PageRenderer pages) : EndpointWithoutRequest
 {
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
 
@@ -34,9 +38,15 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
             return;
         }
 
+        if (ListingPaging.Parse(HttpContext.Request, out var error) is not { } paging)
+        {
+            await SeoContext.WriteBadRequestAsync(HttpContext, error!, ct);
+            return;
+        }
+
         var response = await cache.GetOrCreateAsync(
-            $"seo:u:{baseUrl}:{username}",
-            (username, baseUrl, dataSource),
+            $"seo:u:{baseUrl}:{username}:{paging.Key}",
+            (username, baseUrl, paging, dataSource, pages),
             static async (s, token) =>
             {
                 var profile = await CreatorProfileQuery.ExecuteAsync(s.dataSource, s.username, token);
@@ -45,9 +55,11 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
                     return await PublicNames.MissAsync(s.dataSource, PublicNames.Username, s.username, current => "/@" + Uri.EscapeDataString(current), token);
                 }
 
-                var page = await new FeedQuery("recent", null, null, null, profile.Username, TrendingWindows.Day, null, 50)
-                    .ExecuteAsync(s.dataSource, token);
-                return SeoContext.HtmlResponse(CreatorPageRenderer.Render(profile, page.Items, s.baseUrl));
+                var slice = await s.paging.Query(null, null, profile.Username).ExecuteSliceAsync(s.dataSource, token);
+                var basePath = Html.CreatorPath(profile.Username);
+                var (prev, next) = s.paging.Links(basePath, slice);
+                return await s.pages.RenderResponseAsync<CreatorPage>(
+                    new CreatorPageModel(s.baseUrl, profile, slice.Items, basePath, s.paging.Self(basePath, slice), prev, next));
             },
             CacheTags,
             ct);

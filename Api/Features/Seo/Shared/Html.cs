@@ -1,11 +1,10 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
 namespace Platform.Api.Features.Seo.Shared;
 
-/// <summary>Small, safe building blocks of the server-rendered pages: everything from the database is encoded.</summary>
+/// <summary>Small building blocks of the server-rendered pages (Razor encodes what they return when it writes it).</summary>
 public static class Html
 {
     private static readonly JsonSerializerOptions JsonLdOptions = new()
@@ -14,8 +13,6 @@ public static class Html
         Encoder = JavaScriptEncoder.Default,
         DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
     };
-
-    public static string E(string? text) => HtmlEncoder.Default.Encode(text ?? string.Empty);
 
     /// <summary>Only absolute http(s) URLs are ever written into href/src/content (no javascript: or data:).</summary>
     public static string? SafeUrl(string? url) =>
@@ -44,81 +41,32 @@ public static class Html
 
     public static string Date(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
 
-    /// <summary>The one inline style sheet (allowed by its hash in <see cref="HtmlSecurityHeaders.ContentSecurityPolicy"/>).</summary>
-    public const string Style =
-        "body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem;line-height:1.5}"
-        + "img{max-width:100%;height:auto}nav a{margin-right:1rem}";
-
     /// <summary>The <c>rel</c> of every outbound link a user supplied (RFC 8288 link types; Google's <c>ugc</c> and <c>nofollow</c>).</summary>
     public const string UserLinkRel = "ugc nofollow noopener";
 
-    /// <summary>The document shell: head (title, description, canonical, Open Graph, Twitter, JSON-LD) and body.</summary>
-    public static string Page(PageMeta meta, string body)
+    public static string ShortDate(DateTimeOffset value) => value.UtcDateTime.ToString("d MMM yyyy", CultureInfo.InvariantCulture);
+
+    /// <summary>Site-relative path of an item's page (slugs are URL-safe: lowercase letters, digits and hyphens).</summary>
+    public static string ContentPath(string slug) => "/c/" + Uri.EscapeDataString(slug);
+
+    public static string CreatorPath(string username) => "/@" + Uri.EscapeDataString(username);
+
+    public static string CategoryPath(string slug) => "/category/" + Uri.EscapeDataString(slug);
+
+    /// <summary>Tags are free text (AI and platform tags): percent-encoded as one path segment.</summary>
+    public static string TagPath(string tag) => "/tag/" + Uri.EscapeDataString(tag);
+
+    /// <summary>schema.org BreadcrumbList (https://schema.org/BreadcrumbList) of <paramref name="trail"/>, absolute URLs.</summary>
+    public static string BreadcrumbJsonLd(IReadOnlyList<Crumb> trail, string baseUrl) => JsonLd(new Dictionary<string, object?>
     {
-        var html = new StringBuilder(4096);
-        html.Append("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n")
-            .Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n")
-            .Append("<title>").Append(E(meta.Title)).Append("</title>\n")
-            .Append("<meta name=\"description\" content=\"").Append(E(meta.Description)).Append("\">\n");
-        if (meta.Canonical is not null)
+        ["@context"] = "https://schema.org",
+        ["@type"] = "BreadcrumbList",
+        ["itemListElement"] = trail.Select((crumb, i) => new Dictionary<string, object?>
         {
-            html.Append("<link rel=\"canonical\" href=\"").Append(E(meta.Canonical)).Append("\">\n");
-        }
-
-        if (meta.NoIndex)
-        {
-            html.Append("<meta name=\"robots\" content=\"noindex\">\n");
-        }
-
-        void Property(string name, string? value)
-        {
-            if (!string.IsNullOrEmpty(value))
-            {
-                html.Append("<meta property=\"").Append(name).Append("\" content=\"").Append(E(value)).Append("\">\n");
-            }
-        }
-
-        void Name(string name, string? value)
-        {
-            if (!string.IsNullOrEmpty(value))
-            {
-                html.Append("<meta name=\"").Append(name).Append("\" content=\"").Append(E(value)).Append("\">\n");
-            }
-        }
-
-        if (meta.OgType is not null)
-        {
-            Property("og:site_name", meta.SiteName);
-            Property("og:type", meta.OgType);
-            Property("og:title", meta.Title);
-            Property("og:description", meta.Description);
-            Property("og:url", meta.Canonical);
-            Property("og:image", meta.Image);
-            Name("twitter:card", meta.Image is null ? "summary" : "summary_large_image");
-            Name("twitter:title", meta.Title);
-            Name("twitter:description", meta.Description);
-            Name("twitter:image", meta.Image);
-        }
-
-        if (meta.JsonLd is not null)
-        {
-            html.Append("<script type=\"application/ld+json\">").Append(meta.JsonLd).Append("</script>\n");
-        }
-
-        html.Append("<style>").Append(Style).Append("</style>\n</head>\n<body>\n")
-            .Append("<nav><a href=\"/\">").Append(E(meta.SiteName)).Append("</a></nav>\n")
-            .Append(body)
-            .Append("\n</body>\n</html>\n");
-        return html.ToString();
-    }
+            ["@type"] = "ListItem",
+            ["position"] = i + 1,
+            ["name"] = crumb.Name,
+            ["item"] = baseUrl + crumb.Path,
+        }).ToList(),
+    });
 }
-
-public sealed record PageMeta(
-    string SiteName,
-    string Title,
-    string Description,
-    string? Canonical,
-    string? OgType = null,
-    string? Image = null,
-    string? JsonLd = null,
-    bool NoIndex = false);

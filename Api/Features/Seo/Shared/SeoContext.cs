@@ -4,7 +4,7 @@ using Platform.Api.Features.Discovery.Shared;
 
 namespace Platform.Api.Features.Seo.Shared;
 
-/// <summary>What every SEO page needs: the public origin (for canonical URLs) and the HTML 404.</summary>
+/// <summary>What every page needs: the public origin (for canonical URLs) and the error pages (400, 404, 410) in the site layout.</summary>
 public sealed class SeoContext(IOptions<DiscoveryOptions> options)
 {
     public const string SiteName = "Creator Discovery";
@@ -28,17 +28,25 @@ public sealed class SeoContext(IOptions<DiscoveryOptions> options)
     public static Task WriteGoneAsync(HttpContext context, string what, CancellationToken ct) =>
         WriteErrorPageAsync(context, StatusCodes.Status410Gone, "Gone", $"This {what} was deleted by its creator.", "public, max-age=300", ct);
 
-    /// <summary>A noindex HTML page with <paramref name="title"/> as heading and <paramref name="sentence"/> (plain text, encoded here) as its paragraph and description.</summary>
+    /// <summary>400 page (noindex) for a malformed query (a cursor that does not parse, an unknown sort).</summary>
+    public static Task WriteBadRequestAsync(HttpContext context, string sentence, CancellationToken ct) =>
+        WriteErrorPageAsync(context, StatusCodes.Status400BadRequest, "Bad request", sentence, "no-store", ct);
+
+    /// <summary>A noindex page in the site layout with <paramref name="title"/> as heading and <paramref name="sentence"/> (plain text) as its paragraph and description.</summary>
     private static async Task WriteErrorPageAsync(HttpContext context, int status, string title, string sentence, string cacheControl, CancellationToken ct)
     {
-        var html = Html.Page(
-            new PageMeta(SiteName, $"{title} – {SiteName}", sentence, null, NoIndex: true),
-            $"<main><h1>{title}</h1><p>{Html.E(sentence)}</p></main>");
+        var services = context.RequestServices;
+        var model = new ErrorPageModel(title, sentence, services.GetRequiredService<SeoContext>().BaseUrl(context));
+        var html = await services.GetRequiredService<PageRenderer>()
+            .RenderAsync<ErrorPage>(new Dictionary<string, object?> { ["Model"] = model });
         context.Response.StatusCode = status;
         HtmlSecurityHeaders.Apply(context);
         context.Response.ContentType = "text/html; charset=utf-8";
         context.Response.Headers.CacheControl = cacheControl;
-        await context.Response.WriteAsync(html, ct);
+        if (!HttpMethods.IsHead(context.Request.Method))
+        {
+            await context.Response.WriteAsync(html, ct);
+        }
     }
 
     public static async Task WriteAsync(HttpContext context, CachedResponse response, string what, string cacheControl, CancellationToken ct)
@@ -59,3 +67,5 @@ public sealed class SeoContext(IOptions<DiscoveryOptions> options)
         await HttpCaching.WriteAsync(context, response, cacheControl, ct); // 200, 304 or 301
     }
 }
+
+public sealed record ErrorPageModel(string Title, string Sentence, string BaseUrl);

@@ -1,0 +1,23 @@
+using Npgsql;
+
+namespace Platform.Api.Features.Discovery.ListCategories;
+
+/// <summary>The browse categories (content_category, 15 seeded), in display order: the JSON list and the site's pages read this.</summary>
+public static class CategoriesQuery
+{
+    public static async Task<IReadOnlyList<CategoryItem>> ExecuteAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(
+            "SELECT id, slug, name, description, sort_order FROM content_category ORDER BY sort_order, id");
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var items = new List<CategoryItem>();
+        while (await reader.ReadAsync(ct))
+        {
+            items.Add(new CategoryItem(
+                reader.GetInt16(0), reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetString(3), reader.GetInt32(4)));
+        }
+
+        return items;
+    }
+}
