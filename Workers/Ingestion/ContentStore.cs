@@ -194,6 +194,15 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
             return (items, null);
         }
 
+        // A page of items all stored already (a re-sync) takes no room: no lock, no count.
+        var stored = await StoredAsync(connection, transaction, account.Platform, items.Select(i => i.ExternalId).ToList(), cancellationToken);
+
+        var newIds = items.Select(i => i.ExternalId).Where(id => !stored.Contains(id)).Distinct(StringComparer.Ordinal).ToList();
+        if (newIds.Count == 0)
+        {
+            return (items, null);
+        }
+
         await using (var serialize = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('content_item:' || @user, 0))", connection, transaction))
         {
             serialize.Parameters.AddWithValue("user", account.UserId.ToString());
@@ -203,30 +212,24 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
         var tier = await TierEntitlements.EffectiveTierAsync(connection, transaction, account.UserId, cancellationToken);
         var plan = TierEntitlements.For(tier);
         long ofUser, ofAccount;
-        var stored = new HashSet<string>(StringComparer.Ordinal);
         await using (var count = new NpgsqlCommand(
             """
             SELECT (SELECT count(*) FROM content_item WHERE creator_id = @user AND status <> 'removed'),
-                   (SELECT count(*) FROM content_item WHERE platform_account_id = @account AND status <> 'removed'),
-                   (SELECT coalesce(array_agg(external_id), '{}') FROM content_item WHERE platform = @platform AND external_id = ANY(@ids))
+                   (SELECT count(*) FROM content_item WHERE platform_account_id = @account AND status <> 'removed')
             """,
             connection,
             transaction))
         {
             count.Parameters.AddWithValue("user", account.UserId);
             count.Parameters.AddWithValue("account", account.Id);
-            count.Parameters.AddWithValue("platform", account.Platform);
-            count.Parameters.AddWithValue("ids", items.Select(i => i.ExternalId).Distinct(StringComparer.Ordinal).ToArray());
             await using var reader = await count.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             (ofUser, ofAccount) = (reader.GetInt64(0), reader.GetInt64(1));
-            stored.UnionWith(reader.GetFieldValue<string[]>(2));
         }
 
         var roomOfUser = plan.MaxItemsPerUser - ofUser;
         var roomOfAccount = plan.MaxItemsPerAccount - ofAccount;
         var room = (int)Math.Max(0, Math.Min(roomOfUser, roomOfAccount));
-        var newIds = items.Select(i => i.ExternalId).Where(id => !stored.Contains(id)).Distinct(StringComparer.Ordinal).ToList();
         if (newIds.Count <= room)
         {
             return (items, null);
@@ -249,7 +252,15 @@ public sealed class ContentStore(NpgsqlDataSource dataSource)
     /// <summary>Which of <paramref name="externalIds"/> of <paramref name="platform"/> are stored, whoever's they are.</summary>
     public async Task<HashSet<string>> StoredAsync(string platform, IReadOnlyCollection<string> externalIds, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand("SELECT external_id FROM content_item WHERE platform = @platform AND external_id = ANY(@ids)");
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await StoredAsync(connection, null, platform, externalIds, cancellationToken);
+    }
+
+    private static async Task<HashSet<string>> StoredAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string platform, IReadOnlyCollection<string> externalIds, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT external_id FROM content_item WHERE platform = @platform AND external_id = ANY(@ids)", connection, transaction);
         command.Parameters.AddWithValue("platform", platform);
         command.Parameters.AddWithValue("ids", externalIds.ToArray());
         var stored = new HashSet<string>(StringComparer.Ordinal);
