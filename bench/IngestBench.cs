@@ -40,7 +40,9 @@ public static class IngestBench
         await host.StartAsync();
 
         var userId = Guid.NewGuid();
-        await using (var ensure = dataSource.CreateCommand("SELECT ensure_user(@id)"))
+        // The business plan, so the plan's item bounds (25,000 per account) do not cut the channel short.
+        await using (var ensure = dataSource.CreateCommand(
+            "SELECT ensure_user(@id); UPDATE subscription SET tier = 'business', status = 'active' WHERE user_id = @id"))
         {
             ensure.Parameters.AddWithValue("id", userId);
             await ensure.ExecuteNonQueryAsync();
@@ -107,6 +109,13 @@ public static class IngestBench
         Guid jobId;
         await using (var connection = await dataSource.OpenConnectionAsync())
         {
+            // Each sync starts with the user's daily YouTube units whole (a 10,000-video walk spends about 400).
+            await using (var reset = new NpgsqlCommand("DELETE FROM daily_allowance_usage WHERE scope_id = @user", connection))
+            {
+                reset.Parameters.AddWithValue("user", userId);
+                await reset.ExecuteNonQueryAsync();
+            }
+
             var job = await JobQueueClient.EnqueueAsync(connection, null, new EnqueueRequest(
                 JobTypes.SyncYouTube, JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["platform_account_id"] = accountId }))
             {

@@ -4,7 +4,24 @@ namespace Platform.Core.Billing;
 
 /// <summary>What a plan allows.</summary>
 /// <param name="SyncInterval">How often each connected account is synced by the schedule.</param>
-public sealed record TierEntitlement(string Tier, int MaxPlatformAccounts, int MaxConcurrentJobs, TimeSpan SyncInterval);
+/// <param name="MaxItemsPerAccount">Content items (not <c>removed</c>) one platform account may hold; a sync keeps the rest out.</param>
+/// <param name="MaxItemsPerUser">Content items (not <c>removed</c>) all of a user's accounts may hold together.</param>
+/// <param name="MaxPlatformChangesPerDay">Connects plus disconnects per user per UTC day; over it: 429 until midnight UTC.</param>
+/// <param name="MaxTaggingCallsPerDay">AI tagging calls (one per item) per user per UTC day; then the keyword tagger.</param>
+/// <param name="MaxYouTubeUnitsPerDay">
+/// YouTube Data API quota units a user's syncs may spend per UTC day, counted as YouTube counts them (each
+/// <c>channels.list</c>, <c>playlistItems.list</c> and <c>videos.list</c> call is 1 unit).
+/// </param>
+public sealed record TierEntitlement(
+    string Tier,
+    int MaxPlatformAccounts,
+    int MaxConcurrentJobs,
+    TimeSpan SyncInterval,
+    int MaxItemsPerAccount,
+    int MaxItemsPerUser,
+    int MaxPlatformChangesPerDay,
+    int MaxTaggingCallsPerDay,
+    int MaxYouTubeUnitsPerDay);
 
 /// <summary>The outcome of an entitlement check: allowed while <see cref="Used"/> is below <see cref="Limit"/>.</summary>
 public sealed record EntitlementCheck(string Entitlement, string Tier, int Limit, int Used)
@@ -16,9 +33,20 @@ public sealed record EntitlementCheck(string Entitlement, string Tier, int Limit
         : $"The {Tier} plan allows {Limit} {Entitlement}; {Used} in use. Upgrade (POST /api/billing/checkout) or free one up.";
 }
 
+/// <summary>The outcome of taking from a daily allowance of the user's plan.</summary>
+public sealed record DailyEntitlementCheck(string Entitlement, string Tier, int Limit, AllowanceTake Take)
+{
+    public bool Allowed => Take.Allowed;
+
+    public string Message => Allowed
+        ? $"{Take.Used} of {Limit} {Entitlement} used on the {Tier} plan today."
+        : $"The {Tier} plan allows {Limit} {Entitlement} (UTC day); {Take.Used} used. Try again after {Take.ResetsAt:yyyy-MM-dd HH:mm} UTC or upgrade (POST /api/billing/checkout).";
+}
+
 /// <summary>
-/// Tier entitlements, one place for every feature that needs them: how many platform accounts a user may connect and
-/// how many of their jobs may be pending or running at once. A paid tier counts only while its Stripe status is
+/// Tier entitlements, one place for every feature that needs them: how many platform accounts a user may connect, how
+/// many of their jobs may be pending or running at once, and the volumes of ingestion (items kept, connects and
+/// disconnects, AI tagging calls and YouTube quota units per day; the daily ones are counted by <see cref="DailyAllowance"/>). A paid tier counts only while its Stripe status is
 /// active, trialing or past_due (Stripe's dunning grace); otherwise the user has the free tier's allowances.
 /// The checks read through the caller's connection, so they work inside a <see cref="Data.UserScope"/> (RLS).
 /// </summary>
@@ -30,12 +58,23 @@ public static class TierEntitlements
 
     public const string PlatformAccounts = "platform accounts";
     public const string ConcurrentJobs = "concurrent jobs";
+    public const string ItemsPerAccount = "items per account";
+    public const string ItemsPerUser = "items per user";
+    public const string PlatformChangesPerDay = "connects and disconnects per day";
+    public const string TaggingCallsPerDay = "AI tagging calls per day";
+    public const string YouTubeUnitsPerDay = "YouTube quota units per day";
 
     private static readonly Dictionary<string, TierEntitlement> ByTier = new(StringComparer.Ordinal)
     {
-        [Free] = new(Free, MaxPlatformAccounts: 3, MaxConcurrentJobs: 2, SyncInterval: TimeSpan.FromHours(6)),
-        [Pro] = new(Pro, MaxPlatformAccounts: 10, MaxConcurrentJobs: 10, SyncInterval: TimeSpan.FromHours(1)),
-        [Business] = new(Business, MaxPlatformAccounts: 100, MaxConcurrentJobs: 50, SyncInterval: TimeSpan.FromMinutes(15)),
+        [Free] = new(
+            Free, MaxPlatformAccounts: 3, MaxConcurrentJobs: 2, SyncInterval: TimeSpan.FromHours(6),
+            MaxItemsPerAccount: 500, MaxItemsPerUser: 1_000, MaxPlatformChangesPerDay: 10, MaxTaggingCallsPerDay: 200, MaxYouTubeUnitsPerDay: 500),
+        [Pro] = new(
+            Pro, MaxPlatformAccounts: 10, MaxConcurrentJobs: 10, SyncInterval: TimeSpan.FromHours(1),
+            MaxItemsPerAccount: 5_000, MaxItemsPerUser: 25_000, MaxPlatformChangesPerDay: 30, MaxTaggingCallsPerDay: 2_000, MaxYouTubeUnitsPerDay: 2_500),
+        [Business] = new(
+            Business, MaxPlatformAccounts: 100, MaxConcurrentJobs: 50, SyncInterval: TimeSpan.FromMinutes(15),
+            MaxItemsPerAccount: 25_000, MaxItemsPerUser: 250_000, MaxPlatformChangesPerDay: 100, MaxTaggingCallsPerDay: 20_000, MaxYouTubeUnitsPerDay: 5_000),
     };
 
     public static IReadOnlyCollection<TierEntitlement> All => ByTier.Values;
@@ -98,6 +137,28 @@ public static class TierEntitlements
             cancellationToken);
         return new EntitlementCheck(ConcurrentJobs, tier, For(tier).MaxConcurrentJobs, used);
     }
+
+    /// <summary>
+    /// Takes <paramref name="amount"/> from the user's daily allowance <paramref name="counter"/> (a
+    /// <see cref="DailyAllowance"/> counter) under their plan's limit, in the caller's transaction.
+    /// </summary>
+    public static async Task<DailyEntitlementCheck> TakeDailyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid userId, string counter, int amount, CancellationToken cancellationToken = default)
+    {
+        var tier = await EffectiveTierAsync(connection, transaction, userId, cancellationToken);
+        var (entitlement, limit) = DailyLimit(For(tier), counter);
+        var take = await DailyAllowance.TakeAsync(connection, transaction, counter, userId, amount, limit, cancellationToken);
+        return new DailyEntitlementCheck(entitlement, tier, limit, take);
+    }
+
+    /// <summary>The entitlement's name and the plan's limit of a <see cref="DailyAllowance"/> counter.</summary>
+    public static (string Entitlement, int Limit) DailyLimit(TierEntitlement plan, string counter) => counter switch
+    {
+        DailyAllowance.PlatformChanges => (PlatformChangesPerDay, plan.MaxPlatformChangesPerDay),
+        DailyAllowance.TaggingCalls => (TaggingCallsPerDay, plan.MaxTaggingCallsPerDay),
+        DailyAllowance.YouTubeUnits => (YouTubeUnitsPerDay, plan.MaxYouTubeUnitsPerDay),
+        _ => throw new ArgumentOutOfRangeException(nameof(counter), counter, "not a daily allowance of a plan"),
+    };
 
     private static async Task<int> CountAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, Guid userId, string[]? types, CancellationToken cancellationToken)

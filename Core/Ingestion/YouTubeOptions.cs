@@ -13,6 +13,13 @@ public sealed class YouTubeOptions
     /// <summary>The API's base URL; tests point it at a local fake.</summary>
     public Uri ApiBase { get; set; } = new("https://www.googleapis.com/youtube/v3/");
 
+    /// <summary>
+    /// <c>YouTube__SharedWalkMaxAge</c>: how recent a complete walk of a channel by another account must be for a sync
+    /// to walk only the uploads not stored yet (the Workers' <c>ChannelWalks</c>); default 1 day, <c>00:00:00</c> makes
+    /// every sync walk the whole list.
+    /// </summary>
+    public TimeSpan SharedWalkMaxAge { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>Google OAuth 2.0 (authorization code with PKCE) for proving channel ownership.</summary>
     public YouTubeOAuthOptions OAuth { get; set; } = new();
 }

@@ -20,7 +20,9 @@ namespace Platform.Workers.Handlers;
 /// <c>dropped_entries</c>: position, title, reason), never the page. A feed in an encoding that does not exist, or that
 /// is no feed, fails permanently; a 404/410 too, and so do a refused URL (<see cref="SafeHttpHandler"/>) and a document
 /// over a parsing bound (<see cref="FeedParser.Limits"/>). Errors name no address, port or exception text (users read
-/// them); the detail goes to the log.
+/// them); the detail goes to the log. Over the plan's item bounds the new entries that do not fit are left out and the
+/// sync still completes, with <c>limited</c> in its result (<see cref="PlanLimitNote"/>); the validators are then
+/// forgotten, so the next sync reads the whole feed again (room may have been made, or the plan upgraded).
 /// </summary>
 public sealed partial class SyncFeedHandler(
     NpgsqlDataSource dataSource,
@@ -111,11 +113,18 @@ public sealed partial class SyncFeedHandler(
                 SyncLease.CompleteAsync(
                     connection, transaction, account, options.Value.DefaultSyncInterval, cancellationToken,
                     title: feed.Title, etag: response.ETag, lastModified: response.LastModified));
+            if (outcome.Limited is not null)
+            {
+                await using var forget = dataSource.CreateCommand("UPDATE platform_account SET etag = NULL, last_modified = NULL WHERE id = @id");
+                forget.Parameters.AddWithValue("id", account.Id);
+                await forget.ExecuteNonQueryAsync(cancellationToken);
+            }
+
             var dropped = feed.Dropped.Concat(outcome.Dropped.Select(d => new DroppedEntry(
                 feed.Items.Select((item, index) => (item, index)).FirstOrDefault(x => x.item.ExternalId == d.ExternalId).index + 1,
                 feed.Items.FirstOrDefault(i => i.ExternalId == d.ExternalId)?.Title,
                 d.Reason))).OrderBy(d => d.Position).ToList();
-            var kept = feed.Items.Count - outcome.Dropped.Count;
+            var kept = feed.Items.Count - outcome.Dropped.Count - (outcome.Limited?.LeftOut ?? 0);
             await context.ReportProgressAsync(
                 100, $"{kept} entries: {outcome.Inserted} new, {outcome.Updated} changed, {dropped.Count} dropped", cancellationToken);
             return new JsonObject
@@ -125,6 +134,7 @@ public sealed partial class SyncFeedHandler(
                 ["inserted"] = outcome.Inserted,
                 ["updated"] = outcome.Updated,
                 ["unchanged"] = kept - outcome.Changed,
+                ["limited"] = outcome.Limited?.ToJson(),
                 ["dropped"] = dropped.Count,
                 ["dropped_entries"] = new JsonArray(dropped.Take(MaxReportedDrops).Select(d => (JsonNode)new JsonObject
                 {

@@ -21,12 +21,20 @@ namespace Platform.Workers.Handlers;
 /// videos the walk did not see are checked with <c>videos.list</c>. Quota exhaustion reschedules the job to after
 /// YouTube's daily reset without using an attempt; an unknown channel fails permanently.
 /// </summary>
+/// <remarks>
+/// Plan bounds: every API call first takes a unit from the user's daily budget (<see cref="YouTubeUnitBudget"/>), and
+/// the store keeps no more items than the plan allows (<see cref="ContentStore"/>); at either bound the walk stops and
+/// the sync completes with what it imported and a <c>limited</c> note (<see cref="PlanLimitNote"/>), not failed and not
+/// retried. A channel another account walked to its end recently is walked only up to the uploads already stored
+/// (<see cref="ChannelWalks"/>; <c>walk</c> in the result: <c>full</c> or <c>new_uploads</c>).
+/// </remarks>
 public sealed class SyncYouTubeHandler(
     NpgsqlDataSource dataSource,
     YouTubeClient youtube,
     ContentStore store,
     DiscoveryCacheInvalidator invalidator,
     IOptions<IngestionOptions> options,
+    IOptions<YouTubeOptions> youtubeOptions,
     TimeProvider time) : IJobHandler
 {
     /// <summary>A safety stop for a playlist that pages forever (YouTube caps a playlist at 20,000 items).</summary>
@@ -52,7 +60,8 @@ public sealed class SyncYouTubeHandler(
         var totals = new Totals();
         try
         {
-            return await SyncAsync(context, account, totals, cancellationToken);
+            var budget = await YouTubeUnitBudget.ForUserAsync(dataSource, account.UserId, cancellationToken);
+            return await SyncAsync(context, account, budget, totals, cancellationToken);
         }
         catch (YouTubeQuotaExceededException quota)
         {
@@ -68,7 +77,8 @@ public sealed class SyncYouTubeHandler(
         }
     }
 
-    private async Task<JsonNode?> SyncAsync(JobContext context, PlatformAccount account, Totals totals, CancellationToken cancellationToken)
+    private async Task<JsonNode?> SyncAsync(
+        JobContext context, PlatformAccount account, YouTubeUnitBudget budget, Totals totals, CancellationToken cancellationToken)
     {
         // 1. The channel and its uploads playlist (a handle becomes the channel id on the first sync).
         var channelId = ChannelReference.IsChannelId(account.ExternalId) ? account.ExternalId : null;
@@ -76,6 +86,12 @@ public sealed class SyncYouTubeHandler(
         var uploads = account.UploadsPlaylistId;
         if (uploads is null || channelId is null)
         {
+            if (!await budget.TrySpendAsync(cancellationToken))
+            {
+                await context.ReportProgressAsync(100, "today's YouTube quota units of the plan are used up", cancellationToken);
+                return new JsonObject { ["channel_id"] = channelId, ["videos"] = 0, ["api_calls"] = 0, ["limited"] = budget.Exhausted!.ToJson() };
+            }
+
             var channel = await youtube.FindChannelAsync(channelId, channelId is null ? account.Handle ?? account.ExternalId : null, cancellationToken);
             totals.ApiCalls++;
             if (channel is null)
@@ -93,7 +109,11 @@ public sealed class SyncYouTubeHandler(
             }
         }
 
-        // 2. The uploads playlist, page by page; each page's videos in one videos.list call and one transaction.
+        // 2. The uploads playlist, page by page; each page's videos in one videos.list call and one transaction. After a
+        //    recent walk of the channel by another account, only up to the first page of videos stored already.
+        var newUploadsOnly = await ChannelWalks.WalkedRecentlyByAnotherAsync(
+            dataSource, channelId, account.Id, youtubeOptions.Value.SharedWalkMaxAge, cancellationToken);
+        PlanLimitNote? limited = null;
         var listed = new HashSet<string>(StringComparer.Ordinal);
         var inPlaylist = new HashSet<string>(StringComparer.Ordinal);
         var alive = new HashSet<string>(StringComparer.Ordinal);
@@ -106,6 +126,11 @@ public sealed class SyncYouTubeHandler(
         var done = 0;
         for (var page = 0; page < MaxPages; page++)
         {
+            if (!await budget.TrySpendAsync(cancellationToken))
+            {
+                break;
+            }
+
             PlaylistItemListResponse playlist;
             try
             {
@@ -130,6 +155,17 @@ public sealed class SyncYouTubeHandler(
 
             var publishedAt = entries.GroupBy(e => e.ContentDetails!.VideoId!).ToDictionary(g => g.Key, g => g.First().ContentDetails!.VideoPublishedAt);
             var items = new List<ImportedItem>(publishedAt.Count);
+            if (newUploadsOnly && publishedAt.Count > 0
+                && (await store.StoredAsync(account.Platform, publishedAt.Keys, cancellationToken)).Count == publishedAt.Count)
+            {
+                break; // caught up with what is stored: the rest of the list was walked recently
+            }
+
+            if (publishedAt.Count > 0 && !await budget.TrySpendAsync(cancellationToken))
+            {
+                break;
+            }
+
             if (publishedAt.Count > 0)
             {
                 var videos = await youtube.GetVideosAsync(publishedAt.Keys, cancellationToken);
@@ -155,10 +191,23 @@ public sealed class SyncYouTubeHandler(
 
             var outcome = await store.UpsertPageAsync(account, items, cancellationToken);
             totals.Add(outcome, items.Count);
-            listed.UnionWith(items.Select(i => i.ExternalId).Except(outcome.Dropped.Select(d => d.ExternalId)));
+            var kept = items.Select(i => i.ExternalId).Except(outcome.Dropped.Select(d => d.ExternalId)).ToList();
+            if (outcome.Limited is not null)
+            {
+                // Left out by the plan: not stored, so not listed either.
+                var stored = await store.StoredAsync(account.Platform, kept, cancellationToken);
+                kept = kept.Where(stored.Contains).ToList();
+            }
+
+            listed.UnionWith(kept);
             done += entries.Count;
             await context.ReportProgressAsync(
                 total > 0 ? Math.Min(99, done * 100 / total) : 99, $"{done} of {Math.Max(total, done)} videos", cancellationToken);
+            if (outcome.Limited is not null)
+            {
+                limited = outcome.Limited; // later pages are older uploads: no room for them either
+                break;
+            }
 
             pageToken = playlist.NextPageToken;
             if (string.IsNullOrEmpty(pageToken))
@@ -180,11 +229,16 @@ public sealed class SyncYouTubeHandler(
         {
             removed += await store.MarkRemovedAsync(account, alive, cancellationToken);
         }
-        else
+        else if (budget.Exhausted is null)
         {
             var unseen = await store.UnseenAsync(account, inPlaylist, MaxVerifiedPerSync, cancellationToken);
             foreach (var chunk in unseen.Chunk(YouTubeClient.MaxPageSize))
             {
+                if (!await budget.TrySpendAsync(cancellationToken))
+                {
+                    break;
+                }
+
                 var returned = (await youtube.GetVideosAsync(chunk, cancellationToken)).Select(v => v.Id).ToHashSet(StringComparer.Ordinal);
                 totals.ApiCalls++;
                 removed += await store.MarkGoneAsync(account, chunk.Where(id => !returned.Contains(id)).ToList(), cancellationToken);
@@ -192,6 +246,12 @@ public sealed class SyncYouTubeHandler(
         }
 
         totals.Removed = removed;
+        if (walkEnded && !playlistMissing)
+        {
+            await ChannelWalks.RecordAsync(dataSource, channelId, account.Id, inPlaylist.Count, cancellationToken);
+        }
+
+        limited ??= budget.Exhausted;
 
         await using (var connection = await dataSource.OpenConnectionAsync(cancellationToken))
         {
@@ -220,7 +280,9 @@ public sealed class SyncYouTubeHandler(
             ["dropped"] = totals.Dropped,
             ["dropped_reasons"] = new JsonArray(totals.DroppedReasons.Take(20).Select(r => (JsonNode)JsonValue.Create(PostgresText.Truncate(r, 500))!).ToArray()),
             ["complete"] = complete,
+            ["walk"] = newUploadsOnly ? "new_uploads" : "full",
             ["api_calls"] = totals.ApiCalls,
+            ["limited"] = limited?.ToJson(),
         };
     }
 

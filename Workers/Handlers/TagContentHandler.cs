@@ -11,9 +11,11 @@ namespace Platform.Workers.Handlers;
 /// <summary>
 /// <c>tag_content</c>: AI tags for new or changed items (the syncs enqueue it with the rows they changed). The
 /// platform's own tags are written by the sync with the item itself; this job replaces the item's <c>ai</c> tags with
-/// what <see cref="IContentTagger"/> suggests, all items of the job in one transaction.
+/// what the tagger suggests, all items of the job in one transaction. <see cref="TaggingRouter"/> picks the tagger per
+/// item: the configured model while the creator's plan and the platform have AI calls left today, else the keyword
+/// tagger (<c>ai_calls</c>, <c>keyword_fallback</c> and the first bound met, <c>limited</c>, in the result).
 /// </summary>
-public sealed class TagContentHandler(NpgsqlDataSource dataSource, IContentTagger tagger, DiscoveryCacheInvalidator invalidator) : IJobHandler
+public sealed class TagContentHandler(NpgsqlDataSource dataSource, TaggingRouter tagger, DiscoveryCacheInvalidator invalidator) : IJobHandler
 {
     public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
     {
@@ -39,9 +41,19 @@ public sealed class TagContentHandler(NpgsqlDataSource dataSource, IContentTagge
 
         var suggestions = new List<(Guid Id, SuggestedTag Tag)>();
         var done = 0;
+        var (aiCalls, fallbacks) = (0, 0);
+        PlanLimitNote? limited = null;
         foreach (var item in items)
         {
-            foreach (var tag in await tagger.TagAsync(item.Content, cancellationToken))
+            var routed = await tagger.TagAsync(item.Content, item.CreatorId, cancellationToken);
+            aiCalls += routed.ByModel ? 1 : 0;
+            if (routed.Limited is not null)
+            {
+                fallbacks++;
+                limited ??= routed.Limited;
+            }
+
+            foreach (var tag in routed.Tags)
             {
                 if (ImportedItem.NormalizeTag(tag.Tag) is { } normalized)
                 {
@@ -83,7 +95,15 @@ public sealed class TagContentHandler(NpgsqlDataSource dataSource, IContentTagge
             await invalidator.ContentChangedAsync(creator);
         }
 
-        return new JsonObject { ["items"] = items.Count, ["tags"] = unique.Count, ["missing"] = ids.Length - items.Count };
+        return new JsonObject
+        {
+            ["items"] = items.Count,
+            ["tags"] = unique.Count,
+            ["missing"] = ids.Length - items.Count,
+            ["ai_calls"] = aiCalls,
+            ["keyword_fallback"] = fallbacks,
+            ["limited"] = limited is null ? null : (limited with { LeftOut = fallbacks }).ToJson(),
+        };
     }
 
     private sealed record ContentIdsPayload(Guid[]? ContentIds);

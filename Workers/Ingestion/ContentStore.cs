@@ -3,6 +3,7 @@ using System.Text.Json;
 using Npgsql;
 using Microsoft.Extensions.Options;
 using NpgsqlTypes;
+using Platform.Core.Billing;
 using Platform.Core.Data;
 using Platform.Core.Jobs;
 
@@ -19,6 +20,9 @@ public sealed record UpsertOutcome(int Inserted, int Updated, IReadOnlyList<Guid
     public int Changed => Inserted + Updated;
 
     public IReadOnlyList<DroppedItem> Dropped { get; init; } = [];
+
+    /// <summary>Set when the plan's item bounds left new items of the page out (they were not written).</summary>
+    public PlanLimitNote? Limited { get; init; }
 }
 
 /// <summary>
@@ -33,6 +37,11 @@ public sealed record UpsertOutcome(int Inserted, int Updated, IReadOnlyList<Guid
 /// (NULL when it gave none or it could not be read); <c>published_at</c>, the date the item is ordered and shown by, is
 /// that date clamped to the time the item was first seen (<c>created_at</c>), or the first-seen time when unknown, so
 /// it never lies in the future and never moves on a re-sync.
+/// Plan bounds: an account keeps at most <see cref="TierEntitlement.MaxItemsPerAccount"/> items and a user at most
+/// <see cref="TierEntitlement.MaxItemsPerUser"/> (items not <c>removed</c>). Items already stored are always updated;
+/// new ones are written in the page's order while there is room, the rest are left out
+/// (<see cref="UpsertOutcome.Limited"/>). One user's pages are written one at a time (an advisory lock), so two syncs
+/// cannot both take the last room.
 /// </remarks>
 public sealed class ContentStore(NpgsqlDataSource dataSource, IOptions<IngestionOptions> options)
 {
@@ -146,6 +155,7 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, IOptions<Ingestion
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        (items, var limited) = await WithinItemBoundsAsync(connection, transaction, account, items, cancellationToken);
         UpsertOutcome outcome;
         if (!oneByOne)
         {
@@ -182,7 +192,98 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, IOptions<Ingestion
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return outcome;
+        return limited is null ? outcome : outcome with { Limited = limited };
+    }
+
+    /// <summary>
+    /// The page's items that the plan's item bounds let in: every item already stored (by anyone: another creator's row
+    /// is not written anyway), and new ones in order while the account and the user have room.
+    /// </summary>
+    private static async Task<(IReadOnlyList<ImportedItem> Kept, PlanLimitNote? Limited)> WithinItemBoundsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, PlatformAccount account, IReadOnlyList<ImportedItem> items, CancellationToken cancellationToken)
+    {
+        if (items.Count == 0)
+        {
+            return (items, null);
+        }
+
+        // A page of items all stored already (a re-sync) takes no room: no lock, no count.
+        var stored = await StoredAsync(connection, transaction, account.Platform, items.Select(i => i.ExternalId).ToList(), cancellationToken);
+
+        var newIds = items.Select(i => i.ExternalId).Where(id => !stored.Contains(id)).Distinct(StringComparer.Ordinal).ToList();
+        if (newIds.Count == 0)
+        {
+            return (items, null);
+        }
+
+        await using (var serialize = new NpgsqlCommand("SELECT pg_advisory_xact_lock(hashtextextended('content_item:' || @user, 0))", connection, transaction))
+        {
+            serialize.Parameters.AddWithValue("user", account.UserId.ToString());
+            await serialize.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var tier = await TierEntitlements.EffectiveTierAsync(connection, transaction, account.UserId, cancellationToken);
+        var plan = TierEntitlements.For(tier);
+        long ofUser, ofAccount;
+        await using (var count = new NpgsqlCommand(
+            """
+            SELECT (SELECT count(*) FROM content_item WHERE creator_id = @user AND status <> 'removed'),
+                   (SELECT count(*) FROM content_item WHERE platform_account_id = @account AND status <> 'removed')
+            """,
+            connection,
+            transaction))
+        {
+            count.Parameters.AddWithValue("user", account.UserId);
+            count.Parameters.AddWithValue("account", account.Id);
+            await using var reader = await count.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            (ofUser, ofAccount) = (reader.GetInt64(0), reader.GetInt64(1));
+        }
+
+        var roomOfUser = plan.MaxItemsPerUser - ofUser;
+        var roomOfAccount = plan.MaxItemsPerAccount - ofAccount;
+        var room = (int)Math.Max(0, Math.Min(roomOfUser, roomOfAccount));
+        if (newIds.Count <= room)
+        {
+            return (items, null);
+        }
+
+        var admitted = newIds.Take(room).ToHashSet(StringComparer.Ordinal);
+        var kept = items.Where(i => stored.Contains(i.ExternalId) || admitted.Contains(i.ExternalId)).ToList();
+        var (entitlement, limit) = roomOfUser < roomOfAccount
+            ? (TierEntitlements.ItemsPerUser, plan.MaxItemsPerUser)
+            : (TierEntitlements.ItemsPerAccount, plan.MaxItemsPerAccount);
+        var leftOut = newIds.Count - room;
+        return (kept, new PlanLimitNote(
+            entitlement,
+            tier,
+            limit,
+            leftOut,
+            $"The {tier} plan keeps {limit} {entitlement}; {leftOut} new items were not imported. Upgrade (POST /api/billing/checkout) to import more."));
+    }
+
+    /// <summary>Which of <paramref name="externalIds"/> of <paramref name="platform"/> are stored, whoever's they are.</summary>
+    public async Task<HashSet<string>> StoredAsync(string platform, IReadOnlyCollection<string> externalIds, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        return await StoredAsync(connection, null, platform, externalIds, cancellationToken);
+    }
+
+    private static async Task<HashSet<string>> StoredAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string platform, IReadOnlyCollection<string> externalIds, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT external_id FROM content_item WHERE platform = @platform AND external_id = ANY(@ids)", connection, transaction);
+        command.Parameters.AddWithValue("platform", platform);
+        command.Parameters.AddWithValue("ids", externalIds.ToArray());
+        var stored = new HashSet<string>(StringComparer.Ordinal);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            stored.Add(reader.GetString(0));
+        }
+
+        return stored;
     }
 
     /// <summary>A data exception (class 22) or a violated check / not-null constraint: the item's fault, not the page's.</summary>

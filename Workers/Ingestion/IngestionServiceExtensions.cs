@@ -75,6 +75,7 @@ public static class IngestionServiceExtensions
         services.TryAddTransient<IContentTagger>(sp => sp.GetRequiredService<IOptions<TaggingOptions>>().Value.Endpoint is null
             ? sp.GetRequiredService<KeywordTagger>()
             : sp.GetRequiredService<OpenAiCompatibleTagger>());
+        services.TryAddTransient<TaggingRouter>();
 
         services.AddJobHandler<SyncYouTubeHandler>(JobTypes.SyncYouTube);
         services.AddJobHandler<SyncFeedHandler>(JobTypes.SyncFeed);

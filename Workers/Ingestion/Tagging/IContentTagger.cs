@@ -28,4 +28,10 @@ public sealed class TaggingOptions
     public string Model { get; set; } = "gpt-4o-mini";
 
     public int MaxTags { get; set; } = 8;
+
+    /// <summary>
+    /// AI tagging calls (one per item) the whole platform may make per UTC day (<c>Tagging__DailyCallLimit</c>, default
+    /// 50,000); past it, and past a creator's plan allowance, the keyword tagger runs (<see cref="TaggingRouter"/>).
+    /// </summary>
+    public int DailyCallLimit { get; set; } = 50_000;
 }

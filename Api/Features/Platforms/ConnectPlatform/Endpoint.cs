@@ -13,7 +13,8 @@ namespace Platform.Api.Features.Platforms.ConnectPlatform;
 /// <summary>
 /// <c>POST /api/me/platforms</c>: connects a YouTube channel or an RSS/Atom feed and enqueues its first sync in the
 /// same transaction. 201 with the account and <c>sync_job_id</c>; 409 when already connected or when another user has
-/// verified the source (issue 12); 403 at the plan's limit.
+/// verified the source; 403 at the plan's limit; 429 with <c>Retry-After</c> past the plan's connects and disconnects
+/// per day (<see cref="PlatformChangeAllowance"/>).
 /// </summary>
 public sealed class Endpoint(NpgsqlDataSource dataSource, IPlatformAccountLimits limits) : Endpoint<Request, PlatformAccountResponse>
 {
@@ -24,7 +25,8 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, IPlatformAccountLimits
             .Produces<PlatformAccountResponse>(201)
             .ProducesProblemDetails(400)
             .ProducesProblemDetails(403)
-            .ProducesProblemDetails(409));
+            .ProducesProblemDetails(409)
+            .ProducesProblemDetails(429));
         Summary(s => s.Summary = "Connect a YouTube channel or a feed");
     }
 
@@ -73,6 +75,12 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, IPlatformAccountLimits
                     $"Your plan allows {plan.MaxAccounts} connected accounts; disconnect one or upgrade to connect more."));
                 return;
             }
+        }
+
+        if (await PlatformChangeAllowance.TakeAsync(scope, userId, HttpContext, ct) is { } tooMany)
+        {
+            await Send.ResultAsync(tooMany);
+            return;
         }
 
         Guid accountId;

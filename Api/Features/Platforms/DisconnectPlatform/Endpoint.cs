@@ -11,20 +11,28 @@ namespace Platform.Api.Features.Platforms.DisconnectPlatform;
 /// <c>DELETE /api/me/platforms/{id}[?content=keep|unpublish]</c>: disconnects an account of mine (204; 404 for anyone
 /// else's, RLS). By default imported content stays published (its <c>platform_account_id</c> becomes null); with
 /// <c>content=unpublish</c> it is unpublished in the same transaction (<c>unpublish_platform_content()</c>, migration
-/// 014) and the public cache forgets it. A sync still queued finds the account gone and stops.
+/// 014) and the public cache forgets it. A sync still queued finds the account gone and stops. Disconnects count with
+/// connects against the plan's daily changes: past them, 429 with <c>Retry-After</c> (<see cref="PlatformChangeAllowance"/>).
 /// </summary>
 public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : Endpoint<Request>
 {
     public override void Configure()
     {
         Delete("/api/me/platforms/{id}");
-        Description(d => d.WithTags("Platforms").Produces(204).ProducesProblemDetails(400).ProducesProblemDetails(404));
+        Description(d => d.WithTags("Platforms").Produces(204).ProducesProblemDetails(400).ProducesProblemDetails(404).ProducesProblemDetails(429));
         Summary(s => s.Summary = "Disconnect a YouTube channel or feed of mine, keeping or unpublishing what it imported");
     }
 
     public override async Task HandleAsync(Request request, CancellationToken ct)
     {
-        await using var scope = await UserScope.BeginAsync(dataSource, User.UserId()!.Value, ct);
+        var userId = User.UserId()!.Value;
+        await using var scope = await UserScope.BeginAsync(dataSource, userId, ct);
+        if (await PlatformChangeAllowance.TakeAsync(scope, userId, HttpContext, ct) is { } tooMany)
+        {
+            await Send.ResultAsync(tooMany);
+            return;
+        }
+
         var unpublished = 0;
         if (request.Content == "unpublish")
         {

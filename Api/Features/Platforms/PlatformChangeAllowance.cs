@@ -1,0 +1,29 @@
+using Platform.Core.Billing;
+using Platform.Core.Data;
+
+namespace Platform.Api.Features.Platforms;
+
+/// <summary>
+/// Connects and disconnects together are bounded per user per UTC day by the plan
+/// (<see cref="TierEntitlement.MaxPlatformChangesPerDay"/>), so connect-disconnect-repeat cannot make the Workers walk a
+/// channel or feed again and again. Counted in PostgreSQL (<see cref="DailyAllowance"/>) in the request's own
+/// transaction: a change that fails afterwards (404, 409, 403) rolls its count back.
+/// </summary>
+public static class PlatformChangeAllowance
+{
+    /// <summary>
+    /// Takes one change from the user's allowance; null when taken, else the 429 problem to answer (with
+    /// <c>Retry-After</c>: the seconds until 00:00 UTC) and nothing taken.
+    /// </summary>
+    public static async Task<IResult?> TakeAsync(UserScope scope, Guid userId, HttpContext http, CancellationToken cancellationToken)
+    {
+        var check = await TierEntitlements.TakeDailyAsync(scope.Connection, scope.Transaction, userId, DailyAllowance.PlatformChanges, 1, cancellationToken);
+        if (check.Allowed)
+        {
+            return null;
+        }
+
+        http.Response.Headers.RetryAfter = check.Take.SecondsUntilReset(DateTimeOffset.UtcNow).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(title: "Too many account changes", detail: check.Message, statusCode: StatusCodes.Status429TooManyRequests);
+    }
+}
