@@ -1,13 +1,13 @@
-using Platform.Core.Ingestion;
 using System.Text.Json.Nodes;
 using System.Xml;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Core.Data;
+using Platform.Core.Ingestion;
+using Platform.Core.Ingestion.Feeds;
 using Platform.Core.Jobs;
 using Platform.Workers.Ingestion;
-using Platform.Core.Ingestion.Feeds;
 using Platform.Workers.Queue;
 
 namespace Platform.Workers.Handlers;

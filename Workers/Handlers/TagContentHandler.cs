@@ -1,7 +1,7 @@
-using Platform.Core.Ingestion;
 using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Core.Ingestion;
 using Platform.Workers.Ingestion;
 using Platform.Workers.Ingestion.Tagging;
 using Platform.Workers.Queue;

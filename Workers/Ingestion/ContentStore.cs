@@ -1,10 +1,10 @@
-using Platform.Core.Ingestion;
 using System.Text.Json;
-using Npgsql;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using NpgsqlTypes;
 using Platform.Core.Billing;
 using Platform.Core.Data;
+using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
 
 namespace Platform.Workers.Ingestion;

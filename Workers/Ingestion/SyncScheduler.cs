@@ -1,9 +1,9 @@
-using Platform.Core.Ingestion;
-using Platform.Core.Billing;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Core.Billing;
 using Platform.Core.Data;
+using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
 
 namespace Platform.Workers.Ingestion;

@@ -1,7 +1,7 @@
-using Platform.Core.Ingestion;
 using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Options;
+using Platform.Core.Ingestion;
 
 namespace Platform.Workers.Ingestion.Media;
 

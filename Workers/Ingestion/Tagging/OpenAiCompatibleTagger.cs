@@ -1,10 +1,10 @@
-using Platform.Core.Ingestion;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Options;
 using Platform.Core.Data;
+using Platform.Core.Ingestion;
 
 namespace Platform.Workers.Ingestion.Tagging;
 

@@ -1,8 +1,8 @@
-using Platform.Core.Ingestion;
 using System.Net;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Platform.Core.Data;
+using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
 
 namespace Platform.Workers.Ingestion.YouTube;

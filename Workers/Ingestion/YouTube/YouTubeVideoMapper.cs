@@ -1,6 +1,6 @@
-using Platform.Core.Ingestion;
 using System.Xml;
 using Platform.Core.Data;
+using Platform.Core.Ingestion;
 
 namespace Platform.Workers.Ingestion.YouTube;
 

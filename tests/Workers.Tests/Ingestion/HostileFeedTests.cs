@@ -1,11 +1,11 @@
-using Platform.Core.Ingestion;
 using System.Diagnostics;
 using System.Net;
 using System.Text;
 using Microsoft.Extensions.DependencyInjection;
+using Platform.Core.Ingestion;
+using Platform.Core.Ingestion.Feeds;
 using Platform.Core.Jobs;
 using Platform.Workers.Ingestion;
-using Platform.Core.Ingestion.Feeds;
 
 namespace Platform.Workers.Tests.Ingestion;
 

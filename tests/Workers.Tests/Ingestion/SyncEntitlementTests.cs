@@ -1,5 +1,5 @@
-using Platform.Core.Ingestion;
 using Platform.Core.Billing;
+using Platform.Core.Ingestion;
 using Platform.Workers.Ingestion;
 
 namespace Platform.Workers.Tests.Ingestion;

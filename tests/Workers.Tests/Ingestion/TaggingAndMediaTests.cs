@@ -1,4 +1,3 @@
-using Platform.Core.Ingestion;
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
@@ -12,6 +11,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
 using Platform.Workers.Ingestion;
 using Platform.Workers.Ingestion.Tagging;

@@ -89,7 +89,7 @@ public sealed record FeedQuery(
         if (Creator is not null)
         {
             // Resolved first so the planner sees the actual creator id: for a prolific creator it then walks
-            // idx_content_item_creator_published in order instead of sorting all of their items.
+            // idx_content_item_creator_feed (018: public items only) in order instead of sorting all of their items.
             await using var lookup = dataSource.CreateCommand(
                 "SELECT public_creator_id(@creator)");
             lookup.Parameters.AddWithValue("creator", Creator);
