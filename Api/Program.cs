@@ -26,6 +26,7 @@ builder.AddPlatformAccounts();
 builder.AddAccounts();
 builder.Services.AddMarten(options => AuditStore.Configure(options)).UseNpgsqlDataSource();
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>(); // database down: 503 + Retry-After, not 500
 builder.Services.AddFastEndpoints();
 builder.AddBilling();
 builder.AddDiscovery();

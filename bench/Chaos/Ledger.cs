@@ -59,7 +59,7 @@ public sealed record Ledger(
             ("ids", acked.Keys.ToArray()));
         var processedTwice = await CountAsync(connection,
             """
-            SELECT count(*) FROM (SELECT payload->>'webhook_event_id' FROM job_queue WHERE job_type = 'stripe_webhook'
+            SELECT count(*) FROM (SELECT coalesce(payload->>'stripe_event_id', payload->>'webhook_event_id') FROM job_queue WHERE job_type = 'stripe_webhook'
                                   GROUP BY 1 HAVING count(*) > 1) t
             """);
         return new Ledger(lost.Count, completedTwice, beyond, ackedLost, processedTwice, lost.Take(10).ToList());

@@ -3,10 +3,12 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace Platform.Bench.Chaos;
+namespace Platform.TestSupport;
 
 /// <summary>
-/// A TCP proxy on loopback in front of PostgreSQL that can make its LISTEN connections half-open: from
+/// A TCP proxy on loopback in front of a server (PostgreSQL here) that injects network faults: <see cref="ResetAll"/>
+/// drops every open connection (what a server restart does to a client's pool) and <see cref="RefuseNew"/> closes new
+/// ones at once (the server is down). It can also make LISTEN connections half-open: from
 /// <see cref="FreezeListeners"/> on, the bytes of every connection that has sent a <c>LISTEN</c> are dropped in both
 /// directions while both sockets stay open (no FIN, no RST), as when a NAT or firewall forgets the flow. A client only
 /// notices by a timeout of its own. Connections opened later are forwarded normally, so a client that replaces its
@@ -32,6 +34,21 @@ public sealed class TcpFaultProxy : IDisposable
 
     /// <summary>The port clients connect to.</summary>
     public int Port { get; }
+
+    /// <summary>While true, every new connection is closed as soon as it is accepted (the server is down).</summary>
+    public bool RefuseNew { get; set; }
+
+    /// <summary>Connections open now.</summary>
+    public int OpenConnections => connections.Count;
+
+    /// <summary>Resets every open connection (RST to the client), as a server restart or crash breaks a pool's connections.</summary>
+    public void ResetAll()
+    {
+        foreach (var connection in connections.Keys)
+        {
+            connection.Reset();
+        }
+    }
 
     /// <summary>LISTEN connections opened since the last <see cref="FreezeListeners"/> (the replacements).</summary>
     public int ListensSinceFreeze => Volatile.Read(ref listensSinceFreeze);
@@ -93,6 +110,13 @@ public sealed class TcpFaultProxy : IDisposable
 
     private async Task HandleAsync(Socket client)
     {
+        if (RefuseNew)
+        {
+            client.LingerState = new LingerOption(true, 0);
+            client.Dispose();
+            return;
+        }
+
         var upstream = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         client.NoDelay = true;
         try
@@ -184,6 +208,19 @@ public sealed class TcpFaultProxy : IDisposable
         {
             client.Dispose();
             upstream.Dispose();
+        }
+
+        public void Reset()
+        {
+            try
+            {
+                client.LingerState = new LingerOption(true, 0); // close sends RST
+            }
+            catch (Exception error) when (error is SocketException or ObjectDisposedException)
+            {
+            }
+
+            Close();
         }
     }
 }
