@@ -89,7 +89,7 @@ public static class ChaosBench
                 await worker.WaitHealthyAsync(TimeSpan.FromSeconds(90));
             }
 
-            var run = new ChaosRun(new Uri($"http://127.0.0.1:{apiPort}"), Token(), sseEvery);
+            var run = new ChaosRun(new Uri($"http://127.0.0.1:{apiPort}"), Enumerable.Range(1, 64).Select(Token).ToList(), sseEvery);
             var schedule = Schedule(seconds);
             var clock = Stopwatch.StartNew();
             var startedAt = DateTimeOffset.UtcNow;
@@ -292,10 +292,11 @@ public static class ChaosBench
         }
     }
 
-    private static string Token() =>
+    /// <summary>A token of bench user <paramref name="user"/>, an admin (echo jobs are admin-only outside Development).</summary>
+    private static string Token(int user) =>
         new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
-            Claims = new Dictionary<string, object> { ["sub"] = "chaos-bench", ["role"] = "admin" },
+            Claims = new Dictionary<string, object> { ["sub"] = $"chaos-bench-{user}", ["role"] = "admin" },
             Issuer = "platform",
             Audience = "platform-api",
             Expires = DateTime.UtcNow.AddHours(2),

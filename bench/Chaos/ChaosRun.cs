@@ -22,6 +22,7 @@ public sealed class ChaosRun
         ["/api/public/categories", "/api/public/content", "/api/public/trending", "/api/public/creators/featured"];
 
     private readonly HttpClient client;
+    private readonly IReadOnlyList<string> tokens;
     private readonly int sseEvery;
     private readonly ConcurrentDictionary<int, int> statuses = new();
     private readonly ConcurrentBag<Task<bool>> streams = [];
@@ -31,15 +32,16 @@ public sealed class ChaosRun
     private int http503WithoutRetryAfter;
     private int publicReadsFailed;
 
-    public ChaosRun(Uri baseAddress, string token, int sseEvery)
+    /// <param name="tokens">Bearer tokens of the users the jobs are spread over (each user may hold 5 live streams).</param>
+    public ChaosRun(Uri baseAddress, IReadOnlyList<string> tokens, int sseEvery)
     {
+        this.tokens = tokens;
         this.sseEvery = sseEvery;
         client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 512, PooledConnectionLifetime = TimeSpan.FromMinutes(10) })
         {
             BaseAddress = baseAddress,
             Timeout = TimeSpan.FromSeconds(30),
         };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
     }
 
     /// <summary>Jobs answered 202 (or 200 from the result cache): each must complete exactly once.</summary>
@@ -117,10 +119,11 @@ public sealed class ChaosRun
             body["idempotency_key"] = $"chaos-{n}";
         }
 
-        var first = await PostJobAsync(body);
+        var token = tokens[(int)(n % tokens.Count)];
+        var first = await PostJobAsync(body, token);
         if (withKey)
         {
-            var again = await PostJobAsync(body);
+            var again = await PostJobAsync(body, token);
             if (first is { } a && again is { } b && a != b)
             {
                 Console.WriteLine($"chaos: idempotency key chaos-{n} gave two jobs {a} and {b}");
@@ -130,13 +133,17 @@ public sealed class ChaosRun
 
         if (sse && first is { } id)
         {
-            streams.Add(Task.Run(() => FollowAsync(id)));
+            streams.Add(Task.Run(() => FollowAsync(id, token)));
         }
     }
 
-    private async Task<Guid?> PostJobAsync(JsonObject body)
+    private async Task<Guid?> PostJobAsync(JsonObject body, string token)
     {
-        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = JsonContent.Create(body) });
+        using var response = await SendAsync(() => new HttpRequestMessage(HttpMethod.Post, "/api/jobs")
+        {
+            Content = JsonContent.Create(body),
+            Headers = { Authorization = new AuthenticationHeaderValue("Bearer", token) },
+        });
         if (response is { StatusCode: HttpStatusCode.Accepted or HttpStatusCode.OK })
         {
             var job = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -218,14 +225,17 @@ public sealed class ChaosRun
     }
 
     /// <summary>Follows a job's SSE stream, reconnecting after 1 s when it ends early; true once a terminal event came.</summary>
-    private async Task<bool> FollowAsync(Guid id)
+    private async Task<bool> FollowAsync(Guid id, string token)
     {
         var stop = streamsStop.Token;
         while (!stop.IsCancellationRequested)
         {
             try
             {
-                using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/jobs/{id}/events");
+                using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/jobs/{id}/events")
+                {
+                    Headers = { Authorization = new AuthenticationHeaderValue("Bearer", token) },
+                };
                 using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, stop);
                 Count(response);
                 if (response.IsSuccessStatusCode)
