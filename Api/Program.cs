@@ -17,7 +17,10 @@ var builder = WebApplication.CreateBuilder(args);
 
 builder.AddServiceDefaults();
 builder.AddNpgsqlDataSource(ResourceNames.Database, configureDataSourceBuilder: dataSource =>
-    ConnectionPools.Cap(dataSource.ConnectionStringBuilder, builder.Configuration, ConnectionPools.MaxPoolSizeKey, ConnectionPools.ApiDefault));
+{
+    ConnectionPools.Cap(dataSource.ConnectionStringBuilder, builder.Configuration, ConnectionPools.MaxPoolSizeKey, ConnectionPools.ApiDefault);
+    ListenConnection.EnableTcpKeepAlive(dataSource.ConnectionStringBuilder); // a dead peer fails, not hangs
+});
 builder.Services.AddSchemaReadiness(); // /health is unready until the database holds this build's migrations
 builder.AddRedisClient(ResourceNames.Cache);
 builder.AddPlatformAuth();
@@ -27,6 +30,7 @@ builder.AddPlatformAccounts();
 builder.AddAccounts();
 builder.Services.AddMarten(options => AuditStore.Configure(options)).UseNpgsqlDataSource();
 builder.Services.AddProblemDetails();
+builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>(); // database down: 503 + Retry-After, not 500
 builder.Services.AddFastEndpoints();
 builder.AddBilling();
 builder.AddDiscovery();

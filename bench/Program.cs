@@ -3,6 +3,7 @@ using Platform.Bench.Peers;
 
 // dotnet run -c Release --project bench -- <suite> [--runs N] [--jobs N] [--history N] [--videos N]
 //   seed --creators N --items M --clicks K     public [--seconds S] [--connections C]
+//   chaos [--seconds S] [--job-rate N] [--webhook-rate N] [--read-rate N] [--sse-every N]
 // Connection strings: ConnectionStrings__platformdb (a role that may create databases), ConnectionStrings__cache.
 var suites = new Dictionary<string, Func<string, int, Task>>
 {
@@ -22,9 +23,15 @@ var suites = new Dictionary<string, Func<string, int, Task>>
 };
 
 var suite = args.FirstOrDefault(a => !a.StartsWith('-') && !int.TryParse(a, out _));
+if (suite == "chaos")
+{
+    // Starts its own PostgreSQL and Redis (tests/TestSupport), the Api and 3 Workers: no connection strings needed.
+    return await Platform.Bench.Chaos.ChaosBench.RunAsync(args); // [--seconds S] [--job-rate N] [--webhook-rate N] [--read-rate N] [--sse-every N]
+}
+
 if (suite is null || !suites.TryGetValue(suite, out var run))
 {
-    Console.Error.WriteLine($"Usage: bench <suite> [options]   suites: {string.Join(", ", suites.Keys)}");
+    Console.Error.WriteLine($"Usage: bench <suite> [options]   suites: {string.Join(", ", suites.Keys)}, chaos");
     return 2;
 }
 

@@ -64,7 +64,10 @@ public abstract partial class OutboxProjector(NpgsqlDataSource dataSource, IDocu
             {
                 return;
             }
-            catch (Exception error) when (error is NpgsqlException or TimeoutException or MartenException or IOException)
+            // InvalidOperationException ("Transaction is already completed"): Marten's retry of a command whose
+            // connection broke (a PostgreSQL restart, found by bench chaos) reuses the dead transaction. Uncaught it
+            // stopped the whole Workers host; like any other database failure it is retried on a new connection.
+            catch (Exception error) when (error is NpgsqlException or TimeoutException or MartenException or IOException or InvalidOperationException)
             {
                 LogProjectionFailed(logger, error, CheckpointId);
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);

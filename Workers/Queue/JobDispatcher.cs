@@ -512,7 +512,8 @@ public sealed partial class JobDispatcher : BackgroundService
 
     /// <summary>
     /// One dedicated connection LISTENs: enqueues wake the claim loops at once (polling covers a lost connection),
-    /// and a cancel request for a job running here fires its token within milliseconds.
+    /// and a cancel request for a job running here fires its token within milliseconds. A connection that goes
+    /// half-open is noticed by <see cref="ListenConnection.WaitAsync"/> and replaced; the new one catches up.
     /// </summary>
     private async Task ListenAsync(CancellationToken cancellationToken)
     {
@@ -532,10 +533,8 @@ public sealed partial class JobDispatcher : BackgroundService
                     queue.Signal(); // catch up on anything enqueued while we were not listening
                 }
 
-                while (!cancellationToken.IsCancellationRequested)
-                {
-                    await connection.WaitAsync(cancellationToken);
-                }
+                // Checked after ListenCheckInterval of silence: a half-open connection is replaced within seconds.
+                await ListenConnection.WaitAsync(connection, options.ListenCheckInterval, cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {

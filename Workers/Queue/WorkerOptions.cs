@@ -25,6 +25,12 @@ public sealed class WorkerOptions
     /// <summary>Fallback when no NOTIFY arrives (delayed jobs, retries, a lost LISTEN connection).</summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Silence on the LISTEN connection before it is checked with <c>SELECT 1</c> (<c>Workers:ListenCheckInterval</c>):
+    /// a half-open connection is replaced within about 2.5× this (<see cref="Platform.Core.Data.ListenConnection"/>).
+    /// </summary>
+    public TimeSpan ListenCheckInterval { get; set; } = Platform.Core.Data.ListenConnection.DefaultCheckInterval;
+
     /// <summary>How often expired leases are looked for (one replica per tick).</summary>
     public TimeSpan RescueInterval { get; set; } = TimeSpan.FromSeconds(2);
 

@@ -14,6 +14,7 @@ public sealed class PostgresServer : IAsyncDisposable
     private const string TempPrefix = "platform-tests-pg-";
     private readonly Func<Task> stop;
     private int stopped;
+    private LocalControl? local;
 
     private PostgresServer(string adminConnectionString, string description, Func<Task> stop)
     {
@@ -21,6 +22,12 @@ public sealed class PostgresServer : IAsyncDisposable
         Description = description;
         this.stop = stop;
     }
+
+    /// <summary>pg_ctl, the data directory, the log and the server options of a server started from local binaries.</summary>
+    private sealed record LocalControl(string PgCtl, string Data, string Log, string Options);
+
+    /// <summary>The server's port (from the admin connection string).</summary>
+    public int Port => new NpgsqlConnectionStringBuilder(AdminConnectionString).Port;
 
     /// <summary>A superuser connection to the server's <c>postgres</c> database.</summary>
     public string AdminConnectionString { get; }
@@ -30,7 +37,14 @@ public sealed class PostgresServer : IAsyncDisposable
     public string ConnectionStringFor(string database) =>
         new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = database }.ConnectionString;
 
-    public static async Task<PostgresServer> StartAsync()
+    public static Task<PostgresServer> StartAsync() => StartAsync(durable: false);
+
+    /// <summary>
+    /// As <see cref="StartAsync()"/>; with <paramref name="durable"/> a local server keeps PostgreSQL's defaults
+    /// (<c>fsync</c>, <c>synchronous_commit</c>, <c>full_page_writes</c> on), as benchmarks and crash tests need, and
+    /// <paramref name="maxConnections"/> slots.
+    /// </summary>
+    public static async Task<PostgresServer> StartAsync(bool durable, int maxConnections = 400)
     {
         var external = Environment.GetEnvironmentVariable(ConnectionEnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(external))
@@ -42,7 +56,7 @@ public sealed class PostgresServer : IAsyncDisposable
         if (bin is not null)
         {
             RemoveStaleServers(bin);
-            return await StartLocalAsync(bin);
+            return await StartLocalAsync(bin, durable, maxConnections);
         }
 
         try
@@ -85,7 +99,26 @@ public sealed class PostgresServer : IAsyncDisposable
         return onPath is null ? null : Path.GetDirectoryName(Path.GetFullPath(onPath));
     }
 
-    private static async Task<PostgresServer> StartLocalAsync(string bin)
+    /// <summary>
+    /// <c>pg_ctl stop -m <paramref name="mode"/></c> of a local server (<c>fast</c>: a clean shutdown; <c>immediate</c>:
+    /// a crash, recovered from the WAL at the next start).
+    /// </summary>
+    /// <exception cref="NotSupportedException">The server was not started from local binaries.</exception>
+    public Task StopServerAsync(string mode)
+    {
+        var control = local ?? throw new NotSupportedException("Only a server started from local binaries can be stopped and started.");
+        return ExternalProcess.RunAsync(control.PgCtl, ["-D", control.Data, "-m", mode, "-w", "stop"], dropRoot: true);
+    }
+
+    /// <summary>Starts a local server stopped by <see cref="StopServerAsync"/> again, on the same port with the same options.</summary>
+    /// <exception cref="NotSupportedException">The server was not started from local binaries.</exception>
+    public Task StartServerAsync()
+    {
+        var control = local ?? throw new NotSupportedException("Only a server started from local binaries can be stopped and started.");
+        return ExternalProcess.RunAsync(control.PgCtl, ["-D", control.Data, "-l", control.Log, "-w", "-t", "120", "-o", control.Options, "start"], dropRoot: true, timeout: TimeSpan.FromSeconds(130));
+    }
+
+    private static async Task<PostgresServer> StartLocalAsync(string bin, bool durable, int maxConnections)
     {
         var root = Path.Combine(Path.GetTempPath(), TempPrefix + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(root);
@@ -103,9 +136,10 @@ public sealed class PostgresServer : IAsyncDisposable
             for (var attempt = 1; ; attempt++)
             {
                 var port = ExternalProcess.FreePort();
-                // Durability off: these databases live for one test run.
-                var options = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off " +
-                              "-c full_page_writes=off -c max_connections=400 -c shared_buffers=128MB";
+                // Durability off unless asked for: these databases live for one test run.
+                var durability = durable ? string.Empty : "-c fsync=off -c synchronous_commit=off -c full_page_writes=off ";
+                var options = $"-p {port} -k {root} -c listen_addresses=127.0.0.1 {durability}" +
+                              $"-c max_connections={maxConnections} -c shared_buffers=128MB";
                 try
                 {
                     await ExternalProcess.RunAsync(pgCtl, ["-D", data, "-l", Path.Combine(root, "server.log"), "-w", "-t", "60", "-o", options, "start"], dropRoot: true);
@@ -127,7 +161,10 @@ public sealed class PostgresServer : IAsyncDisposable
                 ExternalProcess.CleanUpAfterExit(
                     $"{runAs}{ExternalProcess.ShellQuote(pgCtl)} -D {ExternalProcess.ShellQuote(data)} -m immediate -w stop >/dev/null 2>&1; " +
                     $"rm -rf {ExternalProcess.ShellQuote(root)}");
-                var server = new PostgresServer(connectionString, $"local {bin} on port {port}", () => StopLocalAsync(pgCtl, data, root));
+                var server = new PostgresServer(connectionString, $"local {bin} on port {port}", () => StopLocalAsync(pgCtl, data, root))
+                {
+                    local = new LocalControl(pgCtl, data, Path.Combine(root, "server.log"), options),
+                };
                 return server;
             }
         }

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Threading.Channels;
 using Npgsql;
+using Platform.Core.Data;
 
 namespace Platform.Api.Features.Jobs.Streaming;
 
@@ -39,10 +40,8 @@ public sealed partial class JobNotificationHub(NpgsqlDataSource dataSource, ILog
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
 
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
+                // Checked after 5 s of silence: a half-open connection is replaced within about 12 s.
+                await ListenConnection.WaitAsync(connection, ListenConnection.DefaultCheckInterval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
