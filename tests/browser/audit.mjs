@@ -39,6 +39,12 @@ try {
     for (const width of [390, 1280]) {
       await tab.setViewport({ width, height: width === 390 ? 844 : 800 });
       await tab.goto(url, { waitUntil: 'load', timeout: 30000 });
+      // A full-page screenshot does not scroll: load the lazy images and wait until every image is decoded.
+      await tab.evaluate(async () => {
+        for (const img of document.images) img.loading = 'eager';
+        await Promise.all([...document.images].map(img =>
+          img.complete ? img.decode().catch(() => {}) : new Promise(done => { img.onload = img.onerror = done; })));
+      });
       const file = path.join(shotDir, `${name}-${width}.png`);
       await tab.screenshot({ path: file, fullPage: true });
       screenshots.push(file);
