@@ -2,7 +2,8 @@
 //   { pages: [{ name, url, axe: [{ id, impact, help, nodes }], lighthouse: { performance, accessibility,
 //     "best-practices", seo }, failedAudits: { <category>: [audit ids scoring below 1] }, screenshots: [files] }] }
 // Usage: node audit.mjs <base-url> <screenshot-dir> <name>=<path> [<name>=<path> ...]
-// Environment: CHROMIUM (default /usr/bin/chromium), LIGHTHOUSE=0 to skip Lighthouse (axe and screenshots only).
+// Environment: CHROMIUM (default /usr/bin/chromium), LIGHTHOUSE=0 to skip Lighthouse (axe and screenshots only),
+// LH_MIN_PERFORMANCE (default 95): below it a page is audited three times and the median run reported.
 // axe-core: WCAG 2.0/2.1 A and AA rules plus best practices. Lighthouse: its default config (mobile emulation,
 // simulated throttling), the four categories. Screenshots: full page at 390 and 1280 CSS px wide.
 import fs from 'node:fs';
@@ -25,6 +26,20 @@ const browser = await puppeteer.launch({
 });
 const port = Number(new URL(browser.wsEndpoint()).port);
 const categories = ['performance', 'accessibility', 'best-practices', 'seo'];
+const minPerformance = Number(process.env.LH_MIN_PERFORMANCE || 95);
+
+async function audit(url) {
+  const run = await lighthouse(url, { port, output: 'json', logLevel: 'error', onlyCategories: categories });
+  const lhr = run.lhr;
+  const scores = Object.fromEntries(categories.map(c => [c, Math.round((lhr.categories[c].score ?? 0) * 100)]));
+  const failedAudits = {};
+  for (const c of categories) {
+    failedAudits[c] = lhr.categories[c].auditRefs
+      .filter(ref => ref.weight > 0 && lhr.audits[ref.id].score !== null && lhr.audits[ref.id].score < 1)
+      .map(ref => `${ref.id} (${lhr.audits[ref.id].score})`);
+  }
+  return { scores, failedAudits };
+}
 const pages = [];
 try {
   for (const spec of specs) {
@@ -39,6 +54,12 @@ try {
     for (const width of [390, 1280]) {
       await tab.setViewport({ width, height: width === 390 ? 844 : 800 });
       await tab.goto(url, { waitUntil: 'load', timeout: 30000 });
+      // A full-page screenshot does not scroll: load the lazy images and wait until every image is decoded.
+      await tab.evaluate(async () => {
+        for (const img of document.images) img.loading = 'eager';
+        await Promise.all([...document.images].map(img =>
+          img.complete ? img.decode().catch(() => {}) : new Promise(done => { img.onload = img.onerror = done; })));
+      });
       const file = path.join(shotDir, `${name}-${width}.png`);
       await tab.screenshot({ path: file, fullPage: true });
       screenshots.push(file);
@@ -51,16 +72,18 @@ try {
     await tab.close();
 
     let scores = null;
-    const failedAudits = {};
+    let failedAudits = {};
+    let runs = 0;
     if (process.env.LIGHTHOUSE !== '0') {
-      const run = await lighthouse(url, { port, output: 'json', logLevel: 'error', onlyCategories: categories });
-      const lhr = run.lhr;
-      scores = Object.fromEntries(categories.map(c => [c, Math.round((lhr.categories[c].score ?? 0) * 100)]));
-      for (const c of categories) {
-        failedAudits[c] = lhr.categories[c].auditRefs
-          .filter(ref => ref.weight > 0 && lhr.audits[ref.id].score !== null && lhr.audits[ref.id].score < 1)
-          .map(ref => `${ref.id} (${lhr.audits[ref.id].score})`);
+      // Lighthouse's own advice on variability: on a busy machine, run several times and take the median. One run
+      // when it already meets the performance budget, else three and the median by performance.
+      const results = [await audit(url)];
+      if (results[0].scores.performance < minPerformance) {
+        results.push(await audit(url), await audit(url));
+        results.sort((a, b) => a.scores.performance - b.scores.performance);
       }
+      ({ scores, failedAudits } = results[Math.floor(results.length / 2)]);
+      runs = results.length;
     }
 
     pages.push({
@@ -68,6 +91,7 @@ try {
       url,
       axe: result.violations.map(v => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' ')) })),
       lighthouse: scores,
+      lighthouseRuns: runs,
       failedAudits,
       consoleErrors,
       screenshots,

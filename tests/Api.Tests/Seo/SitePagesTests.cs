@@ -30,7 +30,7 @@ public sealed class SiteFixture : DiscoveryHost
 
         YouTube = await data.ItemAsync(lena, "Walking hexapod demo", publishedAt: Start.AddDays(5), category: "technology", tags: ["robots", "hexapod"]);
         await data.ExecuteAsync("UPDATE content_item SET external_id = 'dQw4w9WgXcQ' WHERE id = @id", ("id", YouTube.Id));
-        Podcast = await data.ItemAsync(omar, "Episode 12: soldering", publishedAt: Start.AddDays(6), platform: "feed", category: "science");
+        Podcast = await data.ItemAsync(omar, "Episode 12: soldering", publishedAt: Start.AddDays(6), platform: "feed", category: "science", tags: ["soldering"]);
         await data.ExecuteAsync(
             "INSERT INTO content_media (content_id, kind, url, content_type, position) VALUES (@id, 'audio', 'https://cdn.example/ep12.mp3', 'audio/mpeg', 0)",
             ("id", Podcast.Id));
@@ -163,6 +163,12 @@ public sealed class SitePagesTests(SiteFixture api) : IClassFixture<SiteFixture>
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         Assert.Equal("#robots", page.QuerySelector("h1")!.TextContent);
         Assert.Equal(16, page.QuerySelectorAll("ul.grid > li").Length); // 15 build logs + the hexapod
+
+        // Nothing tagged soldering is trending, but the tag exists: its trending tab is an empty list, not a broken link.
+        var (trending, empty) = await GetPageAsync("/tag/soldering?sort=trending");
+        Assert.Equal(HttpStatusCode.OK, trending.StatusCode);
+        Assert.Empty(empty.QuerySelectorAll("ul.grid > li"));
+        Assert.NotNull(empty.QuerySelector("p.empty"));
 
         var (_, item) = await GetPageAsync("/c/" + api.YouTube.Slug);
         Assert.Equal(new[] { "/tag/hexapod", "/tag/robots" }, item.QuerySelectorAll("ul.tags a").Select(a => a.GetAttribute("href")!).ToArray());

@@ -9,7 +9,8 @@ namespace Platform.Api.Features.Seo.TagPage;
 
 /// <summary>
 /// <c>GET /tag/{tag}</c>: content with a tag (content_tag, compared lowercase), newest, popular or trending
-/// (<see cref="ListingPaging"/>), 24 a page; a tag no public item has → 404 page, bad paging → 400 page. Cached and
+/// (<see cref="ListingPaging"/>), 24 a page; a tag no public item has → 404 page (a used tag
+/// with nothing in the chosen sort, e.g. nothing trending, shows an empty list), bad paging → 400 page. Cached and
 /// invalidated like the JSON feed (same query, same tags).
 /// </summary>
 public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, SeoContext seo, PageRenderer pages) : EndpointWithoutRequest
@@ -53,7 +54,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
             static async (s, token) =>
             {
                 var slice = await s.paging.Query(null, s.tag, null).ExecuteSliceAsync(s.dataSource, token);
-                if (slice.Items.Count == 0 && s.paging.Cursor is null)
+                if (slice.Items.Count == 0 && s.paging.Cursor is null && !await IsUsedAsync(s.dataSource, s.tag, token))
                 {
                     return CachedResponse.NotFound(); // no soft 404s: a tag nobody uses is not a page
                 }
@@ -80,4 +81,8 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
             ct);
         await SeoContext.WriteAsync(HttpContext, response, "tag", HttpCaching.Lists, ct);
     }
+
+    /// <summary>Whether any public item has the tag (a used tag with nothing trending is an empty list, not a 404).</summary>
+    private static async Task<bool> IsUsedAsync(NpgsqlDataSource dataSource, string tag, CancellationToken ct) =>
+        (await new FeedQuery("recent", null, tag, null, null, TrendingWindows.Day, null, 1).ExecuteAsync(dataSource, ct)).Items.Count > 0;
 }
