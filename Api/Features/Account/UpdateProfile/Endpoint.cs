@@ -18,9 +18,6 @@ namespace Platform.Api.Features.Account.UpdateProfile;
 /// </summary>
 public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : Endpoint<Request, MeResponse>
 {
-    private static readonly string[] InvalidatedTags =
-        [DiscoveryCacheTags.Content, DiscoveryCacheTags.Trending, DiscoveryCacheTags.Featured];
-
     public override void Configure()
     {
         Patch("/api/me/profile");
@@ -84,7 +81,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : E
         await scope.CommitAsync(ct);
         if (!patch.IsEmpty)
         {
-            await cache.InvalidateAsync(InvalidatedTags, ct);
+            await cache.InvalidateAsync(DiscoveryCacheTags.CreatorPage(userId), ct); // lists follow, debounced
         }
 
         HttpContext.Response.Headers.CacheControl = "no-store";

@@ -2,16 +2,13 @@ using FastEndpoints;
 using Npgsql;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Api.Http;
-using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Discovery.GetContent;
 
 /// <summary><c>GET /api/public/content/{slug}</c>: one published item of a public creator, with media, tags and creator card.</summary>
-public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) : EndpointWithoutRequest
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, PublicPageTags pageTags) : EndpointWithoutRequest
 {
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
-
-    private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
 
     public override void Configure()
     {
@@ -38,7 +35,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
                 await ContentDetailQuery.ExecuteAsync(state.dataSource, state.slug, token) is { } item
                     ? CachedResponse.Json(item)
                     : await PublicNames.MissAsync(state.dataSource, PublicNames.ContentSlug, state.slug, _ => string.Empty, token),
-            CacheTags,
+            await pageTags.ForItemAsync(slug, ct),
             ct);
         await HttpCaching.WriteAsync(HttpContext, response, HttpCaching.Detail, ct);
     }

@@ -4,7 +4,6 @@ using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Discovery.GetContent;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Api.Features.Seo.Shared;
-using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Seo.ContentPage;
 
@@ -13,7 +12,7 @@ namespace Platform.Api.Features.Seo.ContentPage;
 /// change), with up to <see cref="RelatedCount"/> more items of its creator and as many related ones (sharing its
 /// tags, then its category). Cached, ETag.
 /// </summary>
-public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, SeoContext seo, PageRenderer pages) : EndpointWithoutRequest
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, PublicPageTags pageTags, SeoContext seo, PageRenderer pages) : EndpointWithoutRequest
 {
     public const int RelatedCount = 6;
 
@@ -21,8 +20,6 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
     public const int MaxRelatedTags = 2;
 
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
-
-    private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
 
     public override void Configure()
     {
@@ -49,7 +46,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
             static async (s, token) => await ContentDetailQuery.ExecuteAsync(s.dataSource, s.slug, token) is { } item
                 ? await s.pages.RenderResponseAsync<ContentPage>(await LoadModelAsync(s.dataSource, item, s.baseUrl, token))
                 : await PublicNames.MissAsync(s.dataSource, PublicNames.ContentSlug, s.slug, _ => string.Empty, token),
-            CacheTags,
+            await pageTags.ForItemAsync(slug, ct),
             ct);
         await SeoContext.WriteAsync(HttpContext, response, "page", HttpCaching.Detail, ct);
     }

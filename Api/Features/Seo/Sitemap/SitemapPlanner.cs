@@ -3,7 +3,6 @@ using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Api.Features.Discovery;
-using Platform.Core.Discovery;
 using Platform.Api.Features.Discovery.Shared;
 
 namespace Platform.Api.Features.Seo.Sitemap;
@@ -19,7 +18,10 @@ public sealed class SitemapPlan
 /// <summary>
 /// Splits the public content and the public creators into shards of at most <see cref="DiscoveryOptions.SitemapShardSize"/>
 /// URLs (the protocol's limit is 50,000) by id ranges: one pass computes each shard's first id and newest change; a
-/// shard is then a primary-key range scan. Cached (and invalidated with content) because the pass reads every row.
+/// shard is then a primary-key range scan. Because the pass reads every public row, a plan is computed on a timer
+/// (reused for <see cref="DiscoveryOptions.SitemapPlanSeconds"/>, shared by the replicas through Redis), never on a
+/// content change: the last shard is open-ended and every shard is an id range, so new content still appears in its
+/// shard's (list-flushed) URLs; only the shard boundaries and counts wait for the next plan.
 /// </summary>
 public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache cache, IOptions<DiscoveryOptions> options)
 {
@@ -27,8 +29,6 @@ public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache ca
 
     public const string Content = "content";
     public const string Creators = "creators";
-
-    private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
 
     public int ShardSize => Math.Clamp(options.Value.SitemapShardSize, 1, 50_000);
 
@@ -45,11 +45,10 @@ public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache ca
             static (s, token) => s.planner.ComputeAsync(s.kind, token),
             new HybridCacheEntryOptions
             {
-                Expiration = TimeSpan.FromSeconds(Math.Max(options.Value.DistributedCacheSeconds, 600)),
-                LocalCacheExpiration = TimeSpan.FromSeconds(options.Value.LocalCacheSeconds),
+                Expiration = TimeSpan.FromSeconds(Math.Max(1, options.Value.SitemapPlanSeconds)),
+                LocalCacheExpiration = TimeSpan.FromSeconds(Math.Clamp(options.Value.LocalCacheSeconds, 1, Math.Max(1, options.Value.SitemapPlanSeconds))),
             },
-            CacheTags,
-            ct);
+            cancellationToken: ct);
     }
 
     private async ValueTask<SitemapPlan> ComputeAsync(string kind, CancellationToken ct)
