@@ -7,7 +7,7 @@ namespace Platform.Core.Discovery;
 /// <remarks>
 /// Two kinds of tag, so that one creator's change never empties every replica's cache:
 /// <list type="bullet">
-/// <item><b>Scoped</b> (<see cref="Creator"/>, <see cref="Item"/>): the pages of one creator (profile, the pages of
+/// <item><b>Scoped</b> (<see cref="Creator"/>, <see cref="Item"/>, <see cref="Username"/>): the pages of one creator (profile, the pages of
 /// their items, which show the creator card) or of one item. A replica evicts them at once when it hears them, and
 /// then schedules a <em>debounced</em> flush of the <see cref="ListTags"/> (lists can contain the changed content):
 /// at most one such flush per <c>Discovery:ListFlushSeconds</c> per replica, however many changes arrive.</item>
@@ -35,6 +35,7 @@ public static class DiscoveryCacheTags
 
     private const string CreatorPrefix = "creator:";
     private const string ItemPrefix = "item:";
+    private const string UsernamePrefix = "username:";
 
     /// <summary>The lists a scoped change can appear in: flushed (debounced) after a <see cref="Creator"/> or <see cref="Item"/> tag.</summary>
     public static readonly IReadOnlyList<string> ListTags = [Content, Trending, Featured];
@@ -44,6 +45,12 @@ public static class DiscoveryCacheTags
 
     /// <summary>One item's pages (format <c>item:{uuid}</c>).</summary>
     public static string Item(Guid itemId) => ItemPrefix + itemId.ToString("D");
+
+    /// <summary>
+    /// A username's pages while it resolves to no public creator (404, or 301 after a rename; format
+    /// <c>username:{lower-case name}</c>): a profile that takes or gives up the name evicts them at once.
+    /// </summary>
+    public static string Username(string username) => UsernamePrefix + username.ToLowerInvariant();
 
     /// <summary>The tags of a cached page of one item: the item's and its creator's.</summary>
     public static string[] ItemPage(Guid itemId, Guid creatorId) => [Item(itemId), Creator(creatorId)];
@@ -57,7 +64,11 @@ public static class DiscoveryCacheTags
     /// </summary>
     public static string[] MissingPage { get; } = [Content];
 
-    /// <summary>True for a <see cref="Creator"/> or <see cref="Item"/> tag (a change that also makes lists stale, debounced).</summary>
+    /// <summary>The tags of a cached page of a username that resolves to no creator (see <see cref="Username"/>).</summary>
+    public static string[] MissingCreatorPage(string username) => [Content, Username(username)];
+
+    /// <summary>True for a <see cref="Creator"/>, <see cref="Item"/> or <see cref="Username"/> tag (a change that also makes lists stale, debounced).</summary>
     public static bool IsScoped(string tag) =>
-        tag.StartsWith(CreatorPrefix, StringComparison.Ordinal) || tag.StartsWith(ItemPrefix, StringComparison.Ordinal);
+        tag.StartsWith(CreatorPrefix, StringComparison.Ordinal) || tag.StartsWith(ItemPrefix, StringComparison.Ordinal)
+        || tag.StartsWith(UsernamePrefix, StringComparison.Ordinal);
 }

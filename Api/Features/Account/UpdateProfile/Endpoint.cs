@@ -33,6 +33,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : E
 
         var userId = User.UserId()!.Value;
         await using var scope = await UserScope.BeginAsync(dataSource, userId, ct);
+        List<string> invalidated = [.. DiscoveryCacheTags.CreatorPage(userId)];
         if (!patch!.IsEmpty)
         {
             string? username;
@@ -46,9 +47,19 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : E
                 isPublic = reader.GetBoolean(1);
             }
 
+            if (username is not null)
+            {
+                invalidated.Add(DiscoveryCacheTags.Username(username)); // a rename: the old name's pages answer 301
+            }
+
             if (patch.Username.IsSet)
             {
                 username = patch.Username.Value;
+            }
+
+            if (username is not null)
+            {
+                invalidated.Add(DiscoveryCacheTags.Username(username)); // a cached 404 of the name becomes the profile
             }
 
             if ((patch.IsPublic.Value ?? isPublic) && username is null)
@@ -81,7 +92,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : E
         await scope.CommitAsync(ct);
         if (!patch.IsEmpty)
         {
-            await cache.InvalidateAsync(DiscoveryCacheTags.CreatorPage(userId), ct); // lists follow, debounced
+            await cache.InvalidateAsync(invalidated, ct); // pages at once; lists follow, debounced
         }
 
         HttpContext.Response.Headers.CacheControl = "no-store";

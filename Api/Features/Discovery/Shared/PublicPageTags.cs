@@ -10,8 +10,9 @@ namespace Platform.Api.Features.Discovery.Shared;
 /// The cache tags of a page addressed by a public name (an item's slug, a creator's username): HybridCache needs an
 /// entry's tags before its factory runs, so the name is first resolved to the ids the tags are made of
 /// (<see cref="DiscoveryCacheTags.ItemPage"/>, <see cref="DiscoveryCacheTags.CreatorPage"/>). A name that resolves to
-/// nothing gets <see cref="DiscoveryCacheTags.MissingPage"/>. The resolution itself is cached (one primary-key lookup)
-/// and goes with the lists (its ids only change when a name is created, renamed or reassigned, which also flushes them).
+/// nothing gets <see cref="DiscoveryCacheTags.MissingPage"/> (a username: <see cref="DiscoveryCacheTags.MissingCreatorPage"/>,
+/// so a profile taking the name shows at once). The resolution itself is cached (one unique-index lookup) and goes with
+/// the lists (its ids only change when a name is created, renamed or reassigned, which also flushes them).
 /// </summary>
 public sealed class PublicPageTags(AnonymousDataSource anonymous, HybridCache cache, IOptions<DiscoveryOptions> options)
 {
@@ -30,7 +31,7 @@ public sealed class PublicPageTags(AnonymousDataSource anonymous, HybridCache ca
     {
         var owner = await ResolveAsync("slug:" + slug, """
             SELECT c.id, c.creator_id FROM content_item c WHERE c.slug = @name
-            """, slug, ct);
+            """, slug, ct, ResolutionTags);
         return owner.CreatorId is { } creator
             ? owner.ItemId is { } item ? DiscoveryCacheTags.ItemPage(item, creator) : DiscoveryCacheTags.CreatorPage(creator)
             : DiscoveryCacheTags.MissingPage;
@@ -41,11 +42,11 @@ public sealed class PublicPageTags(AnonymousDataSource anonymous, HybridCache ca
     {
         var owner = await ResolveAsync("username:" + username, """
             SELECT NULL::uuid, u.id FROM users u WHERE u.username = @name
-            """, username, ct);
-        return owner.CreatorId is { } creator ? DiscoveryCacheTags.CreatorPage(creator) : DiscoveryCacheTags.MissingPage;
+            """, username, ct, DiscoveryCacheTags.MissingCreatorPage(username));
+        return owner.CreatorId is { } creator ? DiscoveryCacheTags.CreatorPage(creator) : DiscoveryCacheTags.MissingCreatorPage(username);
     }
 
-    private ValueTask<PageOwner> ResolveAsync(string key, string sql, string name, CancellationToken ct)
+    private ValueTask<PageOwner> ResolveAsync(string key, string sql, string name, CancellationToken ct, string[] tags)
     {
         if (!enabled)
         {
@@ -57,7 +58,7 @@ public sealed class PublicPageTags(AnonymousDataSource anonymous, HybridCache ca
             (dataSource, sql, name),
             static (s, token) => QueryAsync(s.dataSource, s.sql, s.name, token),
             entryOptions,
-            ResolutionTags,
+            tags,
             ct);
     }
 

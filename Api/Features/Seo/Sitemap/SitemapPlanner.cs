@@ -20,8 +20,9 @@ public sealed class SitemapPlan
 /// URLs (the protocol's limit is 50,000) by id ranges: one pass computes each shard's first id and newest change; a
 /// shard is then a primary-key range scan. Because the pass reads every public row, a plan is computed on a timer
 /// (reused for <see cref="DiscoveryOptions.SitemapPlanSeconds"/>, shared by the replicas through Redis), never on a
-/// content change: the last shard is open-ended and every shard is an id range, so new content still appears in its
-/// shard's (list-flushed) URLs; only the shard boundaries and counts wait for the next plan.
+/// content change. Shards are id ranges (the last one open-ended) read with the list-flushed cache, so changed and
+/// removed URLs show within a list flush; a shard that has grown past the shard size shows its first
+/// <see cref="ShardSize"/> URLs until the next plan (at most <see cref="DiscoveryOptions.SitemapPlanSeconds"/>).
 /// </summary>
 public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache cache, IOptions<DiscoveryOptions> options)
 {
