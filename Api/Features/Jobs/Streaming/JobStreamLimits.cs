@@ -14,6 +14,12 @@ public sealed class JobStreamOptions
 
     /// <summary>Streams one Api process holds open at once, all users together.</summary>
     public int MaxStreams { get; set; } = 1000;
+
+    /// <summary>
+    /// Seconds between the hub's re-reads of every streamed job (one query for all of them, whatever the number of
+    /// streams), in case a NOTIFY was missed; also the heartbeat period of an idle stream.
+    /// </summary>
+    public double RecheckSeconds { get; set; } = 5;
 }
 
 /// <summary>
