@@ -15,7 +15,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, P
         Get("/api/public/content/{slug}");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(404));
+        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(404).ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "One public content item by slug, with media, tags and its creator");
     }
 

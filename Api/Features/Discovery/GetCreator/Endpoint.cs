@@ -15,7 +15,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, P
         Get("/api/public/creators/{username}");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(400).ProducesProblemDetails(404));
+        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(400).ProducesProblemDetails(404).ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "A creator's public profile and their content, newest first");
     }
 

@@ -26,7 +26,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, P
         Get("/c/{slug}");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "HTML page of a content item for crawlers and link previews");
     }
 

@@ -21,7 +21,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, P
         Get("/@{username}");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "HTML profile page of a creator for crawlers and link previews");
     }
 

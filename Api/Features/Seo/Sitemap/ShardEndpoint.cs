@@ -20,7 +20,7 @@ public sealed class ShardEndpoint(AnonymousDataSource anonymous, SitemapPlanner 
         Get("/sitemaps/{kind}-{n}.xml");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "application/xml").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "application/xml").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "One sitemap shard (sitemaps.org urlset) of creator or content pages");
     }
 
