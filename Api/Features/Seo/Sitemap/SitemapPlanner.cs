@@ -20,7 +20,7 @@ public sealed class SitemapPlan
 /// URLs (the protocol's limit is 50,000) by id ranges: one pass computes each shard's first id and newest change; a
 /// shard is then a primary-key range scan. Because the pass reads every public row, a plan is computed on a timer
 /// (reused for <see cref="DiscoveryOptions.SitemapPlanSeconds"/>, shared by the replicas through Redis), never on a
-/// content change. Shards are id ranges (the last one open-ended) read with the list-flushed cache, so changed and
+/// content change. Shards are id ranges (the first open below, the last open above) read with the list-flushed cache, so changed and
 /// removed URLs show within a list flush; a shard that has grown past the shard size shows its first
 /// <see cref="ShardSize"/> URLs until the next plan (at most <see cref="DiscoveryOptions.SitemapPlanSeconds"/>).
 /// </summary>
@@ -40,16 +40,30 @@ public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache ca
             return ComputeAsync(kind, ct);
         }
 
-        return cache.GetOrCreateAsync(
-            $"pub:sitemap-plan:{kind}:{ShardSize}",
-            (planner: this, kind),
-            static (s, token) => s.planner.ComputeAsync(s.kind, token),
-            new HybridCacheEntryOptions
+        return GetCachedAsync(kind, ct);
+    }
+
+    private async ValueTask<SitemapPlan> GetCachedAsync(string kind, CancellationToken ct)
+    {
+        var key = $"pub:sitemap-plan:{kind}:{ShardSize}";
+        var entry = new HybridCacheEntryOptions
+        {
+            Expiration = TimeSpan.FromSeconds(Math.Max(1, options.Value.SitemapPlanSeconds)),
+            LocalCacheExpiration = TimeSpan.FromSeconds(Math.Clamp(options.Value.LocalCacheSeconds, 1, Math.Max(1, options.Value.SitemapPlanSeconds))),
+        };
+        var plan = await cache.GetOrCreateAsync(
+            key, (planner: this, kind), static (s, token) => s.planner.ComputeAsync(s.kind, token), entry, cancellationToken: ct);
+        if (plan.Shards.Length == 0)
+        {
+            // Nothing public yet: an empty pass costs nothing, so look again rather than hide the first content for a period.
+            plan = await ComputeAsync(kind, ct);
+            if (plan.Shards.Length > 0)
             {
-                Expiration = TimeSpan.FromSeconds(Math.Max(1, options.Value.SitemapPlanSeconds)),
-                LocalCacheExpiration = TimeSpan.FromSeconds(Math.Clamp(options.Value.LocalCacheSeconds, 1, Math.Max(1, options.Value.SitemapPlanSeconds))),
-            },
-            cancellationToken: ct);
+                await cache.SetAsync(key, plan, entry, cancellationToken: ct);
+            }
+        }
+
+        return plan;
     }
 
     private async ValueTask<SitemapPlan> ComputeAsync(string kind, CancellationToken ct)
