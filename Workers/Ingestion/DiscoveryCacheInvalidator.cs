@@ -10,9 +10,12 @@ namespace Platform.Workers.Ingestion;
 /// </summary>
 public sealed partial class DiscoveryCacheInvalidator(IServiceProvider services, ILogger<DiscoveryCacheInvalidator> logger)
 {
-    /// <summary>Publishes <c>content</c> and <c>creator:&lt;id&gt;</c>.</summary>
+    /// <summary>
+    /// Publishes <c>creator:&lt;id&gt;</c> only: the Api evicts that creator's pages at once and flushes the lists
+    /// debounced, so syncing one creator never empties the cache of every other creator's pages.
+    /// </summary>
     public Task ContentChangedAsync(Guid creatorId) =>
-        PublishAsync(DiscoveryInvalidation.ContentTag, DiscoveryInvalidation.CreatorTag(creatorId));
+        PublishAsync(DiscoveryInvalidation.ContentChanged(creatorId));
 
     public async Task PublishAsync(params string[] tags)
     {

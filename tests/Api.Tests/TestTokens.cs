@@ -12,7 +12,7 @@ public static class TestTokens
     public const string Issuer = "platform";
     public const string Audience = "platform-api";
 
-    public static string For(Guid userId, bool admin = false, string? subject = null, string signingKey = SigningKey, DateTime? expires = null)
+    public static string For(Guid userId, bool admin = false, string? subject = null, string signingKey = SigningKey, DateTime? expires = null, DateTime? notBefore = null)
     {
         var claims = new List<Claim> { new("sub", subject ?? userId.ToString()) };
         if (admin)
@@ -25,7 +25,7 @@ public static class TestTokens
             Subject = new ClaimsIdentity(claims),
             Issuer = Issuer,
             Audience = Audience,
-            NotBefore = (expires ?? DateTime.UtcNow.AddHours(1)).AddHours(-2),
+            NotBefore = notBefore ?? (expires ?? DateTime.UtcNow.AddHours(1)).AddHours(-2),
             Expires = expires ?? DateTime.UtcNow.AddHours(1),
             SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Encoding.UTF8.GetBytes(signingKey)), SecurityAlgorithms.HmacSha256),
         });

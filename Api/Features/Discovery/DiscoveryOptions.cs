@@ -14,6 +14,15 @@ public sealed class DiscoveryOptions
     /// <summary>How long an entry lives in Redis (L2).</summary>
     public int DistributedCacheSeconds { get; set; } = 300;
 
+    /// <summary>
+    /// At most one flush of the cached lists (feed, search, trending, featured, sitemap shards) per this many seconds per
+    /// replica after creator or item changes (<see cref="Shared.ListFlushDebouncer"/>); also how stale a list can be.
+    /// </summary>
+    public int ListFlushSeconds { get; set; } = 5;
+
+    /// <summary>How long a sitemap plan (shard boundaries; one pass over every public row) is reused before it is recomputed.</summary>
+    public int SitemapPlanSeconds { get; set; } = 600;
+
     /// <summary>Prefix of every Redis key of the cache (separates environments sharing one Redis).</summary>
     public string CacheKeyPrefix { get; set; } = "platform:";
 

@@ -41,6 +41,8 @@ public static class DiscoveryServiceExtensions
             options.MaximumKeyLength = 512;
         });
         services.AddSingleton<PublicCache>();
+        services.AddSingleton<ListFlushDebouncer>();
+        services.AddSingleton<PublicPageTags>();
         services.AddSingleton<AnonymousDataSource>();
         services.AddHostedService<CacheInvalidationListener>();
         services.AddSingleton<VisitorHasher>();

@@ -141,9 +141,16 @@ public class AccountDeletionTests(BillingApiHost api) : IClassFixture<BillingApi
 
         var search = JsonDocument.Parse(await anonymous.GetStringAsync($"/api/public/search?q=title+{marker}")).RootElement;
         Assert.Empty(search.GetProperty("items").EnumerateArray());
+        // Lists follow within one debounced list flush (Discovery:ListFlushSeconds, default 5).
+        var listsDeadline = DateTime.UtcNow.AddSeconds(6);
         foreach (var path in new[] { "/api/public/content?limit=100", "/sitemaps/creators-1.xml", "/sitemaps/content-1.xml", "/api/public/creators/featured", "/api/public/trending" })
         {
-            var body = await anonymous.GetStringAsync(path);
+            string body;
+            while ((body = await anonymous.GetStringAsync(path)).Contains(marker, StringComparison.Ordinal) && DateTime.UtcNow < listsDeadline)
+            {
+                await Task.Delay(100);
+            }
+
             Assert.False(body.Contains(marker, StringComparison.Ordinal), $"{path}: {body}");
         }
 

@@ -62,7 +62,6 @@ public class ProfileApiTests(ApiHost api) : IClassFixture<ApiHost>
         using var profileApi = await anonymous.GetAsync($"/api/public/creators/{username.ToUpperInvariant()}");
         var publicProfile = await JsonAsync(profileApi);
         using var page = await anonymous.GetAsync($"/@{username}");
-        var sitemap = await anonymous.GetStringAsync("/sitemaps/creators-1.xml");
 
         Assert.Equal(HttpStatusCode.NotFound, before.StatusCode);
         Assert.True(status == HttpStatusCode.OK, me.ToString());
@@ -75,6 +74,16 @@ public class ProfileApiTests(ApiHost api) : IClassFixture<ApiHost>
         Assert.Equal("Ada Maker", publicProfile.GetProperty("creator").GetProperty("display_name").GetString());
         Assert.Equal(HttpStatusCode.OK, page.StatusCode);
         Assert.Contains("Ada Maker", await page.Content.ReadAsStringAsync());
+
+        // Lists (here the sitemap shard) follow within one debounced list flush (Discovery:ListFlushSeconds, default 5).
+        var deadline = DateTime.UtcNow.AddSeconds(6);
+        string sitemap;
+        while (!(sitemap = await anonymous.GetStringAsync("/sitemaps/creators-1.xml")).Contains($"/@{username}", StringComparison.Ordinal)
+               && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
         Assert.Contains($"/@{username}", sitemap);
     }
 

@@ -94,6 +94,36 @@ public sealed class JobStreamLimitsTests(JobStreamLimitsHost api) : IClassFixtur
         Assert.InRange((DateTime.UtcNow - started).TotalSeconds, 1, 15);
     }
 
+    /// <summary>
+    /// <c>dotnet user-jwts</c> issues tokens valid for 3 months, longer than a timer can wait (CancelAfter's limit is
+    /// about 49 days): such a token opens a stream (200 and its snapshot, WebSocket too), never a 500.
+    /// </summary>
+    [Fact]
+    public async Task A_token_valid_for_months_opens_a_stream()
+    {
+        var user = Guid.NewGuid();
+        var job = await CreateJobAsync(user);
+        var token = TestTokens.For(user, expires: DateTime.UtcNow.AddDays(90), notBefore: DateTime.UtcNow.AddMinutes(-1));
+        using var client = api.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using (var response = await RetryAsync(() => client.GetAsync($"/api/jobs/{job}/events", HttpCompletionOption.ResponseHeadersRead, cts.Token)))
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(cts.Token));
+            Assert.Equal("event: snapshot", await reader.ReadLineAsync(cts.Token));
+        }
+
+        using var socket = new ClientWebSocket();
+        socket.Options.SetRequestHeader("Authorization", "Bearer " + token);
+        await socket.ConnectAsync(new UriBuilder(api.BaseAddress) { Scheme = "ws", Path = $"/api/jobs/{job}/ws" }.Uri, cts.Token);
+
+        var buffer = new byte[64 * 1024];
+        var first = await socket.ReceiveAsync(buffer, cts.Token);
+        Assert.Equal(WebSocketMessageType.Text, first.MessageType);
+        Assert.Contains("snapshot", System.Text.Encoding.UTF8.GetString(buffer, 0, first.Count));
+    }
+
     /// <summary>A closed stream's slot is released when the server notices the client left (its next write or wait).</summary>
     private static async Task<HttpResponseMessage> RetryAsync(Func<Task<HttpResponseMessage>> open)
     {

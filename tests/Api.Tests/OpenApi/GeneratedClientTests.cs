@@ -1,6 +1,8 @@
 using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using NJsonSchema;
+using NJsonSchema.CodeGeneration;
 using NSwag;
 using NSwag.CodeGeneration.CSharp;
 using Platform.Api.Tests.Discovery;
@@ -36,8 +38,17 @@ public sealed class GeneratedClientTests(GeneratedClientFixture api) : IClassFix
             ClassName = "PlatformClient",
             GenerateClientInterfaces = false,
             UseBaseUrl = false,
-            CSharpGeneratorSettings = { Namespace = "Generated", JsonLibrary = NJsonSchema.CodeGeneration.CSharp.CSharpJsonLibrary.SystemTextJson },
+            CSharpGeneratorSettings =
+            {
+                Namespace = "Generated",
+                JsonLibrary = NJsonSchema.CodeGeneration.CSharp.CSharpJsonLibrary.SystemTextJson,
+                PropertyNameGenerator = new PascalCasePropertyNames(),
+            },
         }).GenerateFile();
+
+        // C# names in PascalCase, the wire's snake_case names in the attributes.
+        Assert.Matches(@"JsonPropertyName\(""next_cursor""\)\]\s+public string NextCursor\b", code);
+        Assert.DoesNotContain("Next_cursor", code);
 
         var assembly = Compile(code);
         dynamic client = Activator.CreateInstance(assembly.GetType("Generated.PlatformClient")!, http)!;
@@ -55,7 +66,7 @@ public sealed class GeneratedClientTests(GeneratedClientFixture api) : IClassFix
                 slugs.Add((string)card.Slug);
             }
 
-            cursor = page.Next_cursor;
+            cursor = page.NextCursor;
             pages++;
         }
         while (cursor is not null && pages < 10);
@@ -74,13 +85,27 @@ public sealed class GeneratedClientTests(GeneratedClientFixture api) : IClassFix
         Assert.NotNull(trending.Items);
 
         var creator = await client.PlatformApiFeaturesDiscoveryGetCreatorEndpointAsync("client_chef", null, (int?)3);
-        Assert.Equal("Client Chef", (string)creator.Creator.Display_name);
+        Assert.Equal("Client Chef", (string)creator.Creator.DisplayName);
         Assert.Equal(3, Enumerable.Count(creator.Items));
 
         // An error answer surfaces as the client's exception with the status code.
         Exception unknown = await Assert.ThrowsAnyAsync<Exception>(async () =>
             await client.PlatformApiFeaturesDiscoveryGetCreatorEndpointAsync("nobody_here", null, (int?)3));
         Assert.Equal(404, (int)((dynamic)unknown).StatusCode);
+    }
+
+    /// <summary>
+    /// The consumer's choice NSwag leaves open (NJsonSchema 11.6 only upper-cases the first letter: <c>Next_cursor</c>):
+    /// a snake_case JSON name becomes a PascalCase C# property; the generated <c>JsonPropertyName</c> keeps the wire name.
+    /// </summary>
+    private sealed class PascalCasePropertyNames : IPropertyNameGenerator
+    {
+        public string Generate(JsonSchemaProperty property)
+        {
+            var words = property.Name.Split(['_', '-', '.', ' ', '$', '@'], StringSplitOptions.RemoveEmptyEntries);
+            var name = string.Concat(words.Select(w => char.ToUpperInvariant(w[0]) + w[1..]));
+            return name.Length == 0 || char.IsDigit(name[0]) ? "_" + name : name;
+        }
     }
 
     private static Assembly Compile(string code)

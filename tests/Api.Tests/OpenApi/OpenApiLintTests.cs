@@ -26,6 +26,32 @@ public sealed class OpenApiLintTests(ApiHost api) : IClassFixture<ApiHost>
         Assert.DoesNotContain("{}", Security("/api/jobs", "post"));
     }
 
+    [Fact]
+    public async Task Every_cached_public_get_declares_304_and_429()
+    {
+        using var client = api.CreateClient();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/swagger/v1/swagger.json"));
+        var cached = new List<string>();
+        foreach (var path in document.RootElement.GetProperty("paths").EnumerateObject())
+        {
+            if (!path.Value.TryGetProperty("get", out var get) || path.Name == "/robots.txt"
+                || !get.GetProperty("tags").EnumerateArray().Any(t => t.GetString() is "Discovery" or "Seo"))
+            {
+                continue; // robots.txt has no ETag; the other GETs are not served from the public cache
+            }
+
+            cached.Add(path.Name);
+            var responses = get.GetProperty("responses");
+            Assert.True(responses.TryGetProperty("304", out _), $"GET {path.Name} does not declare 304");
+            Assert.True(responses.TryGetProperty("429", out var tooMany), $"GET {path.Name} does not declare 429");
+            Assert.True(tooMany.GetProperty("content").TryGetProperty("application/problem+json", out _), $"GET {path.Name}: 429 is not a problem detail");
+        }
+
+        Assert.Contains("/api/public/content/{slug}", cached);
+        Assert.Contains("/sitemap.xml", cached);
+        Assert.Equal(16, cached.Count); // 7 JSON endpoints, 6 HTML pages, the sitemap index and shards, the site's assets
+    }
+
     [RedoclyFact]
     public async Task Redocly_lint_with_the_recommended_rules_finds_nothing_in_the_openapi_document()
     {

@@ -8,11 +8,11 @@ using StackExchange.Redis;
 
 namespace Platform.Workers.Tests.Ingestion;
 
-/// <summary>A sync that changes content publishes the discovery cache tags on Redis (the Api evicts by them).</summary>
+/// <summary>A sync that changes content publishes its creator's discovery cache tag on Redis (the Api evicts by it).</summary>
 public class CacheInvalidationTests(IngestionDatabase db) : IClassFixture<IngestionDatabase>
 {
     [Fact]
-    public async Task A_sync_with_changes_publishes_content_and_creator_tags_and_one_without_publishes_nothing()
+    public async Task A_sync_with_changes_publishes_the_creator_tag_only_and_one_without_publishes_nothing()
     {
         var redis = await TestInfrastructure.RedisAsync();
         await using var connection = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
@@ -43,8 +43,11 @@ public class CacheInvalidationTests(IngestionDatabase db) : IClassFixture<Ingest
             await Task.Delay(20);
         }
 
-        Assert.Contains(Platform.Core.Discovery.DiscoveryCacheTags.Content, received); // the tag the Api drops
-        Assert.Contains($"creator:{db.UserId}", received);
+        // Only the creator's scoped tag: the Api evicts that creator's pages and flushes lists debounced; the global
+        // content tag (every list at once on every replica) is not published by a sync.
+        Assert.Contains(DiscoveryInvalidation.CreatorTag(db.UserId), received);
+        Assert.Equal($"creator:{db.UserId}", DiscoveryInvalidation.CreatorTag(db.UserId));
+        Assert.DoesNotContain(Platform.Core.Discovery.DiscoveryCacheTags.Content, received);
 
         // Let the follow-up jobs finish (they publish too), then a sync that changes nothing publishes nothing.
         while (await db.CountAsync("SELECT count(*) FROM job_queue WHERE status IN ('pending', 'processing')") > 0)

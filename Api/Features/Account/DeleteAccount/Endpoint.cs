@@ -19,9 +19,6 @@ namespace Platform.Api.Features.Account.DeleteAccount;
 public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, AccountEraser eraser, PublicCache cache, UserDirectory users)
     : Endpoint<Request>
 {
-    private static readonly string[] InvalidatedTags =
-        [DiscoveryCacheTags.Content, DiscoveryCacheTags.Trending, DiscoveryCacheTags.Featured];
-
     public override void Configure()
     {
         Delete("/api/me");
@@ -51,7 +48,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
 
         if (await eraser.EraseAsync(userId, done.Outcome, done.SubscriptionIds, ct))
         {
-            await cache.InvalidateAsync(InvalidatedTags, ct);
+            await cache.InvalidateAsync(DiscoveryCacheTags.CreatorPage(userId), ct); // lists follow, debounced
         }
 
         users.Forget(User.FindFirstValue("iss")!, User.FindFirstValue("sub")!);

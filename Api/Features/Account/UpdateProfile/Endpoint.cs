@@ -18,9 +18,6 @@ namespace Platform.Api.Features.Account.UpdateProfile;
 /// </summary>
 public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : Endpoint<Request, MeResponse>
 {
-    private static readonly string[] InvalidatedTags =
-        [DiscoveryCacheTags.Content, DiscoveryCacheTags.Trending, DiscoveryCacheTags.Featured];
-
     public override void Configure()
     {
         Patch("/api/me/profile");
@@ -36,6 +33,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : E
 
         var userId = User.UserId()!.Value;
         await using var scope = await UserScope.BeginAsync(dataSource, userId, ct);
+        List<string> invalidated = [.. DiscoveryCacheTags.CreatorPage(userId)];
         if (!patch!.IsEmpty)
         {
             string? username;
@@ -49,9 +47,19 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : E
                 isPublic = reader.GetBoolean(1);
             }
 
+            if (username is not null)
+            {
+                invalidated.Add(DiscoveryCacheTags.Username(username)); // a rename: the old name's pages answer 301
+            }
+
             if (patch.Username.IsSet)
             {
                 username = patch.Username.Value;
+            }
+
+            if (username is not null)
+            {
+                invalidated.Add(DiscoveryCacheTags.Username(username)); // a cached 404 of the name becomes the profile
             }
 
             if ((patch.IsPublic.Value ?? isPublic) && username is null)
@@ -84,7 +92,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : E
         await scope.CommitAsync(ct);
         if (!patch.IsEmpty)
         {
-            await cache.InvalidateAsync(InvalidatedTags, ct);
+            await cache.InvalidateAsync(invalidated, ct); // pages at once; lists follow, debounced
         }
 
         HttpContext.Response.Headers.CacheControl = "no-store";

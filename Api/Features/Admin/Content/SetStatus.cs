@@ -47,17 +47,19 @@ public abstract class SetStatus(NpgsqlDataSource dataSource, PublicCache cache, 
         await using var command = dataSource.CreateCommand("""
             UPDATE content_item SET status = @status
             WHERE id = @id AND status <> 'removed'
-            RETURNING id, slug, status, published_at
+            RETURNING id, slug, status, published_at, creator_id
             """);
         command.Parameters.AddWithValue("id", Route<Guid>("id"));
         command.Parameters.AddWithValue("status", publish ? "published" : "unpublished");
         StatusResponse? result = null;
+        var creatorId = Guid.Empty;
         await using (var reader = await command.ExecuteReaderAsync(ct))
         {
             if (await reader.ReadAsync(ct))
             {
                 result = new StatusResponse(reader.GetGuid(0), reader.GetString(1), reader.GetString(2),
                     reader.IsDBNull(3) ? null : reader.GetFieldValue<DateTimeOffset>(3));
+                creatorId = reader.GetGuid(4);
             }
         }
 
@@ -67,7 +69,9 @@ public abstract class SetStatus(NpgsqlDataSource dataSource, PublicCache cache, 
             return;
         }
 
-        await cache.InvalidateAsync([DiscoveryCacheTags.Content, DiscoveryCacheTags.Trending], ct);
+        // Curation is rare and trusted: the item's pages and every list at once (not debounced), so a takedown is immediate.
+        await cache.InvalidateAsync(
+            [.. DiscoveryCacheTags.ItemPage(result.Id, creatorId), DiscoveryCacheTags.Content, DiscoveryCacheTags.Trending], ct);
         await Send.OkAsync(result, ct);
     }
 }

@@ -2,23 +2,20 @@ using FastEndpoints;
 using Npgsql;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Api.Http;
-using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Discovery.GetCreator;
 
 /// <summary><c>GET /api/public/creators/{username}</c>: a public profile and its content, newest first. 404 when private or unknown.</summary>
-public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) : Endpoint<Request>
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, PublicPageTags pageTags) : Endpoint<Request>
 {
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
-
-    private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
 
     public override void Configure()
     {
         Get("/api/public/creators/{username}");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(400).ProducesProblemDetails(404));
+        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(400).ProducesProblemDetails(404).ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "A creator's public profile and their content, newest first");
     }
 
@@ -49,7 +46,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
                     .ExecuteAsync(s.dataSource, token);
                 return CachedResponse.Json(new Response(profile, page.Items, page.NextCursor));
             },
-            CacheTags,
+            await pageTags.ForCreatorAsync(username, ct),
             ct);
         await HttpCaching.WriteAsync(HttpContext, response, HttpCaching.Detail, ct);
     }

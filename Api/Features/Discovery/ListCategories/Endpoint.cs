@@ -17,7 +17,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
         Get("/api/public/categories");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "The content categories, in display order");
     }
 

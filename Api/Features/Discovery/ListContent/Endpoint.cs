@@ -18,7 +18,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
         Get("/api/public/content");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Discovery").Produces<FeedPage>(200, "application/json").ProducesProblemDetails(400));
+        Description(d => d.WithTags("Discovery").Produces<FeedPage>(200, "application/json").ProducesProblemDetails(400).ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "The public content feed: filter by category, tag, platform or creator; sort recent, popular or trending");
     }
 

@@ -35,7 +35,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, HybridCache hybridCa
         Get("/api/public/creators/featured");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "Creators featured by the editors, in display order");
     }
 

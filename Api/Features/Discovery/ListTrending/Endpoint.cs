@@ -20,7 +20,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
         Get("/api/public/trending");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(400));
+        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(400).ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "Trending content of the last 24 hours or 7 days, optionally in one category");
     }
 

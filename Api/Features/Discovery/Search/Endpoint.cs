@@ -22,7 +22,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(RateLimits.SearchPolicy) // its own, lower budget: a miss costs several queries
             .WithMetadata(new TextCleanedByEndpoint("q"))); // any text is a harmless search: SearchQuery.Normalize
-        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(400));
+        Description(d => d.WithTags("Discovery").Produces<Response>(200, "application/json").ProducesProblemDetails(400).ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "Search public content: ranked full text, with a typo-tolerant fallback on titles");
     }
 

@@ -1,3 +1,4 @@
+using FastEndpoints;
 using Microsoft.Net.Http.Headers;
 using Platform.Api.Http;
 
@@ -14,6 +15,14 @@ public static class HttpCaching
 
     /// <summary>Reference data that rarely changes (categories, sitemaps).</summary>
     public const string Reference = "public, max-age=300, s-maxage=3600, stale-while-revalidate=3600, stale-if-error=86400";
+
+    /// <summary>
+    /// Declares in the OpenAPI document what every endpoint answering through <see cref="WriteAsync"/> can answer
+    /// besides its 200: 304 Not Modified (the request's <c>If-None-Match</c> matched the ETag; RFC 9110 §15.4.5, no
+    /// body) and 429 Too Many Requests (the public rate limit, a problem detail with <c>Retry-After</c>).
+    /// </summary>
+    public static RouteHandlerBuilder ProducesConditionalAndRateLimited(this RouteHandlerBuilder builder) =>
+        builder.Produces(StatusCodes.Status304NotModified).ProducesProblemDetails(StatusCodes.Status429TooManyRequests);
 
     /// <summary>Writes <paramref name="response"/> with its ETag, or 304 when the client already has it; 404 for a cached miss.</summary>
     public static async Task WriteAsync(HttpContext context, CachedResponse response, string cacheControl, CancellationToken ct)

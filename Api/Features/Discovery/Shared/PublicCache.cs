@@ -9,10 +9,13 @@ namespace Platform.Api.Features.Discovery.Shared;
 /// The public API's cache: HybridCache (this replica's memory, then Redis) keyed by the normalized query, tagged
 /// for invalidation. HybridCache runs one factory per key at a time in a process (stampede protection).
 /// <see cref="InvalidateAsync"/> drops the tags here and announces them on Redis so the other replicas drop them
-/// too; when Redis is down the short local lifetime bounds how long another replica can serve stale data.
+/// too; when Redis is down the short local lifetime bounds how long another replica can serve stale data. A scoped tag
+/// (<see cref="DiscoveryCacheTags.Creator"/>, <see cref="DiscoveryCacheTags.Item"/>) is evicted at once and makes the
+/// lists flush through the <see cref="ListFlushDebouncer"/>.
 /// </summary>
 public sealed class PublicCache(
     HybridCache cache,
+    ListFlushDebouncer lists,
     IConnectionMultiplexer redis,
     IOptions<DiscoveryOptions> options,
     ILogger<PublicCache> logger)
@@ -43,7 +46,11 @@ public sealed class PublicCache(
     /// <summary>Drops every entry carrying one of <paramref name="tags"/>, here and (through Redis pub/sub) on the other replicas.</summary>
     public async Task InvalidateAsync(IReadOnlyCollection<string> tags, CancellationToken ct = default)
     {
-        await cache.RemoveByTagAsync(tags, ct);
+        foreach (var tag in tags)
+        {
+            await InvalidateLocallyAsync(tag);
+        }
+
         if (!redis.IsConnected)
         {
             logger.LogWarning("Redis is down: cache tags {Tags} were invalidated on this replica only", string.Join(", ", tags));
@@ -65,7 +72,15 @@ public sealed class PublicCache(
     }
 
     /// <summary>Called for an invalidation announced by any process (including this one: a repeat is harmless).</summary>
-    internal ValueTask InvalidateLocallyAsync(string tag) => cache.RemoveByTagAsync(tag);
+    internal ValueTask InvalidateLocallyAsync(string tag)
+    {
+        if (DiscoveryCacheTags.IsScoped(tag))
+        {
+            lists.Request();
+        }
+
+        return cache.RemoveByTagAsync(tag);
+    }
 }
 
 /// <summary>

@@ -55,7 +55,7 @@ public sealed class Endpoint(JobEventStream stream, JobStreamLimits limits) : En
 
         try
         {
-            await foreach (var message in stream.ReadAsync(userId, job, subscription, untilExpiry.Token))
+            await foreach (var message in stream.ReadAsync(job, subscription, untilExpiry.Token))
             {
                 var frame = message.Event == JobEventStream.Heartbeat
                     ? ": keep-alive\n\n"

@@ -59,7 +59,7 @@ public static class Endpoint
 
         try
         {
-            await foreach (var message in stream.ReadAsync(userId, job, subscription, untilExpiry.Token))
+            await foreach (var message in stream.ReadAsync(job, subscription, untilExpiry.Token))
             {
                 if (message.Event == JobEventStream.Heartbeat)
                 {

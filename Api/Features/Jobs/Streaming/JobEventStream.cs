@@ -11,15 +11,14 @@ public sealed record JobStreamMessage(string Event, JobResponse Job);
 
 /// <summary>
 /// The live stream of one job for its owner, shared by SSE and WebSocket: subscribes before reading the current state
-/// (so nothing slips between), then relays NOTIFYs and re-reads the job every few seconds in case one was missed;
+/// (so nothing slips between; the only per-stream query, under RLS, which also proves ownership), then relays the
+/// hub's NOTIFYs and its periodic re-reads (one query per tick for all streams, see <see cref="JobNotificationHub"/>);
 /// ends after the terminal state.
 /// </summary>
 public sealed class JobEventStream(NpgsqlDataSource dataSource, JobNotificationHub hub)
 {
     /// <summary>Nothing changed for a while: lets transports keep idle connections open.</summary>
     public const string Heartbeat = "heartbeat";
-
-    private static readonly TimeSpan Recheck = TimeSpan.FromSeconds(5);
 
     /// <summary>The job as its owner sees it (RLS), or null when it is not theirs or does not exist.</summary>
     public async Task<JobRecord?> FindAsync(Guid userId, Guid jobId, CancellationToken cancellationToken)
@@ -31,7 +30,7 @@ public sealed class JobEventStream(NpgsqlDataSource dataSource, JobNotificationH
     public JobNotificationHub.Subscription Subscribe(Guid jobId) => hub.Subscribe(jobId);
 
     public async IAsyncEnumerable<JobStreamMessage> ReadAsync(
-        Guid userId, JobRecord initial, JobNotificationHub.Subscription subscription, [EnumeratorCancellation] CancellationToken cancellationToken)
+        JobRecord initial, JobNotificationHub.Subscription subscription, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var last = initial;
         yield return new JobStreamMessage("snapshot", JobResponse.From(initial));
@@ -41,22 +40,28 @@ public sealed class JobEventStream(NpgsqlDataSource dataSource, JobNotificationH
             yield break;
         }
 
+        // The hub re-reads every tick; two ticks without anything (the database unreachable) still send a heartbeat.
+        var quiet = hub.RecheckInterval * 2;
         while (!cancellationToken.IsCancellationRequested)
         {
-            JobNotification? notification = null;
+            JobUpdate? update = null;
             using (var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken))
             {
-                wait.CancelAfter(Recheck);
+                wait.CancelAfter(quiet);
                 try
                 {
                     if (await subscription.Reader.WaitToReadAsync(wait.Token))
                     {
-                        subscription.Reader.TryRead(out notification);
+                        subscription.Reader.TryRead(out update);
+                    }
+                    else
+                    {
+                        yield break; // unsubscribed
                     }
                 }
                 catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
                 {
-                    // Quiet for a while: re-read below.
+                    // Quiet for two ticks: heartbeat below.
                 }
             }
 
@@ -65,38 +70,31 @@ public sealed class JobEventStream(NpgsqlDataSource dataSource, JobNotificationH
                 yield break;
             }
 
-            if (notification is not null && !JobStatus.IsTerminal(notification.Status))
+            switch (update)
             {
-                if (notification.Progress != last.Progress || notification.Message != last.ProgressMessage || notification.Status != last.Status)
-                {
-                    last = last with { Status = notification.Status, Progress = notification.Progress, ProgressMessage = notification.Message };
-                    yield return new JobStreamMessage("progress", JobResponse.From(last));
-                }
+                case JobNotification notification when !JobStatus.IsTerminal(notification.Status):
+                    if (notification.Progress != last.Progress || notification.Message != last.ProgressMessage || notification.Status != last.Status)
+                    {
+                        last = last with { Status = notification.Status, Progress = notification.Progress, ProgressMessage = notification.Message };
+                        yield return new JobStreamMessage("progress", JobResponse.From(last));
+                    }
 
-                continue;
-            }
-
-            // A terminal notification, or a quiet period: read the job itself (with its result).
-            var current = await FindAsync(userId, initial.Id, cancellationToken);
-            if (current is null)
-            {
-                yield break; // deleted by retention
-            }
-
-            if (JobStatus.IsTerminal(current.Status))
-            {
-                yield return new JobStreamMessage(current.Status, JobResponse.From(current));
-                yield break;
-            }
-
-            if (current.Progress != last.Progress || current.ProgressMessage != last.ProgressMessage || current.Status != last.Status)
-            {
-                last = current;
-                yield return new JobStreamMessage("progress", JobResponse.From(current));
-            }
-            else if (notification is null)
-            {
-                yield return new JobStreamMessage(Heartbeat, JobResponse.From(last));
+                    break;
+                case JobNotification:
+                    break; // terminal: the hub re-reads the job (with its result) at once
+                case JobReread { Job: null }:
+                    yield break; // deleted by retention
+                case JobReread { Job: { } current } when JobStatus.IsTerminal(current.Status):
+                    yield return new JobStreamMessage(current.Status, JobResponse.From(current));
+                    yield break;
+                case JobReread { Job: { } current }
+                    when current.Progress != last.Progress || current.ProgressMessage != last.ProgressMessage || current.Status != last.Status:
+                    last = current;
+                    yield return new JobStreamMessage("progress", JobResponse.From(current));
+                    break;
+                default:
+                    yield return new JobStreamMessage(Heartbeat, JobResponse.From(last));
+                    break;
             }
         }
     }

@@ -14,6 +14,12 @@ public sealed class JobStreamOptions
 
     /// <summary>Streams one Api process holds open at once, all users together.</summary>
     public int MaxStreams { get; set; } = 1000;
+
+    /// <summary>
+    /// Seconds between the hub's re-reads of every streamed job (one query for all of them, whatever the number of
+    /// streams), in case a NOTIFY was missed; also the heartbeat period of an idle stream.
+    /// </summary>
+    public double RecheckSeconds { get; set; } = 5;
 }
 
 /// <summary>
@@ -46,10 +52,16 @@ public sealed class JobStreamLimits(IOptions<JobStreamOptions> options, TimeProv
         return new Slot(this, userId);
     }
 
-    /// <summary>How long the caller's token remains valid (its <c>exp</c> claim); null when it has none.</summary>
+    /// <summary>
+    /// The longest wait a stream's expiry timer is given (<c>CancellationTokenSource.CancelAfter</c> refuses more than
+    /// about 49 days; <c>dotnet user-jwts</c> tokens live 3 months): a stream outliving it is cut then, which is sooner.
+    /// </summary>
+    public static readonly TimeSpan MaxRemaining = TimeSpan.FromMilliseconds(int.MaxValue);
+
+    /// <summary>How long the caller's token remains valid (its <c>exp</c> claim), at most <see cref="MaxRemaining"/>; null when it has none.</summary>
     public TimeSpan? Remaining(ClaimsPrincipal user) =>
         long.TryParse(user.FindFirstValue("exp"), out var exp)
-            ? TimeSpan.FromSeconds(Math.Max(0, exp - clock.GetUtcNow().ToUnixTimeSeconds()))
+            ? TimeSpan.FromSeconds(Math.Clamp(exp - clock.GetUtcNow().ToUnixTimeSeconds(), 0, (long)MaxRemaining.TotalSeconds))
             : null;
 
     /// <summary>The 429 problem of a refused stream.</summary>

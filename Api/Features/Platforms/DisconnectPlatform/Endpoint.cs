@@ -52,7 +52,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, PublicCache cache) : E
         await scope.CommitAsync(ct);
         if (unpublished > 0)
         {
-            await cache.InvalidateAsync([DiscoveryCacheTags.Content, DiscoveryCacheTags.Trending], ct);
+            await cache.InvalidateAsync(DiscoveryCacheTags.CreatorPage(User.UserId()!.Value), ct); // lists follow, debounced
         }
 
         await Send.NoContentAsync(ct);

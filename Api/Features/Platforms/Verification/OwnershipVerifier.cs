@@ -102,7 +102,9 @@ public sealed class OwnershipVerifier(NpgsqlDataSource dataSource, IDocumentStor
         await scope.CommitAsync(cancellationToken);
         if (published + takenOver > 0)
         {
-            await cache.InvalidateAsync([DiscoveryCacheTags.Content, DiscoveryCacheTags.Trending, DiscoveryCacheTags.Featured], cancellationToken);
+            // The verified creator's and the taken-over creators' pages at once; lists follow, debounced.
+            await cache.InvalidateAsync(
+                [.. DiscoveryCacheTags.CreatorPage(userId), .. deactivatedUsers.Distinct().Select(DiscoveryCacheTags.Creator)], cancellationToken);
         }
 
         return verified;

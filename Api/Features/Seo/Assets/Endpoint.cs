@@ -16,7 +16,7 @@ public sealed class Endpoint : EndpointWithoutRequest
         Get("/assets/{file}");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(RateLimits.ProbePolicy));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/css").ProducesProblemDetails(404));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/css").ProducesProblemDetails(404).ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "The site's content-hashed static files (style sheet, share image)");
     }
 

@@ -25,7 +25,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
         Get("/category/{slug}");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "HTML page of a category: newest, popular or trending content, keyset-paginated");
     }
 

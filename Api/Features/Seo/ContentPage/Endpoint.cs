@@ -4,7 +4,6 @@ using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Discovery.GetContent;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Api.Features.Seo.Shared;
-using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Seo.ContentPage;
 
@@ -13,7 +12,7 @@ namespace Platform.Api.Features.Seo.ContentPage;
 /// change), with up to <see cref="RelatedCount"/> more items of its creator and as many related ones (sharing its
 /// tags, then its category). Cached, ETag.
 /// </summary>
-public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, SeoContext seo, PageRenderer pages) : EndpointWithoutRequest
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, PublicPageTags pageTags, SeoContext seo, PageRenderer pages) : EndpointWithoutRequest
 {
     public const int RelatedCount = 6;
 
@@ -22,14 +21,12 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
 
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
 
-    private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
-
     public override void Configure()
     {
         Get("/c/{slug}");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "HTML page of a content item for crawlers and link previews");
     }
 
@@ -49,7 +46,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
             static async (s, token) => await ContentDetailQuery.ExecuteAsync(s.dataSource, s.slug, token) is { } item
                 ? await s.pages.RenderResponseAsync<ContentPage>(await LoadModelAsync(s.dataSource, item, s.baseUrl, token))
                 : await PublicNames.MissAsync(s.dataSource, PublicNames.ContentSlug, s.slug, _ => string.Empty, token),
-            CacheTags,
+            await pageTags.ForItemAsync(slug, ct),
             ct);
         await SeoContext.WriteAsync(HttpContext, response, "page", HttpCaching.Detail, ct);
     }

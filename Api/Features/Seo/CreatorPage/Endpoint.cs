@@ -4,7 +4,6 @@ using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Discovery.GetCreator;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Api.Features.Seo.Shared;
-using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Seo.CreatorPage;
 
@@ -13,18 +12,16 @@ namespace Platform.Api.Features.Seo.CreatorPage;
 /// (<see cref="ListingPaging"/>: <c>?cursor=</c>, <c>?before=</c>); 404 page when private or unknown, 301 from a
 /// renamed creator's old username, 410 when deleted, 400 page for a malformed cursor. Cached, ETag.
 /// </summary>
-public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, SeoContext seo, PageRenderer pages) : EndpointWithoutRequest
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, PublicPageTags pageTags, SeoContext seo, PageRenderer pages) : EndpointWithoutRequest
 {
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
-
-    private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
 
     public override void Configure()
     {
         Get("/@{username}");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "HTML profile page of a creator for crawlers and link previews");
     }
 
@@ -61,7 +58,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
                 return await s.pages.RenderResponseAsync<CreatorPage>(
                     new CreatorPageModel(s.baseUrl, profile, slice.Items, basePath, s.paging.Self(basePath, slice), prev, next));
             },
-            CacheTags,
+            await pageTags.ForCreatorAsync(username, ct),
             ct);
         await SeoContext.WriteAsync(HttpContext, response, "profile", HttpCaching.Detail, ct);
     }

@@ -30,7 +30,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
         Get("/");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "The home page: trending, featured creators, categories, newest");
     }
 

@@ -28,7 +28,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
         Get("/search");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(RateLimits.SearchPolicy).WithMetadata(new TextCleanedByEndpoint("q")));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "HTML search results page (noindex)");
     }
 

@@ -13,7 +13,7 @@ public sealed class IndexEndpoint(SitemapPlanner planner, SeoContext seo) : Endp
         Get("/sitemap.xml");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "application/xml").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "application/xml").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "Sitemap index (sitemaps.org): one entry per shard of public pages");
     }
 

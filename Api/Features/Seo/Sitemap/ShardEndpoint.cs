@@ -20,7 +20,7 @@ public sealed class ShardEndpoint(AnonymousDataSource anonymous, SitemapPlanner 
         Get("/sitemaps/{kind}-{n}.xml");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "application/xml").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "application/xml").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "One sitemap shard (sitemaps.org urlset) of creator or content pages");
     }
 
@@ -68,7 +68,8 @@ public sealed class ShardEndpoint(AnonymousDataSource anonymous, SitemapPlanner 
               LIMIT @size
               """;
         await using var command = dataSource.CreateCommand(sql);
-        command.Parameters.AddWithValue("first", shard.FirstId);
+        // The first shard is open below (content created since the plan with a smaller id belongs to it).
+        command.Parameters.AddWithValue("first", shard.Index == 0 ? Guid.Empty : shard.FirstId);
         command.Parameters.Add(new NpgsqlParameter<Guid?>("next", shard.NextFirstId) { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Uuid });
         command.Parameters.AddWithValue("size", size);
         command.CommandTimeout = 120;

@@ -3,7 +3,6 @@ using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Api.Features.Discovery;
-using Platform.Core.Discovery;
 using Platform.Api.Features.Discovery.Shared;
 
 namespace Platform.Api.Features.Seo.Sitemap;
@@ -19,7 +18,11 @@ public sealed class SitemapPlan
 /// <summary>
 /// Splits the public content and the public creators into shards of at most <see cref="DiscoveryOptions.SitemapShardSize"/>
 /// URLs (the protocol's limit is 50,000) by id ranges: one pass computes each shard's first id and newest change; a
-/// shard is then a primary-key range scan. Cached (and invalidated with content) because the pass reads every row.
+/// shard is then a primary-key range scan. Because the pass reads every public row, a plan is computed on a timer
+/// (reused for <see cref="DiscoveryOptions.SitemapPlanSeconds"/>, shared by the replicas through Redis), never on a
+/// content change. Shards are id ranges (the first open below, the last open above) read with the list-flushed cache, so changed and
+/// removed URLs show within a list flush; a shard that has grown past the shard size shows its first
+/// <see cref="ShardSize"/> URLs until the next plan (at most <see cref="DiscoveryOptions.SitemapPlanSeconds"/>).
 /// </summary>
 public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache cache, IOptions<DiscoveryOptions> options)
 {
@@ -27,8 +30,6 @@ public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache ca
 
     public const string Content = "content";
     public const string Creators = "creators";
-
-    private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
 
     public int ShardSize => Math.Clamp(options.Value.SitemapShardSize, 1, 50_000);
 
@@ -39,17 +40,30 @@ public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache ca
             return ComputeAsync(kind, ct);
         }
 
-        return cache.GetOrCreateAsync(
-            $"pub:sitemap-plan:{kind}:{ShardSize}",
-            (planner: this, kind),
-            static (s, token) => s.planner.ComputeAsync(s.kind, token),
-            new HybridCacheEntryOptions
+        return GetCachedAsync(kind, ct);
+    }
+
+    private async ValueTask<SitemapPlan> GetCachedAsync(string kind, CancellationToken ct)
+    {
+        var key = $"pub:sitemap-plan:{kind}:{ShardSize}";
+        var entry = new HybridCacheEntryOptions
+        {
+            Expiration = TimeSpan.FromSeconds(Math.Max(1, options.Value.SitemapPlanSeconds)),
+            LocalCacheExpiration = TimeSpan.FromSeconds(Math.Clamp(options.Value.LocalCacheSeconds, 1, Math.Max(1, options.Value.SitemapPlanSeconds))),
+        };
+        var plan = await cache.GetOrCreateAsync(
+            key, (planner: this, kind), static (s, token) => s.planner.ComputeAsync(s.kind, token), entry, cancellationToken: ct);
+        if (plan.Shards.Length == 0)
+        {
+            // Nothing public yet: an empty pass costs nothing, so look again rather than hide the first content for a period.
+            plan = await ComputeAsync(kind, ct);
+            if (plan.Shards.Length > 0)
             {
-                Expiration = TimeSpan.FromSeconds(Math.Max(options.Value.DistributedCacheSeconds, 600)),
-                LocalCacheExpiration = TimeSpan.FromSeconds(options.Value.LocalCacheSeconds),
-            },
-            CacheTags,
-            ct);
+                await cache.SetAsync(key, plan, entry, cancellationToken: ct);
+            }
+        }
+
+        return plan;
     }
 
     private async ValueTask<SitemapPlan> ComputeAsync(string kind, CancellationToken ct)

@@ -28,7 +28,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
         Get("/tag/{tag}");
         AllowAnonymous();
         Options(x => x.RequireRateLimiting(DiscoveryServiceExtensions.PublicRateLimitPolicy));
-        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesProblemDetails(429));
+        Description(d => d.WithTags("Seo").Produces(200, contentType: "text/html").ProducesConditionalAndRateLimited());
         Summary(s => s.Summary = "HTML page of a tag: newest, popular or trending content, keyset-paginated");
     }
 

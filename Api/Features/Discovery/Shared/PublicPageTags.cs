@@ -1,0 +1,78 @@
+using System.ComponentModel;
+using Microsoft.Extensions.Caching.Hybrid;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Platform.Core.Discovery;
+
+namespace Platform.Api.Features.Discovery.Shared;
+
+/// <summary>
+/// The cache tags of a page addressed by a public name (an item's slug, a creator's username): HybridCache needs an
+/// entry's tags before its factory runs, so the name is first resolved to the ids the tags are made of
+/// (<see cref="DiscoveryCacheTags.ItemPage"/>, <see cref="DiscoveryCacheTags.CreatorPage"/>). A name that resolves to
+/// nothing gets <see cref="DiscoveryCacheTags.MissingPage"/> (a username: <see cref="DiscoveryCacheTags.MissingCreatorPage"/>,
+/// so a profile taking the name shows at once). The resolution itself is cached (one unique-index lookup) and goes with
+/// the lists (its ids only change when a name is created, renamed or reassigned, which also flushes them).
+/// </summary>
+public sealed class PublicPageTags(AnonymousDataSource anonymous, HybridCache cache, IOptions<DiscoveryOptions> options)
+{
+    private static readonly string[] ResolutionTags = [DiscoveryCacheTags.Content];
+
+    private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+    private readonly bool enabled = options.Value.CacheEnabled;
+    private readonly HybridCacheEntryOptions entryOptions = new()
+    {
+        Expiration = TimeSpan.FromSeconds(options.Value.DistributedCacheSeconds),
+        LocalCacheExpiration = TimeSpan.FromSeconds(Math.Min(options.Value.LocalCacheSeconds, options.Value.DistributedCacheSeconds)),
+    };
+
+    /// <summary>Tags of a page of the item <paramref name="slug"/> (lower-case): the item's and its creator's.</summary>
+    public async ValueTask<string[]> ForItemAsync(string slug, CancellationToken ct)
+    {
+        var owner = await ResolveAsync("slug:" + slug, """
+            SELECT c.id, c.creator_id FROM content_item c WHERE c.slug = @name
+            """, slug, ct, ResolutionTags);
+        return owner.CreatorId is { } creator
+            ? owner.ItemId is { } item ? DiscoveryCacheTags.ItemPage(item, creator) : DiscoveryCacheTags.CreatorPage(creator)
+            : DiscoveryCacheTags.MissingPage;
+    }
+
+    /// <summary>Tags of a page of the creator <paramref name="username"/> (lower-case).</summary>
+    public async ValueTask<string[]> ForCreatorAsync(string username, CancellationToken ct)
+    {
+        var owner = await ResolveAsync("username:" + username, """
+            SELECT NULL::uuid, u.id FROM users u WHERE u.username = @name
+            """, username, ct, DiscoveryCacheTags.MissingCreatorPage(username));
+        return owner.CreatorId is { } creator ? DiscoveryCacheTags.CreatorPage(creator) : DiscoveryCacheTags.MissingCreatorPage(username);
+    }
+
+    private ValueTask<PageOwner> ResolveAsync(string key, string sql, string name, CancellationToken ct, string[] tags)
+    {
+        if (!enabled)
+        {
+            return QueryAsync(dataSource, sql, name, ct);
+        }
+
+        return cache.GetOrCreateAsync(
+            "pub:owner:" + key,
+            (dataSource, sql, name),
+            static (s, token) => QueryAsync(s.dataSource, s.sql, s.name, token),
+            entryOptions,
+            tags,
+            ct);
+    }
+
+    private static async ValueTask<PageOwner> QueryAsync(NpgsqlDataSource dataSource, string sql, string name, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue("name", name);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct)
+            ? new PageOwner(reader.IsDBNull(0) ? null : reader.GetGuid(0), reader.GetGuid(1))
+            : new PageOwner(null, null);
+    }
+}
+
+/// <summary>What a public name points at: an item and its creator, a creator only, or nothing.</summary>
+[ImmutableObject(true)]
+public sealed record PageOwner(Guid? ItemId, Guid? CreatorId);
