@@ -40,6 +40,15 @@ public sealed class RateLimitOptions
     public int ClickPermits { get; set; } = 120;
 
     public int ClickWindowSeconds { get; set; } = 3600;
+
+    /// <summary>
+    /// <c>POST /api/me/platforms/{id}/verify</c> and <c>POST /api/me/platforms/youtube/authorize</c> together, per
+    /// signed-in user: a verify fetches a feed and its home page (up to two outbound requests of up to
+    /// <c>Ingestion__FeedFetchTimeout</c> each), so a loop of them would make the Api a fetcher at the user's command.
+    /// </summary>
+    public int OwnershipCheckPermits { get; set; } = 10;
+
+    public int OwnershipCheckWindowSeconds { get; set; } = 60;
 }
 
 /// <summary>The named rate-limit policies endpoints opt into, and the limiter of unsigned webhook requests.</summary>
@@ -50,6 +59,9 @@ public static class RateLimits
 
     /// <summary>Billing actions that call Stripe, per signed-in identity (the client address when anonymous, which authorisation then refuses).</summary>
     public const string BillingPolicy = "billing";
+
+    /// <summary>Ownership verification (feed token checks and YouTube OAuth starts), per signed-in identity.</summary>
+    public const string OwnershipCheckPolicy = "ownership-check";
 
     /// <summary>Public search, per client address.</summary>
     public const string SearchPolicy = "search";
@@ -81,13 +93,25 @@ public static class RateLimits
             options.AddPolicy(BillingPolicy, context =>
             {
                 var settings = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
-                // The signed-in identity (issuer, subject): the limiter runs before EnsureUserMiddleware resolves it to a user id.
-                var subject = context.User.Identity?.IsAuthenticated == true ? context.User.FindFirst("sub") : null;
-                var key = subject is null ? ClientAddress.Key(context) : $"user:{subject.Issuer}|{subject.Value}";
-                return FixedWindow(key, settings.BillingPermits, settings.BillingWindowSeconds);
+                return FixedWindow(SignedInKey(context), settings.BillingPermits, settings.BillingWindowSeconds);
+            });
+            options.AddPolicy(OwnershipCheckPolicy, context =>
+            {
+                var settings = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;
+                return FixedWindow(SignedInKey(context), settings.OwnershipCheckPermits, settings.OwnershipCheckWindowSeconds);
             });
         });
         return builder;
+    }
+
+    /// <summary>
+    /// The partition of a per-user policy: the signed-in identity (issuer, subject), since the limiter runs before
+    /// EnsureUserMiddleware resolves it to a user id; the client address when anonymous (which authorisation then refuses).
+    /// </summary>
+    private static string SignedInKey(HttpContext context)
+    {
+        var subject = context.User.Identity?.IsAuthenticated == true ? context.User.FindFirst("sub") : null;
+        return subject is null ? ClientAddress.Key(context) : $"user:{subject.Issuer}|{subject.Value}";
     }
 
     internal static RateLimitPartition<string> FixedWindow(string key, int permits, int windowSeconds) =>

@@ -21,4 +21,32 @@ public static class FeedAddress
         normalized = new UriBuilder(uri) { Fragment = string.Empty }.Uri.AbsoluteUri;
         return true;
     }
+
+    /// <summary>
+    /// The spellings of one normalized feed address (<see cref="TryNormalize"/>) that name the same feed: http and https,
+    /// with and without a trailing slash on the path (the address itself first). Used where a source must have one
+    /// owner (the connect-time 409 for a feed another user verified), so <c>http://host/feed/</c> cannot slip past a
+    /// verified <c>https://host/feed</c>. Host and scheme are already lower case in a normalized address; the path's case
+    /// is kept (paths are case-sensitive).
+    /// </summary>
+    public static IReadOnlyList<string> Spellings(string normalized)
+    {
+        var uri = new Uri(normalized);
+        var path = uri.AbsolutePath;
+        string[] paths = path == "/" ? ["/"] : [path, path.EndsWith('/') ? path.TrimEnd('/') : path + "/"];
+        var spellings = new List<string> { normalized };
+        foreach (var scheme in new[] { "https", "http" })
+        {
+            foreach (var each in paths)
+            {
+                var spelling = $"{scheme}://{uri.Authority}{each}{uri.Query}";
+                if (!spellings.Contains(spelling))
+                {
+                    spellings.Add(spelling);
+                }
+            }
+        }
+
+        return spellings;
+    }
 }

@@ -45,7 +45,7 @@ public sealed class VerificationHost : ApiHost
 /// home page meta, absent), YouTube verification by OAuth 2.0 + PKCE against a fake Google, content hidden until
 /// verified then shown without a re-sync, the verified owner's takeover, and the 409 for a source someone else proved.
 /// </summary>
-public class OwnershipVerificationTests(VerificationHost api) : IClassFixture<VerificationHost>
+public partial class OwnershipVerificationTests(VerificationHost api) : IClassFixture<VerificationHost>
 {
     private static async Task<JsonElement> JsonAsync(HttpResponseMessage response) =>
         JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();

@@ -3,6 +3,7 @@ using FastEndpoints;
 using Npgsql;
 using NpgsqlTypes;
 using Platform.Api.Auth;
+using Platform.Api.Features.Platforms.Verification;
 using Platform.Api.Http;
 using Platform.Core.Data;
 using Platform.Core.Ingestion;
@@ -16,7 +17,7 @@ namespace Platform.Api.Features.Platforms.ConnectPlatform;
 /// verified the source; 403 at the plan's limit; 429 with <c>Retry-After</c> past the plan's connects and disconnects
 /// per day (<see cref="PlatformChangeAllowance"/>).
 /// </summary>
-public sealed class Endpoint(NpgsqlDataSource dataSource, IPlatformAccountLimits limits) : Endpoint<Request, PlatformAccountResponse>
+public sealed class Endpoint(NpgsqlDataSource dataSource, IPlatformAccountLimits limits, OwnershipVerifier ownership) : Endpoint<Request, PlatformAccountResponse>
 {
     public override void Configure()
     {
@@ -50,7 +51,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, IPlatformAccountLimits
             jobType = JobTypes.SyncFeed;
         }
 
-        if (await VerifiedByAnotherUserAsync(userId, request.Platform, externalId, ct))
+        if (await ownership.VerifiedByAnotherUserAsync(userId, request.Platform, externalId, handle, ct))
         {
             await Send.ResultAsync(Problems.Conflict(
                 $"This {request.Platform} account ({externalId}) is verified by another user: only its proven owner can connect it."));
@@ -126,20 +127,5 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, IPlatformAccountLimits
 
         HttpContext.Response.Headers.Location = $"/api/me/platforms/{accountId}";
         await Send.ResponseAsync(account, StatusCodes.Status201Created, ct);
-    }
-
-    /// <summary>Whether another user proved ownership of this source (migration 018); read by the owner role, since RLS hides other users' accounts.</summary>
-    private async Task<bool> VerifiedByAnotherUserAsync(Guid userId, string platform, string externalId, CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT EXISTS (SELECT 1 FROM platform_account
-                           WHERE platform = @platform AND external_id = @external_id
-                             AND verification_status = 'verified' AND user_id <> @user)
-            """);
-        command.Parameters.AddWithValue("platform", platform);
-        command.Parameters.AddWithValue("external_id", externalId);
-        command.Parameters.AddWithValue("user", userId);
-        return (bool)(await command.ExecuteScalarAsync(ct))!;
     }
 }

@@ -24,12 +24,14 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, FeedOwnershipCheck che
     public override void Configure()
     {
         Post("/api/me/platforms/{id}/verify");
+        Options(x => x.RequireRateLimiting(Http.RateLimits.OwnershipCheckPolicy)); // per user: a verify fetches the feed and its home page
         Description(d => d.WithTags("Platforms")
             .Produces<PlatformAccountResponse>(200)
             .ProducesProblemDetails(400)
             .ProducesProblemDetails(404)
             .ProducesProblemDetails(409)
-            .ProducesProblemDetails(422));
+            .ProducesProblemDetails(422)
+            .ProducesProblemDetails(429));
         Summary(s => s.Summary = "Prove ownership of a connected feed by the token published in it or on its home page");
     }
 
@@ -90,8 +92,13 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, FeedOwnershipCheck che
 
         try
         {
-            var verified = await verifier.VerifyAsync(userId, account.Id, result.Method, ct);
-            await Send.OkAsync(verified!, ct);
+            if (await verifier.VerifyAsync(userId, account.Id, result.Method, ct) is not { } verified)
+            {
+                await Send.ResultAsync(Http.Problems.NotFound($"No platform account {request.Id} of yours."));
+                return;
+            }
+
+            await Send.OkAsync(verified, ct);
         }
         catch (SourceOwnedElsewhereException owned)
         {

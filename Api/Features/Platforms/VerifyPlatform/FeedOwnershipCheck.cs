@@ -14,7 +14,8 @@ public sealed class FeedUnreadableException(string message) : Exception(message)
 /// <summary>
 /// Looks for an account's verification token where only the feed's owner can put it: the feed's channel-level
 /// <c>&lt;description&gt;</c> (RSS) or <c>&lt;subtitle&gt;</c> (Atom), then <c>&lt;meta name="platform-verification"
-/// content="TOKEN"&gt;</c> on the home page the feed names (RSS channel <c>&lt;link&gt;</c>, Atom alternate link).
+/// content="TOKEN"&gt;</c> in the <c>&lt;head&gt;</c> of the home page the feed names (RSS channel <c>&lt;link&gt;</c>, Atom
+/// alternate link).
 /// Both are fetched through <see cref="FeedClient"/> (the Workers' safe fetcher: public addresses only, total deadline,
 /// size bound) and the feed is read by <see cref="FeedParser"/>.
 /// </summary>
@@ -57,7 +58,9 @@ public sealed class FeedOwnershipCheck(FeedClient feeds, ILogger<FeedOwnershipCh
             var page = await FetchAsync(site, "the feed's home page", cancellationToken);
             var (html, _) = FeedEncoding.Decode(page.Body, page.Charset);
             using var document = new HtmlParser().ParseDocument(html);
-            var found = document.QuerySelectorAll("meta[name]")
+            // Only the <head>: a <meta> in the body can come from the page's visitors (comments, embeds), and markup
+            // inside a comment or a script is not an element at all.
+            var found = document.Head is { } head && head.QuerySelectorAll("meta[name]")
                 .Where(m => string.Equals(m.GetAttribute("name")?.Trim(), MetaName, StringComparison.OrdinalIgnoreCase))
                 .Any(m => string.Equals(m.GetAttribute("content")?.Trim(), token, StringComparison.Ordinal));
             return new FeedOwnershipResult(found ? Verification.VerificationMethods.FeedHomePageMeta : null, lookedAt);

@@ -17,6 +17,12 @@ public sealed record PendingAuthorization(Guid UserId, string CodeVerifier);
 /// </summary>
 public sealed class OAuthStateStore(NpgsqlDataSource dataSource)
 {
+    /// <summary>
+    /// Authorizations one user may have in flight; a newer one replaces the oldest, so an authorize flood cannot grow
+    /// the table (each state lives 10 minutes and only the last one a browser opened matters).
+    /// </summary>
+    public const int MaxInFlightPerUser = 5;
+
     /// <summary>Creates a state and a code verifier for <paramref name="userId"/>; returns the state, the verifier and the S256 challenge.</summary>
     public async Task<(string State, string CodeVerifier, string CodeChallenge)> BeginAsync(Guid userId, TimeSpan lifetime, CancellationToken cancellationToken)
     {
@@ -29,11 +35,16 @@ public sealed class OAuthStateStore(NpgsqlDataSource dataSource)
             DELETE FROM youtube_oauth_state WHERE expires_at < now() - interval '1 day';
             INSERT INTO youtube_oauth_state (state_digest, user_id, code_verifier, expires_at)
             VALUES (@digest, @user, @verifier, now() + @lifetime);
+            DELETE FROM youtube_oauth_state
+            WHERE user_id = @user
+              AND state_digest NOT IN (SELECT state_digest FROM youtube_oauth_state WHERE user_id = @user
+                                       ORDER BY created_at DESC, expires_at DESC LIMIT @in_flight);
             """);
         command.Parameters.AddWithValue("digest", Digest(state));
         command.Parameters.AddWithValue("user", userId);
         command.Parameters.AddWithValue("verifier", verifier);
         command.Parameters.AddWithValue("lifetime", lifetime);
+        command.Parameters.AddWithValue("in_flight", MaxInFlightPerUser);
         await command.ExecuteNonQueryAsync(cancellationToken);
         return (state, verifier, challenge);
     }

@@ -23,7 +23,8 @@ public sealed class Endpoint(OAuthStateStore states, IOptions<YouTubeOptions> op
     public override void Configure()
     {
         Post("/api/me/platforms/youtube/authorize");
-        Description(d => d.WithTags("Platforms").Produces<Response>(200).ProducesProblemDetails(503));
+        Options(x => x.RequireRateLimiting(Http.RateLimits.OwnershipCheckPolicy)); // per user, shared with verify
+        Description(d => d.WithTags("Platforms").Produces<Response>(200).ProducesProblemDetails(429).ProducesProblemDetails(503));
         Summary(s => s.Summary = "Start proving ownership of my YouTube channels by signing in with Google (OAuth 2.0 + PKCE)");
     }
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using Platform.Api.Features.Platforms.Verification;
+using Platform.Core.Billing;
 using Platform.Core.Data;
 using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
@@ -14,12 +15,12 @@ namespace Platform.Api.Features.Platforms.YouTubeOAuth.Callback;
 /// <summary>
 /// <c>GET /api/platforms/youtube/callback?code&amp;state</c> (anonymous: the state identifies the user): uses up the
 /// state (<see cref="OAuthStateStore"/>), exchanges the code with the PKCE verifier, lists the Google account's channels
-/// (<c>mine=true</c>), connects each one the user has not connected yet (within the plan's account limit) and marks each
+/// (<c>mine=true</c>), connects each one the user has not connected yet (within the plan's account limit and connects per day) and marks each
 /// verified (<see cref="OwnershipVerifier"/>). Always answers 302 to <c>YouTube__OAuth__ReturnUrl</c> with
 /// <c>youtube_verification=verified&amp;channels=UC…[,UC…]</c> (and <c>not_verified=UC…:reason</c> for the others), or
 /// <c>youtube_verification=error&amp;reason=</c> <c>invalid_state</c> (unknown, used or expired), <c>access_denied</c>
 /// (or Google's other error codes as <c>authorization_failed</c>), <c>token_exchange_failed</c>,
-/// <c>channel_lookup_failed</c>, <c>no_channel</c>, <c>owned_elsewhere</c>, <c>plan_limit</c>, <c>not_configured</c> or
+/// <c>channel_lookup_failed</c>, <c>no_channel</c>, <c>owned_elsewhere</c>, <c>plan_limit</c>, <c>daily_limit</c>, <c>not_configured</c> or
 /// <c>server_error</c>. No detail from Google reaches the browser; no Google token is kept.
 /// </summary>
 public sealed class Endpoint(
@@ -91,10 +92,10 @@ public sealed class Endpoint(
         var notVerified = new List<string>();
         foreach (var channel in channels)
         {
-            var accountId = await FindOrConnectAsync(pending.UserId, channel, ct);
+            var (accountId, refusal) = await FindOrConnectAsync(pending.UserId, channel, ct);
             if (accountId is null)
             {
-                notVerified.Add($"{channel.Id}:plan_limit");
+                notVerified.Add($"{channel.Id}:{refusal}");
                 continue;
             }
 
@@ -122,8 +123,13 @@ public sealed class Endpoint(
         }.Where(p => p.Value is not null).ToDictionary();
     }
 
-    /// <summary>The user's account of <paramref name="channel"/> (by channel id, or by the @handle it was connected with), connected now when missing; null at the plan's limit.</summary>
-    private async Task<Guid?> FindOrConnectAsync(Guid userId, OwnedChannel channel, CancellationToken ct)
+    /// <summary>
+    /// The user's account of <paramref name="channel"/> (by channel id, or by the @handle it was connected with),
+    /// connected now when missing, as <c>POST /api/me/platforms</c> would: not when another user verified the channel
+    /// (<c>owned_elsewhere</c>), at the plan's account limit (<c>plan_limit</c>) or past the plan's connects and
+    /// disconnects per day (<c>daily_limit</c>, <see cref="PlatformChangeAllowance"/>; a connect here takes one).
+    /// </summary>
+    private async Task<(Guid? AccountId, string? Refusal)> FindOrConnectAsync(Guid userId, OwnedChannel channel, CancellationToken ct)
     {
         var plan = await limits.ForUserAsync(userId, ct);
         await using var scope = await UserScope.BeginAsync(dataSource, userId, ct);
@@ -146,16 +152,28 @@ public sealed class Endpoint(
             find.Parameters.Add(new NpgsqlParameter("handle", NpgsqlDbType.Text) { Value = (object?)channel.Handle ?? DBNull.Value });
             if (await find.ExecuteScalarAsync(ct) is Guid existing)
             {
-                return existing;
+                return (existing, null);
             }
+        }
+
+        // Connecting would only leave an account that can never be verified behind.
+        if (await verifier.VerifiedByAnotherUserAsync(userId, "youtube", channel.Id, channel.Handle, ct))
+        {
+            return (null, "owned_elsewhere");
         }
 
         await using (var count = scope.CreateCommand("SELECT count(*) FROM platform_account"))
         {
             if ((long)(await count.ExecuteScalarAsync(ct))! >= plan.MaxAccounts)
             {
-                return null;
+                return (null, "plan_limit");
             }
+        }
+
+        var allowance = await TierEntitlements.TakeDailyAsync(scope.Connection, scope.Transaction, userId, DailyAllowance.PlatformChanges, 1, ct);
+        if (!allowance.Allowed)
+        {
+            return (null, "daily_limit");
         }
 
         Guid accountId;
@@ -190,7 +208,7 @@ public sealed class Endpoint(
         }
 
         await scope.CommitAsync(ct);
-        return accountId;
+        return (accountId, null);
     }
 
     private static Dictionary<string, string?> Error(string reason) =>
