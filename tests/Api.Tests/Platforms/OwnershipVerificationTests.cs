@@ -311,6 +311,7 @@ public partial class OwnershipVerificationTests(VerificationHost api) : IClassFi
         var query = QueryHelpers.ParseQuery(url.Query);
         Assert.StartsWith(api.Outside.AuthorizationEndpoint, url.GetLeftPart(UriPartial.Path));
         Assert.Equal("S256", query["code_challenge_method"]);
+        Assert.Equal("select_account consent", query["prompt"]);
         Assert.Equal("code", query["response_type"]);
         Assert.Equal("https://www.googleapis.com/auth/youtube.readonly", query["scope"]);
         Assert.Equal(FakeGoogleAndFeeds.ClientId, query["client_id"]);

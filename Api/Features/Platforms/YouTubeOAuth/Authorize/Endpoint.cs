@@ -53,7 +53,9 @@ public sealed class Endpoint(OAuthStateStore states, IOptions<YouTubeOptions> op
             ["code_challenge"] = challenge,
             ["code_challenge_method"] = "S256",
             ["access_type"] = "online",
-            ["prompt"] = "select_account",
+            // Always Google's account chooser and consent screen: the state names the user who asked for this URL, so a
+            // link opened by someone else must never complete silently on a grant they gave this app before.
+            ["prompt"] = "select_account consent",
         });
         await Send.OkAsync(new Response(url), ct);
     }
