@@ -101,7 +101,12 @@ public sealed class Endpoint(
 
             try
             {
-                await verifier.VerifyAsync(pending.UserId, accountId.Value, VerificationMethods.YouTubeOAuth, ct);
+                if (await verifier.VerifyAsync(pending.UserId, accountId.Value, VerificationMethods.YouTubeOAuth, ct) is null)
+                {
+                    notVerified.Add($"{channel.Id}:server_error"); // the account went away while the verify waited
+                    continue;
+                }
+
                 verified.Add(channel.Id);
             }
             catch (SourceOwnedElsewhereException)
