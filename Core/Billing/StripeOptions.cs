@@ -27,6 +27,15 @@ public sealed class StripeOptions
     /// <summary>Largest webhook body accepted (Stripe's events are far smaller).</summary>
     public int MaxWebhookBodyBytes { get; set; } = 512 * 1024;
 
+    /// <summary>
+    /// Verified webhook events waiting for the Api's group-commit writer (StripeEventWriter); when it is full the
+    /// receiver answers 503 with <c>Retry-After</c> and Stripe re-delivers later.
+    /// </summary>
+    public int WebhookQueueCapacity { get; set; } = 4096;
+
+    /// <summary>Most events the writer stores in one transaction (one round trip, one commit).</summary>
+    public int WebhookMaxBatch { get; set; } = 256;
+
     /// <summary>Stripe.net's own retries of a failed API call (network errors, 409/429/5xx), before the job's retries.</summary>
     public int MaxNetworkRetries { get; set; } = 2;
 

@@ -61,6 +61,30 @@ public class StripeWebhookReceiverTests(BillingApiHost api) : IClassFixture<Bill
     }
 
     [Fact]
+    public async Task Concurrent_deliveries_of_one_event_store_it_once_and_exactly_one_answer_is_not_a_duplicate()
+    {
+        var stripeEvent = SubscriptionEvent();
+        var body = stripeEvent.ToJsonString();
+        var id = (string)stripeEvent["id"]!;
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 16).Select(_ => PostAsync(body, StripeFixtures.Sign(body))));
+        var answers = new List<JsonElement>();
+        foreach (var response in responses)
+        {
+            using (response)
+            {
+                Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+                answers.Add(await response.Content.ReadFromJsonAsync<JsonElement>());
+            }
+        }
+
+        Assert.Single(answers, a => !a.GetProperty("duplicate").GetBoolean());
+        Assert.Equal(1, await StoredAsync(id));
+        Assert.Equal(1, await JobsAsync(id));
+        Assert.Equal(1, await CountAsync("SELECT count(*) FROM billing_audit WHERE stripe_event_id = @id", id));
+    }
+
+    [Fact]
     public async Task A_duplicate_delivery_answers_200_and_changes_nothing()
     {
         var stripeEvent = SubscriptionEvent();

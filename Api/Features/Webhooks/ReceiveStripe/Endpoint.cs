@@ -1,7 +1,6 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
-using Npgsql;
 using Platform.Api.Http;
 using Platform.Core.Billing;
 
@@ -10,16 +9,21 @@ namespace Platform.Api.Features.Webhooks.ReceiveStripe;
 /// <summary>
 /// <c>POST /webhooks/stripe</c> (anonymous; Stripe signs instead): verifies <c>Stripe-Signature</c> over the raw body
 /// against every configured secret with a 300 s tolerance, stores the event once together with its processing job
-/// (<c>record_stripe_webhook</c>, one statement) and answers 200 at once. A duplicate answers 200 and changes nothing;
+/// (<c>record_stripe_webhook</c>, grouped with the events of concurrent requests into one transaction by
+/// <see cref="StripeEventWriter"/>) and answers 200 once that transaction committed. When the writer's queue is full
+/// the answer is 503 with <c>Retry-After: 1</c> and nothing is stored (Stripe re-delivers). A duplicate answers 200 and changes nothing;
 /// a type the platform does not act on is stored as ignored and acknowledged. Anything unverifiable or not a Stripe
 /// event is refused with 400 and nothing is stored. Any API version is accepted: processing re-reads the objects.
 /// Refusals count against the client's budget of unsigned requests (<see cref="UnsignedWebhookLimiter"/>): over it
 /// the answer is 429 with <c>Retry-After</c>; correctly signed events never take from it.
 /// </summary>
 public sealed partial class Endpoint(
-    NpgsqlDataSource dataSource, IOptionsMonitor<StripeOptions> options, TimeProvider clock, UnsignedWebhookLimiter unsigned)
+    StripeEventWriter writer, IOptionsMonitor<StripeOptions> options, TimeProvider clock, UnsignedWebhookLimiter unsigned)
     : EndpointWithoutRequest<Response>
 {
+    /// <summary>Seconds Stripe is asked to wait when the intake queue is full.</summary>
+    public const int BusyRetryAfterSeconds = 1;
+
     public override void Configure()
     {
         Post("/webhooks/stripe");
@@ -82,8 +86,18 @@ public sealed partial class Endpoint(
             return;
         }
 
-        var recorded = await StripeWebhookStore.RecordAsync(
-            dataSource, envelope!, System.Text.Encoding.UTF8.GetString(body), StripeEventSource.Webhook, ct);
+        var pending = writer.TryRecord(new StripeEventToRecord(envelope!, System.Text.Encoding.UTF8.GetString(body), StripeEventSource.Webhook));
+        if (pending is null)
+        {
+            HttpContext.Response.Headers.RetryAfter = BusyRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Send.ResultAsync(TypedResults.Problem(
+                title: "Webhook intake busy",
+                detail: $"Too many Stripe events are waiting to be stored; nothing was stored. Retry after {BusyRetryAfterSeconds} s.",
+                statusCode: StatusCodes.Status503ServiceUnavailable));
+            return;
+        }
+
+        var recorded = await pending.WaitAsync(ct); // the event is written even when the client goes away
         await Send.OkAsync(
             new Response(envelope!.Id, !recorded.Inserted, StripeEventTypes.IsHandled(envelope.Type) ? "queued" : "ignored"), ct);
     }
@@ -121,7 +135,7 @@ public sealed partial class Endpoint(
             return null;
         }
 
-        return buffer.ToArray();
+        return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray(); // no second copy when Content-Length was exact
     }
 
     [LoggerMessage(LogLevel.Warning, "Stripe webhook refused: {Verdict} (from {RemoteAddress})")]
