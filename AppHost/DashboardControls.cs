@@ -9,8 +9,9 @@ using Platform.Core;
 namespace Platform.AppHost;
 
 /// <summary>
-/// The dashboard as a control room (run mode only): the api resource links its Swagger UI, a public feed, a creator
-/// page and the sitemap, and carries three commands, each idempotent and reporting its outcome in the dashboard:
+/// The dashboard as a control room (run mode only): the api resource links the site's home page (its endpoint's root),
+/// its Swagger UI, a public feed, the featured creators and the sitemap, and carries three commands, each idempotent and
+/// reporting its outcome in the dashboard:
 /// <list type="bullet">
 /// <item><b>Seed demo data</b>: starts the <c>demo-data</c> resource (the Migrations runner's <c>seed-demo</c>; also
 /// runnable alone, see README) and waits for it; a second run adds nothing.</item>
@@ -40,7 +41,7 @@ public static class DashboardControls
             return;
         }
 
-        api.WithUrlForEndpoint("http", url => url.DisplayText = "Api (http)")
+        api.WithUrlForEndpoint("http", url => url.DisplayText = "Site home page") // the endpoint's root is the public site
             .WithUrls(context =>
             {
                 var http = api.GetEndpoint("http");

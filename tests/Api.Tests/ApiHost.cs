@@ -38,6 +38,11 @@ public class ApiHost : MigratedDatabase
     {
     }
 
+    /// <summary>Services a derived fixture adds to the Api's (after the Api's own), e.g. a logger provider to read its logs.</summary>
+    protected virtual void ConfigureServices(IServiceCollection services)
+    {
+    }
+
     /// <summary>The host environment the Api runs in (Development unless a fixture checks production rules).</summary>
     protected virtual string EnvironmentName => "Development";
 
@@ -63,6 +68,8 @@ public class ApiHost : MigratedDatabase
             {
                 web.UseSetting(key, value);
             }
+
+            web.ConfigureServices(ConfigureServices);
         });
         factory.UseKestrel();
         factory.StartServer();

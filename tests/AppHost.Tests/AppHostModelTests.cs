@@ -126,6 +126,27 @@ public class AppHostModelTests
         Assert.Equal(["seed-demo"], args);
     }
 
+    /// <summary>Issue 18: the api resource links the site's home page, Swagger UI and the sitemap, each named as what it is.</summary>
+    [Fact]
+    public async Task The_api_links_the_sites_home_page_swagger_ui_and_the_sitemap()
+    {
+        await using var builder = await BuildModelAsync("local");
+        var api = (IResourceWithEndpoints)Resource(builder, ResourceNames.Api);
+        var http = api.GetEndpoint("http");
+        var urls = new List<ResourceUrlAnnotation> { new() { Url = "http://localhost:5180", Endpoint = http } }; // as Aspire adds it once allocated
+        var context = new ResourceUrlsCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), api, urls);
+
+        foreach (var callback in api.Annotations.OfType<ResourceUrlsCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+
+        var links = urls.ToDictionary(u => u.DisplayText ?? "", u => u.Url);
+        Assert.Equal("http://localhost:5180", links["Site home page"]);
+        Assert.Equal("/swagger", links["Swagger UI"]);
+        Assert.Equal("/sitemap.xml", links["Sitemap"]);
+    }
+
     [Fact]
     public void The_replay_commands_admin_token_is_an_hs256_jwt_of_the_platform_issuer_with_the_admin_role()
     {

@@ -15,7 +15,8 @@ namespace Platform.Api.Features.Webhooks.ReceiveStripe;
 /// a type the platform does not act on is stored as ignored and acknowledged. Anything unverifiable or not a Stripe
 /// event is refused with 400 and nothing is stored. Any API version is accepted: processing re-reads the objects.
 /// Refusals count against the client's budget of unsigned requests (<see cref="UnsignedWebhookLimiter"/>): over it
-/// the answer is 429 with <c>Retry-After</c>; correctly signed events never take from it.
+/// the answer is 429 with <c>Retry-After</c>; correctly signed events never take from it. Only refusals within the budget
+/// are logged (a warning with the client address key), so an unsigned flood costs no log volume past the budget.
 /// </summary>
 public sealed partial class Endpoint(
     StripeEventWriter writer, IOptionsMonitor<StripeOptions> options, TimeProvider clock, UnsignedWebhookLimiter unsigned)
@@ -62,9 +63,10 @@ public sealed partial class Endpoint(
             body, HttpContext.Request.Headers["Stripe-Signature"].ToString(), secrets, settings.WebhookToleranceSeconds, clock.GetUtcNow());
         if (verdict != StripeSignatureResult.Valid)
         {
-            LogRejected(verdict, HttpContext.Connection.RemoteIpAddress?.ToString());
-            if (!unsigned.TryCountFailure(ClientAddress.Key(HttpContext), out var retryAfter))
+            var client = ClientAddress.Key(HttpContext);
+            if (!unsigned.TryCountFailure(client, out var retryAfter))
             {
+                // Not logged: a flood past the budget must not cost a log record (and its ingestion) per request.
                 HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await Send.ResultAsync(TypedResults.Problem(
                     title: "Too many requests",
@@ -73,6 +75,7 @@ public sealed partial class Endpoint(
                 return;
             }
 
+            LogRejected(verdict, client);
             await Send.ResultAsync(TypedResults.Problem(
                 title: "Invalid Stripe signature", detail: StripeSignature.Describe(verdict), statusCode: StatusCodes.Status400BadRequest));
             return;
@@ -138,8 +141,8 @@ public sealed partial class Endpoint(
         return buffer.Length == buffer.Capacity ? buffer.GetBuffer() : buffer.ToArray(); // no second copy when Content-Length was exact
     }
 
-    [LoggerMessage(LogLevel.Warning, "Stripe webhook refused: {Verdict} (from {RemoteAddress})")]
-    private partial void LogRejected(StripeSignatureResult verdict, string? remoteAddress);
+    [LoggerMessage(LogLevel.Warning, "Stripe webhook refused: {Verdict} (from {ClientAddress})")]
+    private partial void LogRejected(StripeSignatureResult verdict, string clientAddress);
 
     [LoggerMessage(LogLevel.Warning, "Stripe webhook refused: signed, but not a Stripe event ({Reason})")]
     private partial void LogNotAnEvent(string reason);
