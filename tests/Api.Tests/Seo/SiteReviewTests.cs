@@ -1,5 +1,6 @@
 using System.Net;
 using AngleSharp.Html.Parser;
+using Platform.Api.Features.Discovery.Shared;
 using Platform.Api.Tests.Discovery;
 
 namespace Platform.Api.Tests.Seo;
@@ -103,5 +104,39 @@ public sealed class SiteReviewTests(OddTagsFixture api) : IClassFixture<OddTagsF
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
         Assert.Equal("text/html", missing.Content.Headers.ContentType!.MediaType);
         Assert.Equal(HttpStatusCode.NotFound, missingApi.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("/@rosa?sort=popular", HttpStatusCode.BadRequest)]
+    [InlineData("/@rosa?sort=trending", HttpStatusCode.BadRequest)]
+    [InlineData("/@rosa?sort=recent", HttpStatusCode.OK)]
+    [InlineData("/category/music?sort=popular", HttpStatusCode.OK)]
+    public async Task A_profile_lists_newest_first_only_so_no_unlinked_sorted_copy_of_it_is_a_page(string path, HttpStatusCode expected)
+    {
+        using var client = api.CreateClient();
+        using var response = await client.GetAsync(path);
+
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("text/html", response.Content.Headers.ContentType!.MediaType);
+    }
+
+    [Theory]
+    [InlineData("/category/music")]
+    [InlineData("/tag/c%23")]
+    [InlineData("/@rosa")]
+    public async Task A_page_past_the_end_of_a_list_is_noindex_and_links_back_to_page_one(string basePath)
+    {
+        var pastTheEnd = $"{basePath}?cursor={new FeedCursor('r', 1, 0, Guid.Empty).Encode()}"; // older than anything
+        using var client = api.CreateClient();
+
+        var first = new HtmlParser().ParseDocument(await client.GetStringAsync(basePath));
+        using var response = await client.GetAsync(pastTheEnd);
+        var empty = new HtmlParser().ParseDocument(await response.Content.ReadAsStringAsync());
+
+        Assert.Null(first.QuerySelector("meta[name=robots]"));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Empty(empty.QuerySelectorAll("ul.grid > li"));
+        Assert.Equal("noindex", empty.QuerySelector("meta[name=robots]")?.GetAttribute("content"));
+        Assert.Equal(basePath, empty.QuerySelector("a[rel=prev]")!.GetAttribute("href"));
     }
 }
