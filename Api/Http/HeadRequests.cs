@@ -7,14 +7,14 @@ namespace Platform.Api.Http;
 /// routing matches a <c>HEAD</c> request only to endpoints that list the method, and every page and read in this Api is
 /// declared <c>GET</c>, so without this a <c>HEAD</c> of an existing page would reach the site's catch-all and answer
 /// 404 to link checkers and crawlers. This middleware runs before routing: it routes a <c>HEAD</c> request as
-/// <c>GET</c> and sends whatever the endpoint writes to nowhere, so status, <c>Content-Type</c>,
+/// <c>GET</c> (the site and public reads, <see cref="IsPublicRead"/>) and sends whatever the endpoint writes to nowhere, so status, <c>Content-Type</c>,
 /// <c>Content-Length</c>, <c>ETag</c>, 304 and the cache headers are exactly those of the <c>GET</c>.
 /// </summary>
 public sealed class HeadRequestsMiddleware(RequestDelegate next)
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        if (!HttpMethods.IsHead(context.Request.Method))
+        if (!HttpMethods.IsHead(context.Request.Method) || !IsPublicRead(context.Request.Path))
         {
             await next(context);
             return;
@@ -33,6 +33,15 @@ public sealed class HeadRequestsMiddleware(RequestDelegate next)
             context.Request.Method = HttpMethods.Head;
         }
     }
+
+    /// <summary>
+    /// The site, its assets and sitemaps, and the public JSON reads (<c>/api/public</c>): cacheable answers of a known
+    /// length. The user endpoints under <c>/api</c> are left alone: some stream (job events over SSE) and would never
+    /// finish a HEAD.
+    /// </summary>
+    private static bool IsPublicRead(PathString path) =>
+        !path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments("/api/public", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>
     /// A response body that discards the content. The first write starts the real response (headers only), as a write
