@@ -44,6 +44,8 @@ var app = builder.Build();
 
 app.UseExceptionHandler();
 app.UseStatusCodePages();
+app.UseMiddleware<HeadRequestsMiddleware>(); // HEAD answers as GET without the body (routing only knows GET)
+app.UseRouting();
 app.UsePublicHostFilter();
 app.UseCrossOrigin(); // before authentication: a preflight carries no credentials
 app.UseRequestBodyLimits();

@@ -10,11 +10,14 @@ namespace Platform.Api.Features.Seo.CreatorPage;
 /// <summary>
 /// <c>GET /@{username}</c>: the server-rendered public profile and their content, newest first, 24 a page
 /// (<see cref="ListingPaging"/>: <c>?cursor=</c>, <c>?before=</c>); 404 page when private or unknown, 301 from a
-/// renamed creator's old username, 410 when deleted, 400 page for a malformed cursor. Cached, ETag.
+/// renamed creator's old username, 410 when deleted, 400 page for a malformed cursor or a sort other than newest. Cached, ETag.
 /// </summary>
 public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, PublicPageTags pageTags, SeoContext seo, PageRenderer pages) : EndpointWithoutRequest
 {
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
+
+    /// <summary>A profile lists its content newest first only (no sort links on it): <c>?sort=</c> anything else → 400 page.</summary>
+    private static readonly string[] ProfileSorts = ["recent"];
 
     public override void Configure()
     {
@@ -35,7 +38,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, P
             return;
         }
 
-        if (ListingPaging.Parse(HttpContext.Request, out var error) is not { } paging)
+        if (ListingPaging.Parse(HttpContext.Request, out var error, ProfileSorts) is not { } paging)
         {
             await SeoContext.WriteBadRequestAsync(HttpContext, error!, ct);
             return;

@@ -53,8 +53,12 @@ public static class Html
 
     public static string CategoryPath(string slug) => "/category/" + Uri.EscapeDataString(slug);
 
-    /// <summary>Tags are free text (AI and platform tags): percent-encoded as one path segment.</summary>
-    public static string TagPath(string tag) => "/tag/" + Uri.EscapeDataString(tag);
+    /// <summary>
+    /// Tags are free text (AI and platform tags): percent-encoded as one path segment (a <c>/</c> as <c>%2F</c>, which
+    /// the tag page reads back from the raw request target). Null for <c>.</c> and <c>..</c>: browsers and servers
+    /// resolve those segments, encoded or not (WHATWG URL, RFC 3986 §5.2.4), so no URL can name such a tag.
+    /// </summary>
+    public static string? TagPath(string tag) => tag is "." or ".." ? null : "/tag/" + Uri.EscapeDataString(tag);
 
     /// <summary>schema.org BreadcrumbList (https://schema.org/BreadcrumbList) of <paramref name="trail"/>, absolute URLs.</summary>
     public static string BreadcrumbJsonLd(IReadOnlyList<Crumb> trail, string baseUrl) => JsonLd(new Dictionary<string, object?>

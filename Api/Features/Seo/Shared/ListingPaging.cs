@@ -11,14 +11,19 @@ public sealed record ListingPaging(string Sort, FeedCursor? Cursor, bool Backwar
 {
     public const int PageSize = 24;
 
-    /// <summary>The request's paging, or an error sentence for a 400 page (unknown sort, malformed or foreign cursor, both cursors).</summary>
-    public static ListingPaging? Parse(HttpRequest request, out string? error)
+    /// <summary>
+    /// The request's paging, or an error sentence for a 400 page (a sort not in <paramref name="sorts"/>, default
+    /// <see cref="FeedQuery.Sorts"/>; a malformed or foreign cursor; both cursors). A list that offers fewer sorts
+    /// (a profile: newest first) refuses the others, so no unlinked variant of it answers 200 with its own canonical URL.
+    /// </summary>
+    public static ListingPaging? Parse(HttpRequest request, out string? error, IReadOnlyList<string>? sorts = null)
     {
         error = null;
+        sorts ??= FeedQuery.Sorts;
         var sort = request.Query["sort"].Count == 1 ? request.Query["sort"].ToString() : request.Query["sort"].Count == 0 ? "recent" : null;
-        if (sort is null || !FeedQuery.Sorts.Contains(sort))
+        if (sort is null || !sorts.Contains(sort))
         {
-            error = "sort must be one of: recent, popular, trending.";
+            error = sorts.Count == 1 ? $"This list has one order ({sorts[0]}): leave sort out." : $"sort must be one of: {string.Join(", ", sorts)}.";
             return null;
         }
 

@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Microsoft.AspNetCore.Http.Features;
 using Npgsql;
 using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Discovery.Shared;
@@ -32,10 +33,32 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
         Summary(s => s.Summary = "HTML page of a tag: newest, popular or trending content, keyset-paginated");
     }
 
+    /// <summary>
+    /// The tag as <see cref="Html.TagPath"/> wrote it. Kestrel decodes the path but leaves <c>%2F</c> as is (so an
+    /// encoded slash cannot become a segment separator), which makes the route value of <c>ac%2Fdc</c> the text
+    /// "ac%2Fdc" and also that of <c>ac%252Fdc</c>: the one segment is decoded from the raw request target instead.
+    /// </summary>
+    public static string RequestedTag(HttpContext context)
+    {
+        const string prefix = "/tag/";
+        var raw = context.Features.Get<IHttpRequestFeature>()?.RawTarget;
+        if (raw is not null && raw.StartsWith(prefix, StringComparison.OrdinalIgnoreCase))
+        {
+            var end = raw.IndexOf('?');
+            var segment = raw[prefix.Length..(end < 0 ? raw.Length : end)];
+            if (!segment.Contains('/'))
+            {
+                return Uri.UnescapeDataString(segment);
+            }
+        }
+
+        return context.Request.RouteValues["tag"] as string ?? string.Empty;
+    }
+
     public override async Task HandleAsync(CancellationToken ct)
     {
-        var tag = Route<string>("tag", isRequired: false)?.Trim().ToLowerInvariant() ?? string.Empty; // unstorable text was refused (StorableTextMiddleware)
-        if (tag.Length is 0 or > MaxTagLength)
+        var tag = RequestedTag(HttpContext).Trim().ToLowerInvariant(); // unstorable text was refused (StorableTextMiddleware)
+        if (tag.Length is 0 or > MaxTagLength || Html.TagPath(tag) is null)
         {
             await SeoContext.WriteNotFoundAsync(HttpContext, "tag", ct);
             return;
@@ -59,7 +82,7 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
                     return CachedResponse.NotFound(); // no soft 404s: a tag nobody uses is not a page
                 }
 
-                var basePath = Html.TagPath(s.tag);
+                var basePath = Html.TagPath(s.tag)!;
                 var (prev, next) = s.paging.Links(basePath, slice);
                 var sortName = s.paging.Sort switch { "popular" => "popular", "trending" => "trending", _ => "newest" };
                 return await s.pages.RenderResponseAsync<ListingPage>(new ListingModel(
