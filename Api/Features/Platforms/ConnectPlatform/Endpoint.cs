@@ -1,4 +1,3 @@
-using System.Text.Json;
 using FastEndpoints;
 using Npgsql;
 using NpgsqlTypes;
@@ -108,19 +107,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, IPlatformAccountLimits
             accountId = id;
         }
 
-        var job = await JobQueueClient.EnqueueAsync(scope.Connection, scope.Transaction, new EnqueueRequest(
-            jobType, JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["platform_account_id"] = accountId }))
-        {
-            UserId = userId,
-            IdempotencyKey = $"connect:{accountId}",
-        }, ct);
-        await using (var remember = scope.CreateCommand(
-            "UPDATE platform_account SET sync_state = sync_state || jsonb_build_object('last_job_id', @job::text) WHERE id = @id"))
-        {
-            remember.Parameters.AddWithValue("job", job.JobId);
-            remember.Parameters.AddWithValue("id", accountId);
-            await remember.ExecuteNonQueryAsync(ct);
-        }
+        await FirstSync.EnqueueAsync(scope, userId, accountId, jobType, ct);
 
         var account = (await PlatformAccountResponse.ReadAsync(scope, accountId, ct)).Single();
         await scope.CommitAsync(ct);

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using FastEndpoints;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
@@ -198,19 +197,7 @@ public sealed class Endpoint(
             accountId = (Guid)(await insert.ExecuteScalarAsync(ct))!;
         }
 
-        var job = await JobQueueClient.EnqueueAsync(scope.Connection, scope.Transaction, new EnqueueRequest(
-            JobTypes.SyncYouTube, JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["platform_account_id"] = accountId }))
-        {
-            UserId = userId,
-            IdempotencyKey = $"connect:{accountId}",
-        }, ct);
-        await using (var remember = scope.CreateCommand(
-            "UPDATE platform_account SET sync_state = sync_state || jsonb_build_object('last_job_id', @job::text) WHERE id = @id"))
-        {
-            remember.Parameters.AddWithValue("job", job.JobId);
-            remember.Parameters.AddWithValue("id", accountId);
-            await remember.ExecuteNonQueryAsync(ct);
-        }
+        await FirstSync.EnqueueAsync(scope, userId, accountId, JobTypes.SyncYouTube, ct);
 
         await scope.CommitAsync(ct);
         return (accountId, null);
