@@ -14,8 +14,8 @@ namespace Platform.Bench;
 /// <summary>
 /// <c>webhooks</c>: the real Api on Kestrel (in this process) against a freshly migrated database, sent signed Stripe
 /// events over loopback HTTP. Each request is the full intake: signature verification (HMAC-SHA256), event parsing,
-/// <c>record_stripe_webhook</c> (event row + processing job + audit row in one statement; concurrent requests' events
-/// grouped into one transaction by the Api's StripeEventWriter), 200 once committed.
+/// <c>record_stripe_webhooks</c> (the events of concurrent requests, grouped by the Api's StripeEventWriter: event rows,
+/// processing jobs, job log and audit rows in one statement and one transaction), 200 once committed.
 /// Phase 1 (throughput): closed loop, <c>--concurrency</c> senders (default 32) for <c>--seconds</c> (default 10).
 /// Phase 2 (latency): open loop at a fixed <c>--rate</c> per second (default 500) for the same time; latency is measured
 /// from each request's scheduled send time, so a stall shows up in the percentiles (no coordinated omission).

@@ -18,9 +18,9 @@ public sealed record StripeEventToRecord(StripeEventEnvelope Envelope, string Pa
 public sealed record RecordedStripeEvent(Guid WebhookEventId, bool Inserted, Guid? JobId);
 
 /// <summary>
-/// The one intake path of Stripe events (webhook receiver and reconciliation): <c>record_stripe_webhook</c> stores the
-/// event once (ON CONFLICT on <c>stripe_event_id</c>) and enqueues its <c>stripe_webhook</c> job in the same statement,
-/// and the <c>received</c>/<c>ignored</c> audit row is written by the same statement, only when the event is new.
+/// The one intake path of Stripe events (webhook receiver and reconciliation): <c>record_stripe_webhooks</c>
+/// (migration 025) stores each event once (ON CONFLICT on <c>stripe_event_id</c>), enqueues its <c>stripe_webhook</c> job
+/// and writes its <c>received</c>/<c>ignored</c> audit row, only when the event is new, for a whole batch in one call.
 /// The event is Stripe's text (customer-entered descriptions, metadata): it is stored cleaned with
 /// <see cref="PostgresText"/>, since <c>jsonb</c> refuses <c>\u0000</c> and unpaired surrogate escapes.
 /// </summary>
@@ -28,21 +28,9 @@ public static class StripeWebhookStore
 {
     private const string RecordSql =
         """
-        WITH r AS MATERIALIZED (
-            SELECT * FROM record_stripe_webhook(
-                p_stripe_event_id => @event_id, p_event_type => @event_type, p_payload => @payload,
-                p_api_version => @api_version, p_livemode => @livemode, p_stripe_created_at => @created,
-                p_object_id => @object_id, p_process => @process, p_source => @source)
-        ), audit AS (
-            INSERT INTO billing_audit (action, actor, webhook_event_id, stripe_event_id, event_type, message, details)
-            SELECT CASE WHEN @process THEN 'received' ELSE 'ignored' END, @source_actor, r.webhook_id, @event_id, @event_type,
-                   CASE WHEN @process THEN NULL ELSE 'event type not processed: stored and acknowledged' END,
-                   jsonb_build_object('source', @source, 'api_version', @api_version, 'livemode', @livemode,
-                                      'object_id', @object_id, 'job_id', r.job_id)
-            FROM r
-            WHERE r.inserted
-        )
-        SELECT r.webhook_id, r.inserted, r.job_id FROM r
+        SELECT ordinal, webhook_id, inserted, job_id
+        FROM record_stripe_webhooks(@event_ids, @event_types, @payloads, @api_versions, @livemodes, @created,
+                                    @object_ids, @process, @sources)
         """;
 
     public static async Task<RecordedStripeEvent> RecordAsync(
@@ -50,50 +38,73 @@ public static class StripeWebhookStore
         (await RecordBatchAsync(dataSource, [new StripeEventToRecord(envelope, payloadJson, source)], cancellationToken))[0];
 
     /// <summary>
-    /// Records <paramref name="events"/> in ONE implicit transaction and one round trip (an <see cref="NpgsqlBatch"/>:
-    /// one statement per event, a single Sync, so one commit and one WAL flush for all of them). All or nothing: when
-    /// any statement fails, none of them is stored and the exception is thrown. Results are in the order of
-    /// <paramref name="events"/>. The same event id twice in a batch is stored once: the later one is a duplicate
-    /// (<c>Inserted = false</c>) with the stored ids. Statements run in event-id order, so two batches holding the same
-    /// ids (two Api replicas) wait on each other instead of deadlocking.
+    /// Records <paramref name="events"/> with ONE statement (<c>record_stripe_webhooks</c>, one array element per event),
+    /// so one transaction, one commit and one WAL flush for all of them, and set-based inserts instead of a function call
+    /// per event. All or nothing: when the statement fails, none of the events is stored and the exception is thrown.
+    /// Results are in the order of <paramref name="events"/>. The same event id twice in a batch is stored once: the
+    /// first copy inserts it, a later one is a duplicate (<c>Inserted = false</c>) with the stored ids. The database
+    /// inserts in event-id order, so two batches holding the same ids (two Api replicas) wait on each other instead of
+    /// deadlocking, and a duplicate of an event a concurrent batch committed gets that batch's ids.
     /// </summary>
     public static async Task<IReadOnlyList<RecordedStripeEvent>> RecordBatchAsync(
         NpgsqlDataSource dataSource, IReadOnlyList<StripeEventToRecord> events, CancellationToken cancellationToken = default)
     {
-        var order = Enumerable.Range(0, events.Count).OrderBy(i => events[i].Envelope.Id, StringComparer.Ordinal).ToArray();
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var batch = new NpgsqlBatch(connection);
-        foreach (var index in order)
+        if (events.Count == 0)
         {
-            batch.BatchCommands.Add(Command(events[index]));
+            return [];
         }
 
-        var results = new RecordedStripeEvent[events.Count];
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        foreach (var index in order)
+        var count = events.Count;
+        var ids = new string[count];
+        var types = new string[count];
+        var payloads = new string[count];
+        var apiVersions = new string?[count];
+        var livemodes = new bool[count];
+        var created = new DateTimeOffset[count];
+        var objectIds = new string?[count];
+        var process = new bool[count];
+        var sources = new string[count];
+        for (var i = 0; i < count; i++)
         {
-            await reader.ReadAsync(cancellationToken);
-            results[index] = new RecordedStripeEvent(reader.GetGuid(0), reader.GetBoolean(1), reader.IsDBNull(2) ? null : reader.GetGuid(2));
-            await reader.NextResultAsync(cancellationToken);
+            var (envelope, payload, source) = (events[i].Envelope, events[i].PayloadJson, events[i].Source);
+            ids[i] = PostgresText.Clean(envelope.Id)!;
+            types[i] = PostgresText.Clean(envelope.Type)!;
+            payloads[i] = PostgresText.CleanJson(payload)!;
+            apiVersions[i] = PostgresText.Clean(envelope.ApiVersion);
+            livemodes[i] = envelope.Livemode;
+            created[i] = envelope.Created;
+            objectIds[i] = PostgresText.Clean(envelope.ObjectId);
+            process[i] = StripeEventTypes.IsHandled(envelope.Type);
+            sources[i] = source;
         }
 
-        return results;
-    }
+        await using var command = dataSource.CreateCommand(RecordSql);
+        command.Parameters.Add(new NpgsqlParameter("event_ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = ids });
+        command.Parameters.Add(new NpgsqlParameter("event_types", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = types });
+        command.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = payloads });
+        command.Parameters.Add(new NpgsqlParameter("api_versions", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = apiVersions });
+        command.Parameters.Add(new NpgsqlParameter("livemodes", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { Value = livemodes });
+        command.Parameters.Add(new NpgsqlParameter("created", NpgsqlDbType.Array | NpgsqlDbType.TimestampTz) { Value = created });
+        command.Parameters.Add(new NpgsqlParameter("object_ids", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = objectIds });
+        command.Parameters.Add(new NpgsqlParameter("process", NpgsqlDbType.Array | NpgsqlDbType.Boolean) { Value = process });
+        command.Parameters.Add(new NpgsqlParameter("sources", NpgsqlDbType.Array | NpgsqlDbType.Text) { Value = sources });
 
-    private static NpgsqlBatchCommand Command(StripeEventToRecord item)
-    {
-        var envelope = item.Envelope;
-        var command = new NpgsqlBatchCommand(RecordSql);
-        command.Parameters.AddWithValue("event_id", PostgresText.Clean(envelope.Id)!);
-        command.Parameters.AddWithValue("event_type", PostgresText.Clean(envelope.Type)!);
-        command.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = PostgresText.CleanJson(item.PayloadJson)! });
-        command.Parameters.Add(new NpgsqlParameter("api_version", NpgsqlDbType.Text) { Value = (object?)PostgresText.Clean(envelope.ApiVersion) ?? DBNull.Value });
-        command.Parameters.AddWithValue("livemode", envelope.Livemode);
-        command.Parameters.AddWithValue("created", envelope.Created);
-        command.Parameters.Add(new NpgsqlParameter("object_id", NpgsqlDbType.Text) { Value = (object?)PostgresText.Clean(envelope.ObjectId) ?? DBNull.Value });
-        command.Parameters.AddWithValue("process", StripeEventTypes.IsHandled(envelope.Type));
-        command.Parameters.AddWithValue("source", item.Source);
-        command.Parameters.AddWithValue("source_actor", item.Source == StripeEventSource.Webhook ? "stripe" : item.Source);
-        return command;
+        var results = new RecordedStripeEvent?[count];
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                results[reader.GetInt32(0) - 1] =
+                    new RecordedStripeEvent(reader.GetGuid(1), reader.GetBoolean(2), reader.IsDBNull(3) ? null : reader.GetGuid(3));
+            }
+        }
+
+        var missing = Array.IndexOf(results, null); // only when retention deleted the event in between
+        if (missing >= 0)
+        {
+            throw new InvalidOperationException($"Stripe event {ids[missing]} was stored but could not be read back.");
+        }
+
+        return Array.ConvertAll(results, result => result!);
     }
 }

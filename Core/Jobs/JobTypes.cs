@@ -23,14 +23,14 @@ public static class JobTypes
 
     public static readonly JobTypeDefinition EchoCachedDefinition = EchoDefinition with { Name = EchoCached, CacheTtl = TimeSpan.FromMinutes(10) };
 
-    /// <summary>Applies one stored Stripe event (<c>stripe_webhook_events</c>) to the subscription; enqueued by <c>record_stripe_webhook</c>.</summary>
+    /// <summary>Applies one stored Stripe event (<c>stripe_webhook_events</c>) to the subscription; enqueued by <c>record_stripe_webhooks</c>.</summary>
     public const string StripeWebhook = "stripe_webhook";
 
     public static readonly JobTypeDefinition StripeWebhookDefinition = new()
     {
         Name = StripeWebhook,
         Queue = "webhooks",
-        MaxAttempts = 4, // 1 try + 3 retries (record_stripe_webhook and stripe_webhook_events.max_attempts agree)
+        MaxAttempts = 4, // 1 try + 3 retries (record_stripe_webhooks and stripe_webhook_events.max_attempts agree)
         Timeout = TimeSpan.FromMinutes(1),
         Access = JobAccess.System,
         RetryBase = TimeSpan.FromSeconds(2), // about 1-2 s, 2-4 s, 4-8 s; later healing is replay or reconciliation

@@ -130,6 +130,34 @@ public sealed class StripeEventWriterTests(StripeEventWriterTests.Database datab
     }
 
     [Fact]
+    public async Task Two_api_replicas_storing_the_same_events_at_once_store_each_once_and_exactly_one_request_inserts_it()
+    {
+        var ids = Enumerable.Range(0, 30).Select(_ => NewId()).ToArray();
+        var replicas = new[] { Writer(), Writer() };
+        // Opposite arrival order in the two replicas: the database's one lock order (event id) keeps them deadlock-free.
+        var first = ids.Select(id => replicas[0].TryRecord(Event(id))!).ToArray();
+        var second = ids.Reverse().Select(id => replicas[1].TryRecord(Event(id))!).Reverse().ToArray();
+
+        await Task.WhenAll(replicas.Select(r => r.StartAsync(CancellationToken.None)));
+        try
+        {
+            for (var i = 0; i < ids.Length; i++)
+            {
+                var (a, b) = (await Within(first[i]), await Within(second[i]));
+                Assert.True(a.Inserted ^ b.Inserted, $"{ids[i]}: exactly one of the two requests inserts it");
+                Assert.Equal(a.WebhookEventId, b.WebhookEventId);
+                Assert.Equal(a.JobId, b.JobId);
+                Assert.Equal(1, await JobsAsync(ids[i]));
+                Assert.Equal(1, await AuditsAsync(ids[i]));
+            }
+        }
+        finally
+        {
+            await Task.WhenAll(replicas.Select(r => r.StopAsync(CancellationToken.None)));
+        }
+    }
+
+    [Fact]
     public async Task When_the_database_fails_a_batch_every_request_in_it_fails_and_nothing_of_it_is_stored()
     {
         string a = NewId(), outage = NewId("evt_outage_"), b = NewId();

@@ -9,7 +9,7 @@ namespace Platform.Api.Features.Webhooks.ReceiveStripe;
 /// <summary>
 /// <c>POST /webhooks/stripe</c> (anonymous; Stripe signs instead): verifies <c>Stripe-Signature</c> over the raw body
 /// against every configured secret with a 300 s tolerance, stores the event once together with its processing job
-/// (<c>record_stripe_webhook</c>, grouped with the events of concurrent requests into one transaction by
+/// (<c>record_stripe_webhooks</c>, with the events of concurrent requests in one statement and transaction by
 /// <see cref="StripeEventWriter"/>) and answers 200 once that transaction committed. When the writer's queue is full
 /// the answer is 503 with <c>Retry-After: 1</c> and nothing is stored (Stripe re-delivers). A duplicate answers 200 and changes nothing;
 /// a type the platform does not act on is stored as ignored and acknowledged. Anything unverifiable or not a Stripe

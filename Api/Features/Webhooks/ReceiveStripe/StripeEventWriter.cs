@@ -9,11 +9,11 @@ namespace Platform.Api.Features.Webhooks.ReceiveStripe;
 /// <summary>
 /// Group commit for the webhook receiver: verified events from concurrent requests wait in a bounded queue
 /// (<see cref="StripeOptions.WebhookQueueCapacity"/>), and one writer stores whatever has arrived, up to
-/// <see cref="StripeOptions.WebhookMaxBatch"/> events, in ONE transaction and one round trip
-/// (<see cref="StripeWebhookStore.RecordBatchAsync"/>). The wake-up NOTIFY of the new jobs is sent once per batch (the
-/// queue's statement trigger sends the same queue name each time, and PostgreSQL folds identical notifications of one
-/// transaction into one). Each request's task completes only after its batch committed (fsync and synchronous_commit
-/// as the server has them), so a 200 still means the event and its job are durable.
+/// <see cref="StripeOptions.WebhookMaxBatch"/> events, with ONE statement, one transaction and one round trip
+/// (<see cref="StripeWebhookStore.RecordBatchAsync"/>: <c>record_stripe_webhooks</c> inserts the event rows, their jobs,
+/// job log and audit rows set-based and sends one wake-up NOTIFY for the batch). Each request's task completes only
+/// after its batch committed (fsync and synchronous_commit as the server has them), so a 200 still means the event and
+/// its job are durable, and it learns whether its event was new or a duplicate.
 /// <list type="bullet">
 /// <item>A batch is all or nothing. When the database is unavailable (<see cref="DatabaseOutage.IsOutage"/>) every
 /// request of the batch fails with that error (503 + <c>Retry-After</c>); nothing of it was stored.</item>
