@@ -140,6 +140,28 @@ public partial class OwnershipVerificationTests
             "SELECT count(*) FROM unnest(@urls) AS t(u) WHERE platform_source_key('feed', u) = feed_source_key(u) AND platform_source_key('youtube', u) = u", all));
     }
 
+    [Fact]
+    public async Task The_source_lookups_can_use_the_source_index()
+    {
+        await using var connection = await api.DataSource.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            SET enable_seqscan = off;
+            EXPLAIN SELECT id FROM platform_account
+            WHERE platform = 'feed' AND platform_source_key(platform, external_id) = platform_source_key('feed', 'https://blog.example/feed/')
+            """, connection);
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Contains(plan, line => line.Contains("idx_platform_account_source", StringComparison.Ordinal));
+    }
+
     private async Task<T> QueryAsync<T>(string sql, string[] urls)
     {
         await using var command = api.DataSource.CreateCommand(sql);
@@ -216,8 +238,13 @@ public partial class OwnershipVerificationTests
     [Fact]
     public async Task The_browser_binding_cookie_is_httponly_lax_path_scoped_short_lived_and_cleared_by_the_callback()
     {
+        // As an SPA on another origin calls it: fetch(..., {method: "POST", credentials: "include"}).
         using var client = api.CreateClient(Guid.NewGuid());
-        using var authorize = await client.PostAsync("/api/me/platforms/youtube/authorize", null);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/me/platforms/youtube/authorize");
+        request.Headers.Add("Origin", VerificationHost.AppOrigin);
+        using var authorize = await client.SendAsync(request);
+        Assert.Equal(VerificationHost.AppOrigin, Assert.Single(authorize.Headers.GetValues("Access-Control-Allow-Origin")));
+        Assert.Equal("true", Assert.Single(authorize.Headers.GetValues("Access-Control-Allow-Credentials"))); // so the browser keeps the cookie
         var state = QueryHelpers.ParseQuery(new Uri((await JsonAsync(authorize)).GetProperty("authorization_url").GetString()!).Query)["state"].ToString();
         var setCookie = Assert.Single(authorize.Headers.GetValues("Set-Cookie"));
         var attributes = setCookie.Split(';', StringSplitOptions.TrimEntries);

@@ -31,7 +31,11 @@ public sealed class VerificationHost : ApiHost
         settings["YouTube:OAuth:AuthorizationEndpoint"] = Outside.AuthorizationEndpoint;
         settings["YouTube:OAuth:TokenEndpoint"] = Outside.TokenEndpoint;
         settings["YouTube:OAuth:ReturnUrl"] = ReturnUrl;
+        settings["Cors:AllowedOrigins"] = AppOrigin;
     }
+
+    /// <summary>The creator-facing app (an SPA on another origin) that calls the authorize endpoint with credentials.</summary>
+    public const string AppOrigin = "https://app.example";
 
     public override async Task DisposeAsync()
     {

@@ -22,8 +22,9 @@ public sealed class SourceOwnedElsewhereException(string platform, string extern
 /// <summary>
 /// Marks an account of the caller verified once its ownership is proven, in one transaction:
 /// <c>verify_platform_account()</c> (publishes its waiting items, takes over the items other users' unverified accounts
-/// imported from the same source and deactivates those accounts) and the audit events of both sides (Marten); then the
-/// public cache forgets what it showed, so the items appear without a re-sync.
+/// imported from the same source, a feed under any spelling (<c>platform_source_key()</c>, migration 024), and
+/// deactivates those accounts) and the audit events of both sides (Marten); then the public cache forgets what it
+/// showed, so the items appear without a re-sync.
 /// </summary>
 public sealed class OwnershipVerifier(NpgsqlDataSource dataSource, IDocumentStore auditStore, PublicCache cache)
 {
