@@ -18,11 +18,12 @@ public static class PlatformChangeAllowance
     public static async Task<IResult?> TakeAsync(UserScope scope, Guid userId, HttpContext http, CancellationToken cancellationToken)
     {
         var check = await TierEntitlements.TakeDailyAsync(scope.Connection, scope.Transaction, userId, DailyAllowance.PlatformChanges, 1, cancellationToken);
-        if (check.Allowed)
-        {
-            return null;
-        }
+        return check.Allowed ? null : TooMany(check, http);
+    }
 
+    /// <summary>The 429 problem for a used-up allowance, with <c>Retry-After</c>: the seconds until 00:00 UTC.</summary>
+    public static IResult TooMany(DailyEntitlementCheck check, HttpContext http)
+    {
         http.Response.Headers.RetryAfter = check.Take.SecondsUntilReset(DateTimeOffset.UtcNow).ToString(System.Globalization.CultureInfo.InvariantCulture);
         return TypedResults.Problem(title: "Too many account changes", detail: check.Message, statusCode: StatusCodes.Status429TooManyRequests);
     }

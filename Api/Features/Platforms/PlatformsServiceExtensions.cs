@@ -21,6 +21,7 @@ public static class PlatformsServiceExtensions
         // Ownership verification (issue 12): the feed check fetches through the Workers' safe feed client.
         builder.Services.AddFeedClient();
         builder.Services.AddOptions<YouTubeOptions>().BindConfiguration(YouTubeOptions.Section);
+        builder.Services.AddSingleton<PlatformAccountConnector>();
         builder.Services.AddSingleton<OwnershipVerifier>();
         builder.Services.AddSingleton<OAuthStateStore>();
         builder.Services.AddScoped<FeedOwnershipCheck>();

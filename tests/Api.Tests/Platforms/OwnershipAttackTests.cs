@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
+using Microsoft.AspNetCore.WebUtilities;
 using Npgsql;
 using Platform.Core.Billing;
 
@@ -8,8 +9,9 @@ namespace Platform.Api.Tests.Platforms;
 
 /// <summary>
 /// Issue 12 §1 from an attacker's side: where a token does not count (an item's description, a body or commented-out
-/// meta on the home page), spellings of a verified feed, the OAuth callback as a way around the plan's connects per day
-/// or around the 409, and floods of authorize and verify.
+/// meta on the home page), spellings of a verified feed (the connect-time 409 and the takeover alike), the OAuth callback
+/// completed in another browser than the one that started it, as a way around the plan's connects per day or around the
+/// 409, and floods of authorize and verify.
 /// </summary>
 public partial class OwnershipVerificationTests
 {
@@ -64,6 +66,207 @@ public partial class OwnershipVerificationTests
 
         // A different feed on the same host is not the same source.
         await ConnectFeedAsync(other, api.Outside.Url("/spelling/other.xml"));
+    }
+
+    [Fact]
+    public async Task An_impostors_unverified_account_under_another_spelling_is_taken_over_when_the_owner_verifies()
+    {
+        var path = "/spelling-takeover/feed.xml";
+        var verifiedUrl = api.Outside.Url(path); // http://127.0.0.1:port/spelling-takeover/feed.xml
+        var impostorId = Guid.NewGuid();
+        using var impostor = api.CreateClient(impostorId);
+        var impostorAccount = await ConnectFeedAsync(impostor, "HTTPS" + verifiedUrl["http".Length..] + "/");
+        var impostorAccountId = impostorAccount.GetProperty("id").GetGuid();
+        Assert.NotEqual(verifiedUrl, impostorAccount.GetProperty("external_id").GetString());
+        await api.Data.ExecuteAsync(
+            """
+            INSERT INTO content_item (creator_id, platform_account_id, platform, external_id, title, url, status)
+            VALUES (@u, @a, 'feed', 'spelling-1-' || @a::text, 'Copied 1', 'https://blog.example/1', 'pending_verification'),
+                   (@u, @a, 'feed', 'spelling-2-' || @a::text, 'Copied 2', 'https://blog.example/2', 'published')
+            """, ("u", impostorId), ("a", impostorAccountId));
+
+        var (ownerId, owner, ownerAccount, token) = await FeedAccountAsync(path);
+        var ownerAccountId = ownerAccount.GetProperty("id").GetGuid();
+        api.Outside.Documents[path] = ("application/rss+xml", Rss(token));
+        await VerifyAsync(owner, ownerAccountId, HttpStatusCode.OK);
+
+        var moved = await api.ScalarAsync<string[]>(
+            $"SELECT array_agg(status || ':' || (creator_id = '{ownerId}') || ':' || (platform_account_id = '{ownerAccountId}') ORDER BY title) FROM content_item WHERE external_id LIKE 'spelling-%-{impostorAccountId}'");
+        Assert.Equal(["published:true:true", "published:true:true"], moved!);
+        Assert.False(await api.ScalarAsync<bool>($"SELECT is_active FROM platform_account WHERE id = '{impostorAccountId}'"));
+        Assert.Equal(1, await api.ScalarAsync<long>(
+            $"SELECT count(*) FROM audit.mt_events WHERE data ->> 'PlatformAccountId' = '{impostorAccountId}' AND mt_dotnet_type LIKE '%PlatformAccountTakenOver%'"));
+
+        // Its spelling cannot be verified next to the owner's either (one verified owner per feed, whatever the spelling).
+        Assert.Equal(PostgresErrorCodes.UniqueViolation, await VerifyInSqlAsync(impostorId, impostorAccountId));
+    }
+
+    [Fact]
+    public async Task A_feed_has_one_source_key_under_every_spelling_and_other_feeds_have_others()
+    {
+        string[] sameFeed =
+        [
+            "https://blog.example/feed",
+            "http://blog.example/feed",
+            "https://blog.example/feed/",
+            "http://blog.example/feed//",
+            "HTTPS://BLOG.EXAMPLE/feed",
+            "Https://Blog.Example/feed/",
+            "https://blog.example:443/feed",
+            "http://blog.example:80/feed",
+            "https://blog.example/feed#latest",
+            "https://blog.example/feed?",
+            " https://blog.example/feed ",
+        ];
+        string[] otherFeeds =
+        [
+            "https://blog.example/Feed", // paths are case-sensitive
+            "https://blog.example/feed?page=2",
+            "https://blog.example:8443/feed",
+            "http://blog.example:443/feed", // port 443 spoken to in plain http is another server
+            "https://blog.example/feed/comments",
+            "https://blog.example/",
+            "https://www.blog.example/feed",
+            "https://blog.example.org/feed",
+        ];
+
+        var all = sameFeed.Concat(otherFeeds).ToArray();
+        var keys = await QueryAsync<string[]>("SELECT array_agg(feed_source_key(u) ORDER BY n) FROM unnest(@urls) WITH ORDINALITY AS t(u, n)", all);
+
+        Assert.Single(keys![..sameFeed.Length].Distinct());
+        Assert.Equal(otherFeeds.Length + 1, keys.Distinct().Count());
+        Assert.Equal("blog.example/feed", keys[0]);
+        Assert.Equal(all.Length, await QueryAsync<long>(
+            "SELECT count(*) FROM unnest(@urls) AS t(u) WHERE platform_source_key('feed', u) = feed_source_key(u) AND platform_source_key('youtube', u) = u", all));
+    }
+
+    [Fact]
+    public async Task The_source_lookups_can_use_the_source_index()
+    {
+        await using var connection = await api.DataSource.OpenConnectionAsync();
+        await using var command = new NpgsqlCommand(
+            """
+            SET enable_seqscan = off;
+            EXPLAIN SELECT id FROM platform_account
+            WHERE platform = 'feed' AND platform_source_key(platform, external_id) = platform_source_key('feed', 'https://blog.example/feed/')
+            """, connection);
+        var plan = new List<string>();
+        await using (var reader = await command.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Contains(plan, line => line.Contains("idx_platform_account_source", StringComparison.Ordinal));
+    }
+
+    private async Task<T> QueryAsync<T>(string sql, string[] urls)
+    {
+        await using var command = api.DataSource.CreateCommand(sql);
+        command.Parameters.AddWithValue("urls", urls);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    [Fact]
+    public async Task Connecting_my_own_feed_again_under_another_spelling_answers_409()
+    {
+        var userId = Guid.NewGuid();
+        using var client = api.CreateClient(userId);
+        var feed = api.Outside.Url("/mine/feed.xml");
+        await ConnectFeedAsync(client, feed);
+
+        var again = await ConnectFeedAsync(client, "https" + feed["http".Length..] + "/", HttpStatusCode.Conflict);
+
+        Assert.Contains("already connected", again.GetProperty("detail").GetString());
+        Assert.Equal(1, await api.ScalarAsync<long>($"SELECT count(*) FROM platform_account WHERE user_id = '{userId}'"));
+    }
+
+    [Fact]
+    public async Task Connecting_my_channel_again_by_its_handle_in_another_case_answers_409()
+    {
+        var userId = Guid.NewGuid();
+        using var client = api.CreateClient(userId);
+
+        // A channel connected by @handle, which its first sync resolved to the channel id (as SyncLease.CompleteAsync does).
+        var handle = "@mine" + Guid.NewGuid().ToString("N")[..8];
+        using (var connect = await client.PostAsJsonAsync("/api/me/platforms", new { platform = "youtube", channel = handle }))
+        {
+            Assert.Equal(HttpStatusCode.Created, connect.StatusCode);
+        }
+
+        var channelId = "UC" + Guid.NewGuid().ToString("N")[..22];
+        await api.Data.ExecuteAsync(
+            "UPDATE platform_account SET external_id = @channel, handle = @handle WHERE user_id = @user AND external_id = @handle",
+            ("channel", channelId), ("handle", handle), ("user", userId));
+        using var byHandle = await client.PostAsJsonAsync("/api/me/platforms", new { platform = "youtube", channel = handle.ToUpperInvariant() });
+        using var byId = await client.PostAsJsonAsync("/api/me/platforms", new { platform = "youtube", channel = channelId });
+
+        Assert.Equal(HttpStatusCode.Conflict, byHandle.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, byId.StatusCode);
+        Assert.Equal(1, await api.ScalarAsync<long>($"SELECT count(*) FROM platform_account WHERE user_id = '{userId}'"));
+    }
+
+    [Fact]
+    public async Task An_authorization_started_by_one_browser_verifies_nothing_when_another_browser_brings_the_callback()
+    {
+        // The attacker starts an authorization as themselves and gets the victim, signed in to Google with the channel, to
+        // open the authorization_url: Google sends the victim's browser to the callback with a code for the victim's channel.
+        using var attacker = api.CreateClient(Guid.NewGuid());
+        var (state, challenge, _) = await AuthorizeAsync(attacker);
+        var victimsChannel = new FakeChannel("UC" + Guid.NewGuid().ToString("N")[..22], "The victim's channel");
+        var callback = $"?code={api.Outside.Consent(challenge, victimsChannel)}&state={Uri.EscapeDataString(state)}";
+
+        var inVictimsBrowser = await CallbackAsync(callback, NoCookies);
+        // The URL leaks back to the attacker, who replays it in the browser that holds the cookie: the state is used up.
+        var replayedByAttacker = await CallbackAsync(callback);
+
+        Assert.Equal(new Dictionary<string, string> { ["youtube_verification"] = "error", ["reason"] = "browser_mismatch" }, inVictimsBrowser);
+        Assert.Equal("invalid_state", replayedByAttacker["reason"]);
+        Assert.Equal(0, await api.ScalarAsync<long>($"SELECT count(*) FROM platform_account WHERE external_id = '{victimsChannel.Id}'"));
+
+        // A cookie under the right name with another value (another flow's, or made up) does not match either.
+        var (other, otherChallenge, _) = await AuthorizeAsync(attacker);
+        var cookieName = startingBrowserCookies[other].Split('=')[0];
+        var forged = await CallbackAsync(
+            $"?code={api.Outside.Consent(otherChallenge, victimsChannel)}&state={Uri.EscapeDataString(other)}", $"{cookieName}={new string('A', 43)}");
+        Assert.Equal("browser_mismatch", forged["reason"]);
+        Assert.Equal(0, await api.ScalarAsync<long>($"SELECT count(*) FROM platform_account WHERE external_id = '{victimsChannel.Id}'"));
+    }
+
+    [Fact]
+    public async Task The_browser_binding_cookie_is_httponly_lax_path_scoped_short_lived_and_cleared_by_the_callback()
+    {
+        // As an SPA on another origin calls it: fetch(..., {method: "POST", credentials: "include"}).
+        using var client = api.CreateClient(Guid.NewGuid());
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/me/platforms/youtube/authorize");
+        request.Headers.Add("Origin", VerificationHost.AppOrigin);
+        using var authorize = await client.SendAsync(request);
+        Assert.Equal(VerificationHost.AppOrigin, Assert.Single(authorize.Headers.GetValues("Access-Control-Allow-Origin")));
+        Assert.Equal("true", Assert.Single(authorize.Headers.GetValues("Access-Control-Allow-Credentials"))); // so the browser keeps the cookie
+        var state = QueryHelpers.ParseQuery(new Uri((await JsonAsync(authorize)).GetProperty("authorization_url").GetString()!).Query)["state"].ToString();
+        var setCookie = Assert.Single(authorize.Headers.GetValues("Set-Cookie"));
+        var attributes = setCookie.Split(';', StringSplitOptions.TrimEntries);
+        var (name, value) = (attributes[0].Split('=')[0], attributes[0].Split('=', 2)[1]);
+        startingBrowserCookies[state] = attributes[0];
+
+        Assert.StartsWith("youtube_oauth_", name);
+        Assert.Matches("^[A-Za-z0-9_-]{43}$", value);
+        Assert.DoesNotContain(state, setCookie);
+        Assert.Contains("httponly", attributes, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains("samesite=lax", attributes, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains("path=/api/platforms/youtube/callback", attributes, StringComparer.OrdinalIgnoreCase);
+        Assert.Contains("max-age=600", attributes, StringComparer.OrdinalIgnoreCase);
+        Assert.DoesNotContain("secure", attributes, StringComparer.OrdinalIgnoreCase); // plain http here; https adds Secure
+        Assert.DoesNotContain(attributes, a => a.StartsWith("domain=", StringComparison.OrdinalIgnoreCase));
+
+        using var callback = await CallbackResponseAsync($"?error=access_denied&state={Uri.EscapeDataString(state)}", cookieHeader: null);
+        var cleared = Assert.Single(callback.Headers.GetValues("Set-Cookie"));
+        Assert.StartsWith(name + "=;", cleared);
+        Assert.Contains("expires=Thu, 01 Jan 1970", cleared, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("path=/api/platforms/youtube/callback", cleared, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("access_denied", QueryHelpers.ParseQuery(callback.Headers.Location!.Query)["reason"].ToString());
     }
 
     [Fact]
@@ -176,7 +379,7 @@ public partial class OwnershipVerificationTests
         await using var holder = await api.DataSource.OpenConnectionAsync();
         await using var hold = await holder.BeginTransactionAsync();
         await using (var take = new NpgsqlCommand(
-            "SELECT pg_advisory_xact_lock(hashtextextended('platform_source:feed' || chr(10) || @url, 0))", holder, hold))
+            "SELECT pg_advisory_xact_lock(hashtextextended('platform_source:feed' || chr(10) || platform_source_key('feed', @url), 0))", holder, hold))
         {
             take.Parameters.AddWithValue("url", api.Outside.Url(path));
             await take.ExecuteNonQueryAsync();

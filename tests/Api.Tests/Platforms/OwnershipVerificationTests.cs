@@ -31,7 +31,11 @@ public sealed class VerificationHost : ApiHost
         settings["YouTube:OAuth:AuthorizationEndpoint"] = Outside.AuthorizationEndpoint;
         settings["YouTube:OAuth:TokenEndpoint"] = Outside.TokenEndpoint;
         settings["YouTube:OAuth:ReturnUrl"] = ReturnUrl;
+        settings["Cors:AllowedOrigins"] = AppOrigin;
     }
+
+    /// <summary>The creator-facing app (an SPA on another origin) that calls the authorize endpoint with credentials.</summary>
+    public const string AppOrigin = "https://app.example";
 
     public override async Task DisposeAsync()
     {
@@ -277,6 +281,10 @@ public partial class OwnershipVerificationTests(VerificationHost api) : IClassFi
         Assert.Contains("/api/me/platforms/youtube/authorize", problem.GetProperty("detail").GetString());
     }
 
+    /// <summary>State → the <c>Cookie</c> header of the browser that asked for it (what the authorize response set there).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> startingBrowserCookies = new();
+
+    /// <summary><c>POST /api/me/platforms/youtube/authorize</c> from the user's browser; remembers the cookie it set there.</summary>
     private async Task<(string State, string Challenge, Uri Url)> AuthorizeAsync(HttpClient client)
     {
         using var response = await client.PostAsync("/api/me/platforms/youtube/authorize", null);
@@ -284,18 +292,44 @@ public partial class OwnershipVerificationTests(VerificationHost api) : IClassFi
         Assert.True(response.StatusCode == HttpStatusCode.OK, json.ToString());
         var url = new Uri(json.GetProperty("authorization_url").GetString()!);
         var query = QueryHelpers.ParseQuery(url.Query);
-        return (query["state"].ToString(), query["code_challenge"].ToString(), url);
+        var state = query["state"].ToString();
+        if (response.Headers.TryGetValues("Set-Cookie", out var cookies))
+        {
+            startingBrowserCookies[state] = string.Join("; ", cookies.Select(c => c.Split(';')[0]));
+        }
+
+        return (state, query["code_challenge"].ToString(), url);
     }
 
-    private async Task<Dictionary<string, string>> CallbackAsync(string query)
+    /// <summary>
+    /// Google's redirect to the callback, in the browser that started the state's authorization (with the cookie the
+    /// authorize response set there) unless <paramref name="cookieHeader"/> says which cookies this browser sends
+    /// (<see cref="NoCookies"/>: another browser); returns the outcome the Api redirects to.
+    /// </summary>
+    private async Task<Dictionary<string, string>> CallbackAsync(string query, string? cookieHeader = null)
     {
-        using var handler = new HttpClientHandler { AllowAutoRedirect = false };
-        using var browser = new HttpClient(handler) { BaseAddress = api.BaseAddress };
-        using var response = await browser.GetAsync("/api/platforms/youtube/callback" + query);
+        using var response = await CallbackResponseAsync(query, cookieHeader);
         Assert.Equal(HttpStatusCode.Found, response.StatusCode);
         var location = response.Headers.Location!;
         Assert.StartsWith(VerificationHost.ReturnUrl + "?", location.ToString());
         return QueryHelpers.ParseQuery(location.Query).ToDictionary(q => q.Key, q => q.Value.ToString());
+    }
+
+    private const string NoCookies = "";
+
+    private async Task<HttpResponseMessage> CallbackResponseAsync(string query, string? cookieHeader)
+    {
+        using var handler = new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false };
+        using var browser = new HttpClient(handler) { BaseAddress = api.BaseAddress };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/platforms/youtube/callback" + query);
+        var state = QueryHelpers.ParseQuery(query).TryGetValue("state", out var value) ? value.ToString() : string.Empty;
+        cookieHeader ??= startingBrowserCookies.TryGetValue(state, out var started) ? started : NoCookies;
+        if (cookieHeader.Length > 0)
+        {
+            request.Headers.Add("Cookie", cookieHeader);
+        }
+
+        return await browser.SendAsync(request);
     }
 
     [Fact]

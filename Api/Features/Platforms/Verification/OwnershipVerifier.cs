@@ -4,7 +4,6 @@ using Platform.Api.Features.Discovery.Shared;
 using Platform.Core.Audit;
 using Platform.Core.Data;
 using Platform.Core.Discovery;
-using Platform.Core.Ingestion;
 
 namespace Platform.Api.Features.Platforms.Verification;
 
@@ -23,33 +22,12 @@ public sealed class SourceOwnedElsewhereException(string platform, string extern
 /// <summary>
 /// Marks an account of the caller verified once its ownership is proven, in one transaction:
 /// <c>verify_platform_account()</c> (publishes its waiting items, takes over the items other users' unverified accounts
-/// imported from the same source and deactivates those accounts) and the audit events of both sides (Marten); then the
-/// public cache forgets what it showed, so the items appear without a re-sync.
+/// imported from the same source, a feed under any spelling (<c>platform_source_key()</c>, migration 024), and
+/// deactivates those accounts) and the audit events of both sides (Marten); then the public cache forgets what it
+/// showed, so the items appear without a re-sync.
 /// </summary>
 public sealed class OwnershipVerifier(NpgsqlDataSource dataSource, IDocumentStore auditStore, PublicCache cache)
 {
-    /// <summary>
-    /// Whether another user than <paramref name="userId"/> proved ownership of this source (migration 018) under any
-    /// spelling that names it: a feed by <see cref="FeedAddress.Spellings"/> (http/https, trailing slash), a YouTube
-    /// channel by its id or, when connected by <c>@handle</c>, by that handle in any case. Read by the owner role, since
-    /// RLS hides other users' accounts.
-    /// </summary>
-    public async Task<bool> VerifiedByAnotherUserAsync(Guid userId, string platform, string externalId, string? handle, CancellationToken cancellationToken)
-    {
-        await using var command = dataSource.CreateCommand(
-            """
-            SELECT EXISTS (SELECT 1 FROM platform_account
-                           WHERE platform = @platform AND verification_status = 'verified' AND user_id <> @user
-                             AND (external_id = ANY (@spellings)
-                                  OR (@handle::text IS NOT NULL AND (lower(handle) = lower(@handle) OR lower(external_id) = lower(@handle)))))
-            """);
-        command.Parameters.AddWithValue("platform", platform);
-        command.Parameters.AddWithValue("spellings", platform == "feed" ? FeedAddress.Spellings(externalId).ToArray() : [externalId]);
-        command.Parameters.Add(new NpgsqlParameter("handle", NpgsqlTypes.NpgsqlDbType.Text) { Value = (object?)handle ?? DBNull.Value });
-        command.Parameters.AddWithValue("user", userId);
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
-
     /// <summary>Verifies <paramref name="accountId"/> of <paramref name="userId"/> by <paramref name="method"/>; returns the account, or null when it is not the user's.</summary>
     /// <exception cref="SourceOwnedElsewhereException">Another user verified the same source.</exception>
     public async Task<PlatformAccountResponse?> VerifyAsync(Guid userId, Guid accountId, string method, CancellationToken cancellationToken)

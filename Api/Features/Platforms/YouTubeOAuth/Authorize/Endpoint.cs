@@ -14,6 +14,8 @@ public sealed record Response(string AuthorizationUrl);
 /// <c>POST /api/me/platforms/youtube/authorize</c>: starts the OAuth 2.0 authorization code flow with PKCE S256 (scope
 /// <c>youtube.readonly</c>); the browser opens <c>authorization_url</c>, Google sends it back to
 /// <c>GET /api/platforms/youtube/callback</c>, which marks every channel of the Google account verified for the caller.
+/// The response also sets an HttpOnly cookie that binds the authorization to this browser (<see cref="OAuthBrowserCookie"/>):
+/// the callback completes only in the browser that called this endpoint (a browser client calls it with credentials).
 /// 503 problem (type <see cref="NotConfiguredType"/>) when <c>YouTube__OAuth__ClientId</c>/<c>ClientSecret</c> are not set.
 /// </summary>
 public sealed class Endpoint(OAuthStateStore states, IOptions<YouTubeOptions> options) : EndpointWithoutRequest<Response>
@@ -42,7 +44,8 @@ public sealed class Endpoint(OAuthStateStore states, IOptions<YouTubeOptions> op
             return;
         }
 
-        var (state, _, challenge) = await states.BeginAsync(User.UserId()!.Value, oauth.StateLifetime, ct);
+        var (state, _, challenge, browserBinding) = await states.BeginAsync(User.UserId()!.Value, oauth.StateLifetime, ct);
+        OAuthBrowserCookie.Set(HttpContext, state, browserBinding, oauth.StateLifetime);
         var url = QueryHelpers.AddQueryString(oauth.AuthorizationEndpoint.AbsoluteUri, new Dictionary<string, string?>
         {
             ["response_type"] = "code",

@@ -2,12 +2,9 @@ using FastEndpoints;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Extensions.Options;
 using Npgsql;
-using NpgsqlTypes;
 using Platform.Api.Features.Platforms.Verification;
-using Platform.Core.Billing;
 using Platform.Core.Data;
 using Platform.Core.Ingestion;
-using Platform.Core.Jobs;
 
 namespace Platform.Api.Features.Platforms.YouTubeOAuth.Callback;
 
@@ -17,7 +14,9 @@ namespace Platform.Api.Features.Platforms.YouTubeOAuth.Callback;
 /// (<c>mine=true</c>), connects each one the user has not connected yet (within the plan's account limit and connects per day) and marks each
 /// verified (<see cref="OwnershipVerifier"/>). Always answers 302 to <c>YouTube__OAuth__ReturnUrl</c> with
 /// <c>youtube_verification=verified&amp;channels=UC…[,UC…]</c> (and <c>not_verified=UC…:reason</c> for the others), or
-/// <c>youtube_verification=error&amp;reason=</c> <c>invalid_state</c> (unknown, used or expired), <c>access_denied</c>
+/// <c>youtube_verification=error&amp;reason=</c> <c>invalid_state</c> (unknown, used or expired), <c>browser_mismatch</c>
+/// (the browser lacks the cookie the authorize response set in the browser that started it, <see cref="OAuthBrowserCookie"/>;
+/// the state is used up all the same), <c>access_denied</c>
 /// (or Google's other error codes as <c>authorization_failed</c>), <c>token_exchange_failed</c>,
 /// <c>channel_lookup_failed</c>, <c>no_channel</c>, <c>owned_elsewhere</c>, <c>plan_limit</c>, <c>daily_limit</c>, <c>not_configured</c> or
 /// <c>server_error</c>. No detail from Google reaches the browser; no Google token is kept.
@@ -27,7 +26,7 @@ public sealed class Endpoint(
     YouTubeChannelOwnership google,
     OwnershipVerifier verifier,
     NpgsqlDataSource dataSource,
-    IPlatformAccountLimits limits,
+    PlatformAccountConnector connector,
     IOptions<YouTubeOptions> options,
     ILogger<Endpoint> logger) : Endpoint<Request>
 {
@@ -68,11 +67,19 @@ public sealed class Endpoint(
             return Error("not_configured");
         }
 
-        // The state is used up first, whatever else the request says: a replayed or tampered callback ends here.
-        var pending = await states.TakeAsync(request.State, ct);
+        // The state is used up first, whatever else the request says: a replayed or tampered callback ends here, and so
+        // does one that reached another browser than the one that asked for the authorization (its cookie is missing or
+        // another flow's): a link to someone else's authorization cannot verify the clicker's channels for them.
+        var pending = await states.TakeAsync(request.State, OAuthBrowserCookie.Take(HttpContext, request.State), ct);
         if (pending is null)
         {
             return Error("invalid_state");
+        }
+
+        if (!pending.SameBrowser)
+        {
+            logger.LogWarning("YouTube OAuth callback for user {UserId} came from another browser than the one that started it", pending.UserId);
+            return Error("browser_mismatch");
         }
 
         if (!string.IsNullOrEmpty(request.Error) || string.IsNullOrEmpty(request.Code))
@@ -129,78 +136,31 @@ public sealed class Endpoint(
 
     /// <summary>
     /// The user's account of <paramref name="channel"/> (by channel id, or by the @handle it was connected with),
-    /// connected now when missing, as <c>POST /api/me/platforms</c> would: not when another user verified the channel
-    /// (<c>owned_elsewhere</c>), at the plan's account limit (<c>plan_limit</c>) or past the plan's connects and
-    /// disconnects per day (<c>daily_limit</c>, <see cref="PlatformChangeAllowance"/>; a connect here takes one).
+    /// connected now when missing, as <c>POST /api/me/platforms</c> does (<see cref="PlatformAccountConnector"/>): not
+    /// when another user verified the channel (<c>owned_elsewhere</c>), at the plan's account limit (<c>plan_limit</c>)
+    /// or past the plan's connects and disconnects per day (<c>daily_limit</c>; a connect here takes one).
     /// </summary>
     private async Task<(Guid? AccountId, string? Refusal)> FindOrConnectAsync(Guid userId, OwnedChannel channel, CancellationToken ct)
     {
-        var plan = await limits.ForUserAsync(userId, ct);
         await using var scope = await UserScope.BeginAsync(dataSource, userId, ct);
-        await using (var serialize = scope.CreateCommand("SELECT pg_advisory_xact_lock(hashtextextended('platform_account:' || @user, 0))"))
+        var outcome = await connector.ConnectAsync(
+            scope, userId, new NewPlatformAccount("youtube", channel.Id, channel.Handle, $"https://www.youtube.com/channel/{channel.Id}", channel.Title), ct);
+        switch (outcome.Refusal)
         {
-            serialize.Parameters.AddWithValue("user", userId.ToString());
-            await serialize.ExecuteNonQueryAsync(ct);
+            case null:
+                await scope.CommitAsync(ct);
+                return (outcome.AccountId, null);
+            case ConnectRefusal.AlreadyConnected:
+                return (outcome.AccountId, null);
+            default:
+                return (null, outcome.Refusal switch
+                {
+                    ConnectRefusal.OwnedElsewhere => "owned_elsewhere",
+                    ConnectRefusal.PlanLimit => "plan_limit",
+                    ConnectRefusal.DailyLimit => "daily_limit",
+                    _ => "server_error",
+                });
         }
-
-        await using (var find = scope.CreateCommand(
-            """
-            SELECT id FROM platform_account
-            WHERE platform = 'youtube'
-              AND (external_id = @channel OR (@handle::text IS NOT NULL AND (lower(external_id) = lower(@handle) OR lower(handle) = lower(@handle))))
-            ORDER BY (external_id = @channel) DESC
-            LIMIT 1
-            """))
-        {
-            find.Parameters.AddWithValue("channel", channel.Id);
-            find.Parameters.Add(new NpgsqlParameter("handle", NpgsqlDbType.Text) { Value = (object?)channel.Handle ?? DBNull.Value });
-            if (await find.ExecuteScalarAsync(ct) is Guid existing)
-            {
-                return (existing, null);
-            }
-        }
-
-        // Connecting would only leave an account that can never be verified behind.
-        if (await verifier.VerifiedByAnotherUserAsync(userId, "youtube", channel.Id, channel.Handle, ct))
-        {
-            return (null, "owned_elsewhere");
-        }
-
-        await using (var count = scope.CreateCommand("SELECT count(*) FROM platform_account"))
-        {
-            if ((long)(await count.ExecuteScalarAsync(ct))! >= plan.MaxAccounts)
-            {
-                return (null, "plan_limit");
-            }
-        }
-
-        var allowance = await TierEntitlements.TakeDailyAsync(scope.Connection, scope.Transaction, userId, DailyAllowance.PlatformChanges, 1, ct);
-        if (!allowance.Allowed)
-        {
-            return (null, "daily_limit");
-        }
-
-        Guid accountId;
-        await using (var insert = scope.CreateCommand(
-            """
-            INSERT INTO platform_account (user_id, platform, external_id, handle, url, title, sync_interval, next_sync_at)
-            VALUES (@user, 'youtube', @channel, @handle, @url, @title, @interval, now() + @interval)
-            RETURNING id
-            """))
-        {
-            insert.Parameters.AddWithValue("user", userId);
-            insert.Parameters.AddWithValue("channel", channel.Id);
-            insert.Parameters.Add(new NpgsqlParameter("handle", NpgsqlDbType.Text) { Value = (object?)channel.Handle ?? DBNull.Value });
-            insert.Parameters.AddWithValue("url", $"https://www.youtube.com/channel/{channel.Id}");
-            insert.Parameters.Add(new NpgsqlParameter("title", NpgsqlDbType.Text) { Value = (object?)PostgresText.Truncate(PostgresText.Clean(channel.Title), 500) ?? DBNull.Value });
-            insert.Parameters.AddWithValue("interval", plan.SyncInterval);
-            accountId = (Guid)(await insert.ExecuteScalarAsync(ct))!;
-        }
-
-        await FirstSync.EnqueueAsync(scope, userId, accountId, JobTypes.SyncYouTube, ct);
-
-        await scope.CommitAsync(ct);
-        return (accountId, null);
     }
 
     private static Dictionary<string, string?> Error(string reason) =>
