@@ -60,17 +60,11 @@ internal sealed partial class CompletionWriter(
         var job = outcome.Run.Job;
         switch (outcome)
         {
-            case JobOutcome.Failed or JobOutcome.FailedPermanently:
-                var (error, delay, permanent) = outcome is JobOutcome.Failed f ? (f.Error, f.RetryDelay, false)
-                    : (((JobOutcome.FailedPermanently)outcome).Error, TimeSpan.Zero, true);
-                string? status = null;
-                await WriteWhileLeasedAsync([outcome.Run], async _ => status = await sql.FailAsync(job.Id, error, delay, permanent));
-                if (status == JobStatus.Pending)
-                {
-                    metrics.Retried.Add(1, outcome.Tags);
-                }
-
-                LogJobFailed(job.Id, job.JobType, job.Attempts, status ?? "(not ours any more)", error);
+            case JobOutcome.Failed failed:
+                await FailAsync(failed, failed.Error, failed.RetryDelay, permanent: false);
+                break;
+            case JobOutcome.FailedPermanently failed:
+                await FailAsync(failed, failed.Error, TimeSpan.Zero, permanent: true);
                 break;
             case JobOutcome.Rescheduled rescheduled:
                 await WriteWhileLeasedAsync([outcome.Run], _ => sql.RescheduleAsync(job.Id, rescheduled.RunAt, rescheduled.Reason));
@@ -99,6 +93,19 @@ internal sealed partial class CompletionWriter(
         {
             running.Remove(run.Job.Id);
         }
+    }
+
+    private async Task FailAsync(JobOutcome outcome, string error, TimeSpan retryDelay, bool permanent)
+    {
+        var job = outcome.Run.Job;
+        string? status = null;
+        await WriteWhileLeasedAsync([outcome.Run], async _ => status = await sql.FailAsync(job.Id, error, retryDelay, permanent));
+        if (status == JobStatus.Pending)
+        {
+            metrics.Retried.Add(1, outcome.Tags);
+        }
+
+        LogJobFailed(job.Id, job.JobType, job.Attempts, status ?? "(not ours any more)", error);
     }
 
     private async Task WriteBatchesAsync()

@@ -99,10 +99,17 @@ public sealed partial class JobDispatcher : BackgroundService
             }
         }
 
-        await Task.WhenAll(slots);
+        var slotsDone = Task.WhenAll(slots);
+        if (await Task.WhenAny(slotsDone, Task.Delay(StopWait, CancellationToken.None)) != slotsDone)
+        {
+            LogHandlersIgnoreToken(running.Count);
+        }
+
         writer.Complete();
         await writing;
-        await writer.ReleaseAsync(running.All()); // handlers that ignored their token
+        // Only jobs whose handlers ignore their token are left: released, so another worker may run them (their late
+        // outcome is refused, as they are no longer held here).
+        await writer.ReleaseAsync(running.All());
 
         await background.CancelAsync();
         await Task.WhenAll(listening, beating).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -130,6 +137,9 @@ public sealed partial class JobDispatcher : BackgroundService
 
     [LoggerMessage(LogLevel.Information, "Worker {WorkerId} stopped")]
     private partial void LogStopped(string workerId);
+
+    [LoggerMessage(LogLevel.Error, "{Count} jobs still run after their tokens fired at shutdown; releasing them anyway")]
+    private partial void LogHandlersIgnoreToken(int count);
 
     [LoggerMessage(LogLevel.Warning, "Shutdown grace period over: releasing {Count} running jobs back to pending")]
     private partial void LogReleasing(int count);
