@@ -15,10 +15,11 @@ namespace Platform.Workers.Queue.Engine;
 /// producers stop claiming then, so claiming never outruns completing.
 /// </para>
 /// <para>
-/// A write that fails because the database is unreachable (<see cref="DatabaseOutage.IsOutage"/>) is retried with
-/// backoff for as long as the job's lease lasts: the heartbeat keeps renewing it while the job is held here, so an
-/// outage shorter than the lease never runs a job twice. Only a job whose lease ran out is given up on (a rescue
-/// runs it again; the write would be refused anyway). Any other error is retried a few times, then given up on.
+/// A write that fails because the database is unreachable (<see cref="DatabaseOutage.IsOutage"/>) or for another
+/// transient reason (a deadlock, a serialization failure) is retried with backoff for as long as the job's lease
+/// lasts: the heartbeat renews it meanwhile, so an outage shorter than the lease never runs a job twice. Only a job
+/// whose lease ran out is given up on (a rescue runs it again; the write would be refused anyway). Any other error is
+/// retried a few times, then given up on.
 /// </para>
 /// </summary>
 internal sealed partial class CompletionWriter(
@@ -52,6 +53,7 @@ internal sealed partial class CompletionWriter(
     {
         if (outcome is JobOutcome.Completed completed)
         {
+            completed.Run.AwaitsBatchWrite = true;
             Interlocked.Increment(ref unwritten);
             completions.Writer.TryWrite(completed);
             return;
@@ -179,7 +181,8 @@ internal sealed partial class CompletionWriter(
 
                 var firstId = items.Count > 0 ? run(items[0]).Job.Id : Guid.Empty;
                 var expired = items.RemoveAll(i => !run(i).HoldsLease);
-                if (items.Count == 0 || !(DatabaseOutage.IsOutage(error) || attempt < AttemptsForOtherErrors))
+                var transient = DatabaseOutage.IsOutage(error) || error is NpgsqlException { IsTransient: true };
+                if (items.Count == 0 || !(transient || attempt < AttemptsForOtherErrors))
                 {
                     LogStateWriteAbandoned(error, items.Count + expired, firstId);
                     return [];
@@ -188,6 +191,11 @@ internal sealed partial class CompletionWriter(
                 if (expired > 0)
                 {
                     LogLeasesRanOut(expired);
+                }
+
+                foreach (var item in items)
+                {
+                    run(item).AwaitsBatchWrite = false; // the heartbeat keeps its lease while the write is retried
                 }
 
                 LogStateWriteRetrying(error, items.Count, run(items[0]).Job.Id, delay.TotalMilliseconds);

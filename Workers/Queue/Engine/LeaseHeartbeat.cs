@@ -3,8 +3,9 @@ using Npgsql;
 namespace Platform.Workers.Queue.Engine;
 
 /// <summary>
-/// Every <see cref="WorkerOptions.HeartbeatInterval"/>, renews the leases of every job held here (<c>heartbeat_jobs</c>):
-/// running ones and finished ones whose outcome is not written yet. Its answer also stops the jobs whose owner asked to
+/// Every <see cref="WorkerOptions.HeartbeatInterval"/>, renews the leases of the jobs held here (<c>heartbeat_jobs</c>,
+/// <see cref="RunningJobs.LeasedIds"/>): running ones, and finished ones whose outcome write failed and is retried
+/// (<see cref="CompletionWriter"/>). Its answer also stops the jobs whose owner asked to
 /// cancel (the fallback when the NOTIFY was missed) and those lost to a rescue (not in the answer: another worker may
 /// run them now, so this run's outcome is dropped).
 /// </summary>

@@ -25,10 +25,22 @@ internal sealed class RunningJob(JobRecord job) : IDisposable
     private CancellationTokenRegistration timeoutRegistration;
     private int reason;
     private long leaseExpiresAt = long.MinValue;
+    private bool awaitsBatchWrite;
 
     public JobRecord Job { get; } = job;
 
     public CancellationToken Token => source.Token;
+
+    /// <summary>
+    /// Queued for a completion batch, whose statement may hold this job's row: the heartbeat leaves the job alone then
+    /// (two multi-row updates of the same rows in different orders can deadlock), until a write for it fails and is
+    /// retried, when the heartbeat renews its lease again.
+    /// </summary>
+    public bool AwaitsBatchWrite
+    {
+        get => Volatile.Read(ref awaitsBatchWrite);
+        set => Volatile.Write(ref awaitsBatchWrite, value);
+    }
 
     public StopReason Reason => (StopReason)Volatile.Read(ref reason);
 

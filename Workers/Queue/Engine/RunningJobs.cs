@@ -6,8 +6,8 @@ namespace Platform.Workers.Queue.Engine;
 
 /// <summary>
 /// The jobs this process holds, by id: from the claim until their outcome is written (or handed back). The heartbeat
-/// renews exactly these leases (so a finished job whose completion waits for the database stays ours), a cancel
-/// request stops one of them, and shutdown releases what is left.
+/// renews their leases (<see cref="LeasedIds"/>; a finished job whose outcome write is being retried stays ours), a
+/// cancel request stops one of them, and shutdown releases what is left.
 /// </summary>
 internal sealed class RunningJobs
 {
@@ -54,8 +54,12 @@ internal sealed class RunningJobs
         }
     }
 
-    /// <summary>The ids whose leases the heartbeat renews: every job held, except those already lost to a rescue.</summary>
-    public Guid[] LeasedIds() => jobs.Where(j => j.Value.Reason != StopReason.LeaseLost).Select(j => j.Key).ToArray();
+    /// <summary>
+    /// The ids whose leases the heartbeat renews: every job held, except those lost to a rescue and those queued for a
+    /// completion batch that has not failed (<see cref="RunningJob.AwaitsBatchWrite"/>).
+    /// </summary>
+    public Guid[] LeasedIds() =>
+        jobs.Where(j => j.Value.Reason != StopReason.LeaseLost && !j.Value.AwaitsBatchWrite).Select(j => j.Key).ToArray();
 
     /// <summary>Every job held now.</summary>
     public List<RunningJob> All() => jobs.Values.ToList();
