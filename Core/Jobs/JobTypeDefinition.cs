@@ -39,4 +39,7 @@ public sealed record JobTypeDefinition
 
     /// <summary>Base of the exponential backoff: attempt n waits about base × 2^(n-1), with jitter, capped at an hour.</summary>
     public TimeSpan RetryBase { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>This type's retry delays; null: the Workers' registered <see cref="IRetryPolicy"/> (exponential backoff on <see cref="RetryBase"/>).</summary>
+    public IRetryPolicy? RetryPolicy { get; init; }
 }

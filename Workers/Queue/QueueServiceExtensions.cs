@@ -1,6 +1,8 @@
 using Platform.Core.Data;
 using Platform.Core.Jobs;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Workers.Handlers;
+using Platform.Workers.Queue.Engine;
 using Platform.Workers.Queue.Maintenance;
 
 namespace Platform.Workers.Queue;
@@ -21,6 +23,7 @@ public static class QueueServiceExtensions
         builder.Services.AddSchemaReadiness();
         builder.Services.AddSingleton<QueueMetrics>();
         builder.Services.AddSingleton<JobResultCache>();
+        builder.Services.TryAddSingleton<IRetryPolicy>(_ => new ExponentialBackoffRetryPolicy());
         builder.Services.AddSingleton<JobDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<JobDispatcher>());
         builder.Services.AddHostedService<LeaseRescuer>();

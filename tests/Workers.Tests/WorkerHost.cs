@@ -6,6 +6,7 @@ using Npgsql;
 using StackExchange.Redis;
 using Platform.Workers.Audit;
 using Platform.Workers.Queue;
+using Platform.Workers.Queue.Engine;
 
 namespace Platform.Workers.Tests;
 

@@ -96,7 +96,7 @@ public sealed class YouTubeClient(HttpClient http, IOptions<YouTubeOptions> opti
         }
 
         var reason = error?.Errors?.FirstOrDefault()?.Reason ?? string.Empty;
-        // Remote text: made storable where it is written (JobDispatcher's fail_job / reschedule, the sync result).
+        // Remote text: made storable where it is written (the engine's fail_job / reschedule_job in Queue/Engine/EngineSql.cs, the sync result).
         var message = $"YouTube {(int)status} {reason} on {Operation(relative)}: {error?.Message ?? Truncate(body)}";
         return reason switch
         {

@@ -11,7 +11,7 @@ namespace Platform.Api.Features.Jobs.Streaming;
 /// <summary>What the hub hands a stream: a NOTIFY (<see cref="JobNotification"/>) or a re-read (<see cref="JobReread"/>).</summary>
 public abstract record JobUpdate(Guid Id);
 
-/// <summary>A job's state change as NOTIFY <c>job_progress</c> carries it (no result: that is read on demand).</summary>
+/// <summary>A job's state change as a stream shows it, from a <see cref="JobChange"/> (no result: that is read on demand).</summary>
 public sealed record JobNotification(Guid Id, string Status, int Progress, string? Message) : JobUpdate(Id);
 
 /// <summary>The job as the hub's tick read it (with its result); <paramref name="Job"/> null: it no longer exists (retention).</summary>
@@ -27,7 +27,6 @@ public sealed record JobReread(Guid Id, JobRecord? Job) : JobUpdate(Id);
 public sealed partial class JobNotificationHub(NpgsqlDataSource dataSource, IOptions<JobStreamOptions> options, ILogger<JobNotificationHub> logger)
     : BackgroundService
 {
-    private const string Channel = "job_progress";
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<Subscription, byte>> subscribers = new();
     private readonly Channel<byte> wake = System.Threading.Channels.Channel.CreateBounded<byte>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
@@ -54,7 +53,7 @@ public sealed partial class JobNotificationHub(NpgsqlDataSource dataSource, IOpt
             {
                 await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
                 connection.Notification += OnNotification;
-                await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection))
+                await using (var listen = new NpgsqlCommand($"LISTEN {JobNotifications.JobProgressChannel}", connection))
                 {
                     await listen.ExecuteNonQueryAsync(stoppingToken);
                 }
@@ -143,41 +142,31 @@ public sealed partial class JobNotificationHub(NpgsqlDataSource dataSource, IOpt
             return;
         }
 
+        IReadOnlyList<JobChange> changes;
         try
         {
-            // One job, or (since 005) an array of the jobs one statement changed.
-            using var payload = JsonDocument.Parse(e.Payload);
-            if (payload.RootElement.ValueKind == JsonValueKind.Array)
-            {
-                foreach (var job in payload.RootElement.EnumerateArray())
-                {
-                    Dispatch(job);
-                }
-            }
-            else
-            {
-                Dispatch(payload.RootElement);
-            }
+            changes = JobNotifications.ParseJobChanges(e.Payload);
         }
-        catch (Exception error) when (error is JsonException or KeyNotFoundException or InvalidOperationException)
+        catch (JsonException error)
         {
             LogBadPayload(error, e.Payload);
+            return;
+        }
+
+        foreach (var change in changes)
+        {
+            Dispatch(change);
         }
     }
 
-    private void Dispatch(JsonElement root)
+    private void Dispatch(JobChange change)
     {
-        if (!root.TryGetProperty("id", out var idElement) || !idElement.TryGetGuid(out var id)
-            || !subscribers.TryGetValue(id, out var watchers))
+        if (!subscribers.TryGetValue(change.Id, out var watchers))
         {
             return;
         }
 
-        var notification = new JobNotification(
-            id,
-            root.GetProperty("status").GetString()!,
-            root.TryGetProperty("progress", out var progress) && progress.TryGetInt32(out var p) ? p : 0,
-            root.TryGetProperty("message", out var message) && message.ValueKind == JsonValueKind.String ? message.GetString() : null);
+        var notification = new JobNotification(change.Id, change.Status, change.Progress, change.Message);
         foreach (var watcher in watchers.Keys)
         {
             watcher.Writer.TryWrite(notification);
