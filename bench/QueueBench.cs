@@ -30,8 +30,11 @@ public static class QueueBench
             await using var database = await BenchDatabase.CreateAsync(serverConnectionString, audit ? "queue_audit" : "queue");
             var system = BenchReport.System(database.ServerVersion);
             await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+            await RunCost.EnableStatementsAsync(dataSource);
 
+            var beforeEnqueue = await RunCost.TakeAsync(dataSource);
             var enqueueSeconds = await EnqueueAsync(dataSource, jobs);
+            var afterEnqueue = await RunCost.TakeAsync(dataSource);
             if (!audit)
             {
                 BenchReport.Print("queue.enqueue", system, new JsonObject
@@ -39,6 +42,7 @@ public static class QueueBench
                     ["jobs"] = jobs,
                     ["batch"] = EnqueueBatch,
                     ["per_s"] = Math.Round(jobs / enqueueSeconds),
+                    ["cost"] = afterEnqueue.PerJob(beforeEnqueue, jobs),
                 });
             }
 
@@ -57,10 +61,12 @@ public static class QueueBench
             };
             meters.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref completed, value));
             meters.Start();
+            var beforeProcess = await RunCost.TakeAsync(dataSource);
             var stopwatch = Stopwatch.StartNew();
             await host.StartAsync();
             await WaitUntilAsync(() => Task.FromResult(Interlocked.Read(ref completed) >= jobs));
             var processed = stopwatch.Elapsed.TotalSeconds;
+            var afterProcess = await RunCost.TakeAsync(dataSource);
             if (await ScalarAsync(dataSource, "SELECT count(*) FROM job_queue WHERE status = 'completed'") != jobs)
             {
                 throw new InvalidOperationException("The meter and the database disagree on how many jobs completed.");
@@ -78,6 +84,7 @@ public static class QueueBench
             }
 
             var total = stopwatch.Elapsed.TotalSeconds;
+            var afterAll = audit ? await RunCost.TakeAsync(dataSource) : afterProcess;
             BenchReport.Print("queue.process", system, new JsonObject
             {
                 ["audit"] = audit,
@@ -85,7 +92,14 @@ public static class QueueBench
                 ["per_s"] = Math.Round(jobs / total),
                 ["processing_per_s"] = Math.Round(jobs / processed),
                 ["seconds"] = Math.Round(total, 2),
+                // Until every job completed; with the audit on, the projection's share until then is in it too.
+                ["cost"] = afterProcess.PerJob(beforeProcess, jobs),
+                ["cost_until_projected"] = audit ? afterAll.PerJob(beforeProcess, jobs) : null,
             });
+            if (Environment.GetEnvironmentVariable("BENCH_STATEMENTS") is "1")
+            {
+                await PrintTopStatementsAsync(dataSource, system, audit, jobs);
+            }
 
             if (!audit)
             {
@@ -204,6 +218,32 @@ public static class QueueBench
         }
 
         return latencies;
+    }
+
+    /// <summary>The statements that cost the server most in this database (needs pg_stat_statements), per 1,000 jobs.</summary>
+    private static async Task PrintTopStatementsAsync(NpgsqlDataSource dataSource, string system, bool audit, long jobs)
+    {
+        await using var command = dataSource.CreateCommand(
+            """
+            SELECT left(regexp_replace(query, '\s+', ' ', 'g'), 120), toplevel, calls, total_exec_time, rows
+            FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+            ORDER BY total_exec_time DESC LIMIT 12
+            """);
+        var top = new JsonArray();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            top.Add(new JsonObject
+            {
+                ["query"] = reader.GetString(0),
+                ["toplevel"] = reader.GetBoolean(1),
+                ["calls_per_1k"] = Math.Round(reader.GetInt64(2) * 1000.0 / jobs, 2),
+                ["ms_per_1k"] = Math.Round(reader.GetDouble(3) * 1000 / jobs, 2),
+                ["rows_per_1k"] = Math.Round(reader.GetInt64(4) * 1000.0 / jobs, 1),
+            });
+        }
+
+        BenchReport.Print("queue.statements", system, new JsonObject { ["audit"] = audit, ["top"] = top });
     }
 
     private static async Task<long> ScalarAsync(NpgsqlDataSource dataSource, string sql)

@@ -23,7 +23,12 @@ public sealed class JobAuditProjector(NpgsqlDataSource dataSource, IDocumentStor
             """
             SELECT l.id, l.job_id, l.event, l.status, l.attempt, l.worker_id, l.message, (l.details ->> 'progress')::int,
                    l.created_at, j.job_type, j.queue, j.user_id
-            FROM job_log l LEFT JOIN job_queue j ON j.id = l.job_id
+            FROM job_log l
+            -- Only an 'enqueued' row needs its job (type, queue, owner): the one-time filter skips the probe for the
+            -- others (two of every three rows of a no-op job; job_queue's primary key holds a version per state change).
+            LEFT JOIN LATERAL (
+                SELECT q.job_type, q.queue, q.user_id FROM job_queue q WHERE l.event = 'enqueued' AND q.id = l.job_id OFFSET 0
+            ) j ON true
             WHERE l.id > @last
             ORDER BY l.id
             LIMIT @limit
