@@ -193,6 +193,8 @@ public static partial class PublicApiBench
         start.Environment["ConnectionStrings__cache"] = redis;
         start.Environment["Discovery__CacheEnabled"] = cache ? "true" : "false";
         start.Environment["Discovery__RateLimitPermits"] = "1000000000";
+        start.Environment["RateLimits__SearchPermits"] = "1000000000"; // search has its own budget (the JSON and the page)
+        start.Environment["RateLimits__ProbePermits"] = "1000000000"; // and /health, which WaitHealthyAsync polls
         start.Environment["Discovery__LocalCacheSeconds"] = "300";
         start.Environment["Discovery__CacheKeyPrefix"] = $"bench:{Guid.NewGuid():N}:";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
@@ -210,7 +212,7 @@ public static partial class PublicApiBench
     private static async Task WaitHealthyAsync(string baseUrl, Process process, Task<string> errors)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var attempt = 0; attempt < 150; attempt++)
+        for (var attempt = 0; attempt < 600; attempt++)
         {
             if (process.HasExited)
             {
@@ -236,7 +238,7 @@ public static partial class PublicApiBench
             await Task.Delay(200);
         }
 
-        throw new TimeoutException("The Api did not become healthy in 30 s");
+        throw new TimeoutException("The Api did not become healthy in 120 s");
     }
 
     /// <summary>The Release build of the Api (bench.csproj builds it first: ProjectReference without its assembly).</summary>
