@@ -41,11 +41,11 @@ public static partial class PublicApiBench
             foreach (var mode in new[] { "cold", "warm" })
             {
                 var port = FreePort();
-                using var process = StartApi(api, port, connectionString, redis, cache: mode == "warm");
+                using var process = StartApi(api, port, connectionString, redis, cache: mode == "warm", out var errors);
                 try
                 {
                     var baseUrl = $"http://127.0.0.1:{port}";
-                    await WaitHealthyAsync(baseUrl, process);
+                    await WaitHealthyAsync(baseUrl, process, errors);
                     foreach (var (name, paths) in endpoints)
                     {
                         var script = Path.Combine(folder.FullName, name + ".lua");
@@ -177,7 +177,7 @@ public static partial class PublicApiBench
             rps.Success ? Math.Round(double.Parse(rps.Groups[1].Value, CultureInfo.InvariantCulture)) : 0, errors);
     }
 
-    private static Process StartApi(string apiDll, int port, string connectionString, string redis, bool cache)
+    private static Process StartApi(string apiDll, int port, string connectionString, string redis, bool cache, out Task<string> errors)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -193,24 +193,31 @@ public static partial class PublicApiBench
         start.Environment["ConnectionStrings__cache"] = redis;
         start.Environment["Discovery__CacheEnabled"] = cache ? "true" : "false";
         start.Environment["Discovery__RateLimitPermits"] = "1000000000";
+        start.Environment["RateLimits__SearchPermits"] = "1000000000"; // search has its own budget (the JSON and the page)
+        start.Environment["RateLimits__ProbePermits"] = "1000000000"; // and /health, which WaitHealthyAsync polls
         start.Environment["Discovery__LocalCacheSeconds"] = "300";
         start.Environment["Discovery__CacheKeyPrefix"] = $"bench:{Guid.NewGuid():N}:";
         start.Environment["Logging__LogLevel__Default"] = "Warning";
+        // Required outside Development (PublicHost): the origin of canonical URLs, and the Host names answered.
+        start.Environment["Discovery__PublicBaseUrl"] = $"http://127.0.0.1:{port}";
+        start.Environment["AllowedHosts"] = "127.0.0.1;localhost";
         start.Environment["Auth__SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(48)); // required outside Development
         var process = Process.Start(start)!;
         _ = process.StandardOutput.ReadToEndAsync();
-        _ = process.StandardError.ReadToEndAsync();
+        errors = process.StandardError.ReadToEndAsync();
         return process;
     }
 
-    private static async Task WaitHealthyAsync(string baseUrl, Process process)
+    /// <summary>Waits for /health; when the Api exits first, throws with the end of its standard error (the startup failure).</summary>
+    private static async Task WaitHealthyAsync(string baseUrl, Process process, Task<string> errors)
     {
         using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
-        for (var attempt = 0; attempt < 150; attempt++)
+        for (var attempt = 0; attempt < 600; attempt++)
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"The Api exited with {process.ExitCode}");
+                var stderr = await errors;
+                throw new InvalidOperationException($"The Api exited with {process.ExitCode}: {stderr[Math.Max(0, stderr.Length - 2000)..]}");
             }
 
             try
@@ -231,7 +238,7 @@ public static partial class PublicApiBench
             await Task.Delay(200);
         }
 
-        throw new TimeoutException("The Api did not become healthy in 30 s");
+        throw new TimeoutException("The Api did not become healthy in 120 s");
     }
 
     /// <summary>The Release build of the Api (bench.csproj builds it first: ProjectReference without its assembly).</summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Npgsql;
+using Platform.Core.Audit;
 using Platform.Migrations;
 using Platform.Migrations.DemoData;
 
@@ -8,7 +9,7 @@ namespace Platform.Bench;
 
 /// <summary>
 /// <c>seed --creators N --items M --clicks K</c>: realistic public data in the database of ConnectionStrings__platformdb
-/// (migrated first), loaded with binary COPY: public creators, published items across the 15 categories (titles and
+/// (migrated first, the audit schema included), loaded with binary COPY: public creators, published items across the 15 categories (titles and
 /// descriptions from per-category vocabularies, tags, a thumbnail each), and clicks over the last 30 days skewed to
 /// popular items and recent hours; then the click rollup and trending are computed once. Secondary indexes of the
 /// big tables are dropped for the load and rebuilt from their own definitions afterwards (much faster than
@@ -28,7 +29,8 @@ public static class SeedBench
         connectionString = builder.ConnectionString;
 
         var total = Stopwatch.StartNew();
-        await new MigrationRunner(connectionString, MigrationScriptSource.Embedded()).ApplyAsync();
+        // As the Migrations runner does: the scripts, then Marten's audit schema (the Api is unready until it exists).
+        await new MigrationRunner(connectionString, MigrationScriptSource.Embedded(), afterMigrations: ct => AuditStore.ApplySchemaAsync(connectionString, ct)).ApplyAsync();
         await using var dataSource = NpgsqlDataSource.Create(connectionString);
         var version = (string)(await dataSource.CreateCommand("SHOW server_version").ExecuteScalarAsync())!;
         var system = BenchReport.System(version);

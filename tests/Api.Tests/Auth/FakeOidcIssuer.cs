@@ -2,14 +2,10 @@ using System.Security.Claims;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 using Microsoft.IdentityModel.Tokens;
+using Platform.TestSupport;
 
 namespace Platform.Api.Tests.Auth;
 
@@ -21,11 +17,13 @@ namespace Platform.Api.Tests.Auth;
 /// </summary>
 public sealed class FakeOidcIssuer : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private FakeHttpServer server = null!;
     private volatile RsaSecurityKey key = NewKey();
     private int jwksRequests;
 
-    private FakeOidcIssuer(WebApplication app) => this.app = app;
+    private FakeOidcIssuer()
+    {
+    }
 
     /// <summary>The issuer (<c>iss</c>) and authority URL, with a trailing slash like Auth0's.</summary>
     public string Issuer { get; private set; } = string.Empty;
@@ -36,11 +34,15 @@ public sealed class FakeOidcIssuer : IAsyncDisposable
 
     public static async Task<FakeOidcIssuer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakeOidcIssuer(app);
+        var fake = new FakeOidcIssuer();
+        fake.server = await FakeHttpServer.StartAsync(app => fake.Map(app));
+        fake.Issuer = fake.server.BaseUrl + "/";
+        return fake;
+    }
+
+    private void Map(WebApplication app)
+    {
+        var fake = this;
         app.MapGet("/.well-known/openid-configuration", () => Results.Content(new JsonObject
         {
             ["issuer"] = fake.Issuer,
@@ -58,9 +60,6 @@ public sealed class FakeOidcIssuer : IAsyncDisposable
                 ["keys"] = new JsonArray(new JsonObject { ["kty"] = "RSA", ["use"] = "sig", ["alg"] = "RS256", ["kid"] = jwk.Kid, ["n"] = jwk.N, ["e"] = jwk.E }),
             }.ToJsonString(), "application/json");
         });
-        await app.StartAsync();
-        fake.Issuer = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First().TrimEnd('/') + "/";
-        return fake;
     }
 
     /// <summary>A new signing key; the JWKS lists only it from now on. Returns the old one.</summary>
@@ -94,11 +93,7 @@ public sealed class FakeOidcIssuer : IAsyncDisposable
 
     private static RsaSecurityKey NewKey() => new(RSA.Create(2048)) { KeyId = Guid.NewGuid().ToString("N")[..16] };
 
-    public async ValueTask DisposeAsync()
-    {
-        await app.StopAsync();
-        await app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => server.DisposeAsync();
 }
 
 /// <summary>The Api trusting both the platform's HS256 issuer and a <see cref="FakeOidcIssuer"/> (over http, so RequireHttpsMetadata is off).</summary>

@@ -2,13 +2,8 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Platform.TestSupport;
 
 namespace Platform.Api.Tests.Platforms;
 
@@ -27,9 +22,11 @@ public sealed class FakeGoogleAndFeeds : IAsyncDisposable
     public const string ClientId = "test-client.apps.googleusercontent.com";
     public const string ClientSecret = "test-client-secret";
 
-    private readonly WebApplication app;
+    private FakeHttpServer server = null!;
 
-    private FakeGoogleAndFeeds(WebApplication app) => this.app = app;
+    private FakeGoogleAndFeeds()
+    {
+    }
 
     public string BaseUrl { get; private set; } = string.Empty;
 
@@ -64,14 +61,9 @@ public sealed class FakeGoogleAndFeeds : IAsyncDisposable
 
     public static async Task<FakeGoogleAndFeeds> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakeGoogleAndFeeds(app);
-        app.Run(fake.ServeAsync);
-        await app.StartAsync();
-        fake.BaseUrl = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        var fake = new FakeGoogleAndFeeds();
+        fake.server = await FakeHttpServer.StartAsync(app => app.Run(fake.ServeAsync));
+        fake.BaseUrl = fake.server.BaseUrl;
         return fake;
     }
 
@@ -159,5 +151,5 @@ public sealed class FakeGoogleAndFeeds : IAsyncDisposable
         });
     }
 
-    public async ValueTask DisposeAsync() => await app.DisposeAsync();
+    public ValueTask DisposeAsync() => server.DisposeAsync();
 }

@@ -41,8 +41,8 @@ public sealed class SeoFixture : DiscoveryHost
         await data.ExecuteAsync(
             "UPDATE content_item SET duration_seconds = NULL, url = 'https://blog.example/servo', canonical_url = 'https://elsewhere.example/servo' WHERE id = @id",
             ("id", Article.Id));
-        Hidden = await data.ItemAsync(maya, "Unpublished draft", status: "unpublished", publishedAt: at);
-        Private = await data.ItemAsync(hidden, "Ghost video", publishedAt: at);
+        Hidden = await data.ItemAsync(maya, "Unpublished draft", status: "unpublished", publishedAt: at, category: "gaming", tags: ["drafts"]);
+        Private = await data.ItemAsync(hidden, "Ghost video", publishedAt: at, category: "entertainment", tags: ["ghosts"]);
         PublicSlugs.AddRange([Video.Slug, Evil.Slug, Article.Slug]);
         for (var i = 0; i < 4; i++)
         {
@@ -217,9 +217,12 @@ public sealed class SeoPagesTests(SeoFixture api) : IClassFixture<SeoFixture>
         }
 
         Assert.Equal(urls.Count, urls.Distinct().Count());
-        var expected = api.PublicSlugs.Select(s => "/c/" + s).Append("/@maya").Order().ToList();
+        // The category and tag pages with a public item are listed too; not those of only the draft (gaming, drafts)
+        // or only the private creator's item (entertainment, ghosts).
+        var expected = api.PublicSlugs.Select(s => "/c/" + s)
+            .Concat(["/@maya", "/category/technology", "/category/science", "/tag/robots", "/tag/diy"]).Order().ToList();
         Assert.Equal(expected, urls.Order().ToList());
-        Assert.Equal(5, shards.Count); // 7 items in shards of 2 -> 4, plus 1 creator shard
+        Assert.Equal(7, shards.Count); // 7 items in shards of 2 -> 4, 1 creator shard, 1 category file, 1 tag file
 
         using var missing = await client.GetAsync("/sitemaps/content-99.xml");
         Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);

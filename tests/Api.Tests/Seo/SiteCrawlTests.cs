@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.IO.Compression;
 using System.Net;
+using System.Xml.Linq;
 using AngleSharp.Html.Parser;
 using Platform.Api.Tests.Discovery;
 using Xunit.Abstractions;
@@ -147,6 +148,46 @@ public sealed class SiteCrawlTests(CrawlFixture api, ITestOutputHelper output) :
         Assert.True(withinFour * 2 > published.Count, $"only {withinFour} of {published.Count} items are within 4 clicks of /");
         Assert.Empty(large);
     }
+
+    [Fact]
+    public async Task Every_url_in_the_sitemap_answers_200_and_it_lists_the_category_and_tag_pages()
+    {
+        using var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false })
+        {
+            BaseAddress = api.BaseAddress,
+            Timeout = TimeSpan.FromSeconds(60),
+        };
+        XNamespace ns = SitemapNamespace;
+        var index = XDocument.Parse(await client.GetStringAsync("/sitemap.xml"));
+        var urls = new List<string>();
+        foreach (var loc in index.Root!.Elements(ns + "sitemap").Select(s => new Uri(s.Element(ns + "loc")!.Value)))
+        {
+            var shard = XDocument.Parse(await client.GetStringAsync(loc.PathAndQuery));
+            urls.AddRange(shard.Root!.Elements(ns + "url").Select(u => new Uri(u.Element(ns + "loc")!.Value).PathAndQuery));
+        }
+
+        var failed = new ConcurrentBag<string>();
+        await Parallel.ForEachAsync(urls, new ParallelOptions { MaxDegreeOfParallelism = 4 }, async (path, ct) =>
+        {
+            using var response = await client.GetAsync(path, ct);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                failed.Add($"{path} → {(int)response.StatusCode}");
+            }
+        });
+
+        Assert.Empty(failed);
+        Assert.Equal(urls.Count, urls.Distinct().Count());
+        var published = await PublishedSlugsAsync();
+        Assert.Equal(published.Select(s => "/c/" + s).Order(), urls.Where(u => u.StartsWith("/c/", StringComparison.Ordinal)).Order());
+        Assert.Equal(100, urls.Count(u => u.StartsWith("/@", StringComparison.Ordinal))); // not the private creator101
+        Assert.Equal(15, urls.Count(u => u.StartsWith("/category/", StringComparison.Ordinal))); // every category has public items
+        Assert.Equal(40, urls.Count(u => u.StartsWith("/tag/", StringComparison.Ordinal))); // tag0 … tag39
+        Assert.Contains("/category/technology", urls);
+        Assert.Contains("/tag/tag7", urls);
+    }
+
+    private const string SitemapNamespace = "http://www.sitemaps.org/schemas/sitemap/0.9";
 
     private string? Internal(string href)
     {

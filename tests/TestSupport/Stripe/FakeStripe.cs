@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Platform.TestSupport.Stripe;
 
@@ -23,7 +18,7 @@ public sealed record FakeStripeRequest(
 /// </summary>
 public sealed class FakeStripe : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private FakeHttpServer server = null!;
     private readonly ConcurrentDictionary<string, JsonObject> customers = new();
     private readonly ConcurrentDictionary<string, JsonObject> subscriptions = new();
     private readonly ConcurrentDictionary<string, JsonObject> sessions = new();
@@ -33,7 +28,9 @@ public sealed class FakeStripe : IAsyncDisposable
     private int failuresLeft;
     private int sequence;
 
-    private FakeStripe(WebApplication app) => this.app = app;
+    private FakeStripe()
+    {
+    }
 
     public string BaseUrl { get; private set; } = string.Empty;
 
@@ -48,14 +45,9 @@ public sealed class FakeStripe : IAsyncDisposable
 
     public static async Task<FakeStripe> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel().UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakeStripe(app);
-        fake.Map(app);
-        await app.StartAsync();
-        fake.BaseUrl = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var fake = new FakeStripe();
+        fake.server = await FakeHttpServer.StartAsync(fake.Map);
+        fake.BaseUrl = fake.server.BaseUrl;
         return fake;
     }
 
@@ -430,9 +422,5 @@ public sealed class FakeStripe : IAsyncDisposable
             "application/json",
             statusCode: status);
 
-    public async ValueTask DisposeAsync()
-    {
-        await app.StopAsync();
-        await app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => server.DisposeAsync();
 }

@@ -1,12 +1,7 @@
 using System.Collections.Concurrent;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Platform.TestSupport;
 
 namespace Platform.Workers.Tests.Ingestion;
 
@@ -24,9 +19,11 @@ public sealed record FakeDocument(
 /// </summary>
 public sealed class FakeFeedServer : IAsyncDisposable
 {
-    private readonly WebApplication app;
+    private FakeHttpServer server = null!;
 
-    private FakeFeedServer(WebApplication app) => this.app = app;
+    private FakeFeedServer()
+    {
+    }
 
     public string BaseUrl { get; private set; } = string.Empty;
 
@@ -45,20 +42,15 @@ public sealed class FakeFeedServer : IAsyncDisposable
 
     public static async Task<FakeFeedServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakeFeedServer(app);
-        app.Run(fake.ServeAsync);
-        await app.StartAsync();
-        fake.BaseUrl = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
+        var fake = new FakeFeedServer();
+        fake.server = await FakeHttpServer.StartAsync(app => app.Run(fake.ServeAsync));
+        fake.BaseUrl = fake.server.BaseUrl;
         return fake;
     }
 
     public string Url(string path) => BaseUrl + path;
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    public ValueTask DisposeAsync() => server.DisposeAsync();
 
     private async Task ServeAsync(HttpContext context)
     {

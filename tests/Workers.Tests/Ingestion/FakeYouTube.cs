@@ -2,13 +2,8 @@ using System.Collections.Concurrent;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
+using Platform.TestSupport;
 
 namespace Platform.Workers.Tests.Ingestion;
 
@@ -41,10 +36,12 @@ public sealed class FakeYouTube : IAsyncDisposable
 {
     public const string ApiKey = "test-api-key";
 
-    private readonly WebApplication app;
+    private FakeHttpServer server = null!;
     private readonly ConcurrentDictionary<string, (string Handle, string Title)> channels = new();
 
-    private FakeYouTube(WebApplication app) => this.app = app;
+    private FakeYouTube()
+    {
+    }
 
     /// <summary>The API base URL (…/youtube/v3).</summary>
     public string ApiBase { get; private set; } = string.Empty;
@@ -71,17 +68,14 @@ public sealed class FakeYouTube : IAsyncDisposable
 
     public static async Task<FakeYouTube> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var fake = new FakeYouTube(app);
-        app.MapGet("/youtube/v3/channels", fake.Channels);
-        app.MapGet("/youtube/v3/playlistItems", fake.PlaylistItems);
-        app.MapGet("/youtube/v3/videos", fake.Videos);
-        await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single();
-        fake.ApiBase = address + "/youtube/v3";
+        var fake = new FakeYouTube();
+        fake.server = await FakeHttpServer.StartAsync(app =>
+        {
+            app.MapGet("/youtube/v3/channels", fake.Channels);
+            app.MapGet("/youtube/v3/playlistItems", fake.PlaylistItems);
+            app.MapGet("/youtube/v3/videos", fake.Videos);
+        });
+        fake.ApiBase = fake.server.BaseUrl + "/youtube/v3";
         return fake;
     }
 
@@ -105,7 +99,7 @@ public sealed class FakeYouTube : IAsyncDisposable
 
     public int CountRequests(string path) => Requests.Count(r => r.StartsWith(path, StringComparison.Ordinal));
 
-    public ValueTask DisposeAsync() => app.DisposeAsync();
+    public ValueTask DisposeAsync() => server.DisposeAsync();
 
     private IResult Channels(HttpRequest request)
     {

@@ -3,15 +3,10 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Platform.Core.Billing;
 using Platform.Core.Jobs;
+using Platform.TestSupport;
 
 namespace Platform.Workers.Tests.Ingestion;
 
@@ -213,14 +208,9 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
         Assert.Equal(300, await ItemsOfAsync(first)); // still published, still the first user's
     }
 
-    private static async Task<(WebApplication App, string Url, ConcurrentQueue<string> Calls)> StartModelAsync()
-    {
-        var calls = new ConcurrentQueue<string>();
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.MapPost("/v1/chat/completions", async (HttpRequest request) =>
+    /// <summary>An OpenAI-compatible chat endpoint that records each request's user message in <paramref name="calls"/>.</summary>
+    private static Task<FakeHttpServer> StartModelAsync(ConcurrentQueue<string> calls) =>
+        FakeHttpServer.StartAsync(app => app.MapPost("/v1/chat/completions", async (HttpRequest request) =>
         {
             var body = await JsonNode.ParseAsync(request.Body);
             calls.Enqueue(body!["messages"]![1]!["content"]!.GetValue<string>());
@@ -235,10 +225,7 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
                     ["finish_reason"] = "stop",
                 }),
             });
-        });
-        await app.StartAsync();
-        return (app, app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single(), calls);
-    }
+        }));
 
     private async Task<Guid[]> AddItemsAsync(Guid user, int count)
     {
@@ -261,12 +248,12 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
     [Fact]
     public async Task Past_the_users_daily_ai_tagging_calls_the_keyword_tagger_runs()
     {
-        var (app, url, calls) = await StartModelAsync();
-        await using var model = app;
+        var calls = new ConcurrentQueue<string>();
+        await using var model = await StartModelAsync(calls);
         var user = await NewUserAsync();
         await SpendAsync(DailyAllowance.TaggingCalls, user, Free.MaxTaggingCallsPerDay - 2);
         var ids = await AddItemsAsync(user, 5);
-        await using var workers = await db.StartWorkersAsync(new Dictionary<string, string?> { ["Tagging:Endpoint"] = url + "/v1" });
+        await using var workers = await db.StartWorkersAsync(new Dictionary<string, string?> { ["Tagging:Endpoint"] = model.BaseUrl + "/v1" });
 
         var result = await RunAsync(JobTypes.TagContent, new { content_ids = ids });
 
@@ -281,14 +268,14 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
     [Fact]
     public async Task Past_the_platforms_daily_tagging_cap_the_keyword_tagger_runs_and_the_users_calls_are_not_spent()
     {
-        var (app, url, calls) = await StartModelAsync();
-        await using var model = app;
+        var calls = new ConcurrentQueue<string>();
+        await using var model = await StartModelAsync(calls);
         var user = await NewUserAsync();
         var ids = await AddItemsAsync(user, 4);
         await SpendAsync(DailyAllowance.TaggingCalls, DailyAllowance.Platform, 0);
         await using var workers = await db.StartWorkersAsync(new Dictionary<string, string?>
         {
-            ["Tagging:Endpoint"] = url + "/v1",
+            ["Tagging:Endpoint"] = model.BaseUrl + "/v1",
             ["Tagging:DailyCallLimit"] = "1",
         });
 

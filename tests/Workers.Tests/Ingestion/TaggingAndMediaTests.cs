@@ -2,17 +2,13 @@ using System.Buffers.Binary;
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
+using Platform.TestSupport;
 using Platform.Workers.Ingestion;
 using Platform.Workers.Ingestion.Tagging;
 
@@ -53,17 +49,6 @@ public class TaggingAndMediaTests(IngestionDatabase db) : IClassFixture<Ingestio
         return tags;
     }
 
-    private static async Task<(WebApplication App, string Url)> StartServerAsync(Action<WebApplication> map)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        map(app);
-        await app.StartAsync();
-        return (app, app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.Single());
-    }
-
     [Fact]
     public async Task The_keyword_tagger_stores_salient_words_as_ai_tags_beside_the_platform_tags()
     {
@@ -88,7 +73,7 @@ public class TaggingAndMediaTests(IngestionDatabase db) : IClassFixture<Ingestio
     public async Task With_an_endpoint_configured_tags_come_from_an_openai_compatible_chat_completion()
     {
         var requests = new ConcurrentQueue<(string? Authorization, JsonNode? Body)>();
-        var (app, url) = await StartServerAsync(app => app.MapPost("/v1/chat/completions", async (HttpRequest request) =>
+        await using var server = await FakeHttpServer.StartAsync(app => app.MapPost("/v1/chat/completions", async (HttpRequest request) =>
         {
             requests.Enqueue((request.Headers.Authorization.ToString(), await JsonNode.ParseAsync(request.Body)));
             return Results.Json(new JsonObject
@@ -106,11 +91,10 @@ public class TaggingAndMediaTests(IngestionDatabase db) : IClassFixture<Ingestio
                 ["usage"] = new JsonObject { ["prompt_tokens"] = 50, ["completion_tokens"] = 10, ["total_tokens"] = 60 },
             });
         }));
-        await using var server = app;
         var id = await AddItemAsync("Rye bread", "Dense and sour.");
         await using var workers = await db.StartWorkersAsync(new Dictionary<string, string?>
         {
-            ["Tagging:Endpoint"] = url + "/v1",
+            ["Tagging:Endpoint"] = server.BaseUrl + "/v1",
             ["Tagging:ApiKey"] = "sk-test",
             ["Tagging:Model"] = "test-model",
         });
@@ -128,7 +112,7 @@ public class TaggingAndMediaTests(IngestionDatabase db) : IClassFixture<Ingestio
     [Fact]
     public async Task Under_the_service_defaults_the_tagger_waits_longer_than_the_default_ten_second_attempt_timeout()
     {
-        var (app, url) = await StartServerAsync(app => app.MapPost("/chat/completions", async () =>
+        await using var server = await FakeHttpServer.StartAsync(app => app.MapPost("/chat/completions", async () =>
         {
             await Task.Delay(TimeSpan.FromSeconds(11));
             return Results.Json(new JsonObject
@@ -136,9 +120,8 @@ public class TaggingAndMediaTests(IngestionDatabase db) : IClassFixture<Ingestio
                 ["choices"] = new JsonArray(new JsonObject { ["message"] = new JsonObject { ["role"] = "assistant", ["content"] = "[\"slow\"]" } }),
             });
         }));
-        await using var server = app;
         var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { EnvironmentName = "Production" });
-        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Tagging:Endpoint"] = url + "/chat/completions" });
+        builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?> { ["Tagging:Endpoint"] = server.BaseUrl + "/chat/completions" });
         builder.AddServiceDefaults();
         builder.Services.AddSingleton(db.DataSource);
         builder.Services.AddContentIngestion();

@@ -11,6 +11,12 @@ public sealed record ListingPaging(string Sort, FeedCursor? Cursor, bool Backwar
 {
     public const int PageSize = 24;
 
+    /// <summary>The sorts with their labels, in the order of the page's sort tabs.</summary>
+    public static readonly IReadOnlyList<(string Sort, string Label)> SortLabels = [("recent", "Newest"), ("popular", "Popular"), ("trending", "Trending")];
+
+    /// <summary>This sort's label ("Newest", "Popular", "Trending").</summary>
+    public string SortLabel => SortLabels.First(s => s.Sort == Sort).Label;
+
     /// <summary>
     /// The request's paging, or an error sentence for a 400 page (a sort not in <paramref name="sorts"/>, default
     /// <see cref="FeedQuery.Sorts"/>; a malformed or foreign cursor; both cursors). A list that offers fewer sorts

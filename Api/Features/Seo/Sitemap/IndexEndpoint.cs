@@ -5,7 +5,7 @@ using Platform.Api.Features.Seo.Shared;
 
 namespace Platform.Api.Features.Seo.Sitemap;
 
-/// <summary><c>GET /sitemap.xml</c>: a sitemap index of the content and creator shards, each with its lastmod.</summary>
+/// <summary><c>GET /sitemap.xml</c>: a sitemap index of the content and creator shards and the category and tag files, each with its lastmod.</summary>
 public sealed class IndexEndpoint(SitemapPlanner planner, SeoContext seo) : EndpointWithoutRequest
 {
     public override void Configure()
@@ -21,7 +21,7 @@ public sealed class IndexEndpoint(SitemapPlanner planner, SeoContext seo) : Endp
     {
         var baseUrl = seo.BaseUrl(HttpContext);
         var entries = new List<(string, DateTimeOffset)>();
-        foreach (var kind in new[] { SitemapPlanner.Content, SitemapPlanner.Creators })
+        foreach (var kind in SitemapPlanner.Kinds)
         {
             var plan = await planner.GetAsync(kind, ct);
             entries.AddRange(plan.Shards.Select(s => ($"{baseUrl}/sitemaps/{kind}-{s.Index + 1}.xml", s.LastModified)));

@@ -8,12 +8,16 @@ using Platform.Core.Discovery;
 
 namespace Platform.Api.Features.Seo.Sitemap;
 
-/// <summary><c>GET /sitemaps/content-{n}.xml</c> and <c>/sitemaps/creators-{n}.xml</c> (n from 1): one shard's URLs with lastmod.</summary>
+/// <summary>
+/// <c>GET /sitemaps/content-{n}.xml</c> and <c>/sitemaps/creators-{n}.xml</c> (n from 1): one shard's URLs with lastmod;
+/// <c>/sitemaps/categories-1.xml</c> and <c>/sitemaps/tags-1.xml</c>: the list pages (<see cref="SitemapListings"/>).
+/// </summary>
 public sealed class ShardEndpoint(AnonymousDataSource anonymous, SitemapPlanner planner, PublicCache cache, SeoContext seo) : EndpointWithoutRequest
 {
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
 
     private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
+    private static readonly string[] CategoryCacheTags = [DiscoveryCacheTags.Content, DiscoveryCacheTags.Categories];
 
     public override void Configure()
     {
@@ -28,7 +32,7 @@ public sealed class ShardEndpoint(AnonymousDataSource anonymous, SitemapPlanner 
     {
         var kind = Route<string>("kind", isRequired: false) ?? string.Empty;
         var n = int.TryParse(Route<string>("n", isRequired: false), out var parsed) ? parsed : 0;
-        var plan = kind is SitemapPlanner.Content or SitemapPlanner.Creators ? await planner.GetAsync(kind, ct) : null;
+        var plan = SitemapPlanner.Kinds.Contains(kind) ? await planner.GetAsync(kind, ct) : null;
         if (plan is null || n < 1 || n > plan.Shards.Length)
         {
             await Problems.NotFoundAsync(HttpContext, "No such sitemap.");
@@ -41,9 +45,11 @@ public sealed class ShardEndpoint(AnonymousDataSource anonymous, SitemapPlanner 
             $"sitemap:{kind}:{planner.ShardSize}:{n}:{shard.FirstId}:{baseUrl}",
             (kind, shard, baseUrl, dataSource, size: planner.ShardSize),
             static async (s, token) => CachedResponse.FromBytes(
-                SitemapWriter.UrlSet(await ReadAsync(s.dataSource, s.kind, s.shard, s.baseUrl, s.size, token)),
+                SitemapWriter.UrlSet(SitemapPlanner.IsListing(s.kind)
+                    ? await SitemapListings.ReadAsync(s.dataSource, s.kind, s.baseUrl, s.size, token)
+                    : await ReadAsync(s.dataSource, s.kind, s.shard, s.baseUrl, s.size, token)),
                 "application/xml; charset=utf-8"),
-            CacheTags,
+            kind == SitemapPlanner.Categories ? CategoryCacheTags : CacheTags,
             ct);
         await HttpCaching.WriteAsync(HttpContext, response, HttpCaching.Reference, ct);
     }

@@ -23,6 +23,8 @@ public sealed class SitemapPlan
 /// content change. Shards are id ranges (the first open below, the last open above) read with the list-flushed cache, so changed and
 /// removed URLs show within a list flush; a shard that has grown past the shard size shows its first
 /// <see cref="ShardSize"/> URLs until the next plan (at most <see cref="DiscoveryOptions.SitemapPlanSeconds"/>).
+/// The category and tag pages (<see cref="Categories"/>, <see cref="Tags"/>) are one file each: their plan, on the same
+/// timer, is that file's URL count and newest lastmod (<see cref="SitemapListings"/>).
 /// </summary>
 public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache cache, IOptions<DiscoveryOptions> options)
 {
@@ -30,6 +32,18 @@ public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache ca
 
     public const string Content = "content";
     public const string Creators = "creators";
+
+    /// <summary>The category pages (<see cref="SitemapListings"/>): one file.</summary>
+    public const string Categories = "categories";
+
+    /// <summary>The most used tags' pages (<see cref="SitemapListings"/>): one file of at most <see cref="ShardSize"/>.</summary>
+    public const string Tags = "tags";
+
+    /// <summary>Every kind of sitemap file, in the index's order.</summary>
+    public static readonly string[] Kinds = [Content, Creators, Categories, Tags];
+
+    /// <summary>Whether <paramref name="kind"/> is a list page kind (one file of <see cref="SitemapListings"/>) rather than id-range shards.</summary>
+    public static bool IsListing(string kind) => kind is Categories or Tags;
 
     public int ShardSize => Math.Clamp(options.Value.SitemapShardSize, 1, 50_000);
 
@@ -68,6 +82,11 @@ public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache ca
 
     private async ValueTask<SitemapPlan> ComputeAsync(string kind, CancellationToken ct)
     {
+        if (IsListing(kind))
+        {
+            return await ComputeListingAsync(kind, ct);
+        }
+
         var rows = kind == Content
             ? """
               SELECT c.id, greatest(c.updated_at, c.published_at) AS lastmod
@@ -105,5 +124,20 @@ public sealed class SitemapPlanner(AnonymousDataSource anonymous, HybridCache ca
             .Select((s, i) => new SitemapShard(s.Index, s.First, i + 1 < starts.Count ? starts[i + 1].First : null, s.LastModified, s.Count))
             .ToArray();
         return new SitemapPlan { Shards = shards };
+    }
+
+    /// <summary>A list page kind's plan: one shard (its URL count and newest lastmod), or none while nothing is public.</summary>
+    private async ValueTask<SitemapPlan> ComputeListingAsync(string kind, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand($"SELECT count(*), max(x.lastmod) FROM ({SitemapListings.Sql(kind)}) x");
+        command.Parameters.AddWithValue("size", ShardSize);
+        command.CommandTimeout = 120;
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        var count = (int)reader.GetInt64(0);
+        return new SitemapPlan
+        {
+            Shards = count == 0 ? [] : [new SitemapShard(0, Guid.Empty, null, reader.GetFieldValue<DateTimeOffset>(1), count)],
+        };
     }
 }
