@@ -18,7 +18,7 @@ public sealed class BillingAuditProjector(NpgsqlDataSource dataSource, IDocument
 
     protected override string CheckpointId => Checkpoint;
 
-    protected override long LockKey => 0x62696c6c5f617564; // "bill_aud"
+    protected override long? LockKey => 0x62696c6c5f617564; // "bill_aud"
 
     protected override async Task<List<OutboxEntry>> ReadAfterAsync(long lastId, CancellationToken cancellationToken)
     {

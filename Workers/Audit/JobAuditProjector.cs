@@ -15,7 +15,7 @@ public sealed class JobAuditProjector(NpgsqlDataSource dataSource, IDocumentStor
 
     protected override string CheckpointId => Checkpoint;
 
-    protected override long LockKey => 0x6a6f625f61756469; // "job_audi"
+    protected override long? LockKey => 0x6a6f625f61756469; // "job_audi"
 
     protected override async Task<List<OutboxEntry>> ReadAfterAsync(long lastId, CancellationToken cancellationToken)
     {

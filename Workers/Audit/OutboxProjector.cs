@@ -1,8 +1,8 @@
 using Marten;
-using Marten.Exceptions;
 using Npgsql;
 using Platform.Core.Audit;
 using Platform.Core.Data;
+using Platform.Workers.Queue.Maintenance;
 
 namespace Platform.Workers.Audit;
 
@@ -13,76 +13,41 @@ public sealed record OutboxEntry(long Id, IReadOnlyList<Guid> Streams, object Ev
 /// <summary>
 /// Projects an append-only log table (written in the same transaction as the change it records: an outbox) into
 /// Marten's event store, in batches. The checkpoint is a Marten document saved in the same transaction as the events,
-/// so each row becomes exactly one event per stream. One replica projects at a time (a session advisory lock held by a
-/// dedicated connection); the others stand by. Ids of transactions still in flight can commit late: the projector stops
+/// so each row becomes exactly one event per stream. A <see cref="MaintenanceTask"/>: one replica projects a batch at a
+/// time (the tick's advisory lock is held until the batch has committed), full batches follow each other at once and an
+/// idle projector looks again after 250 ms. Ids of transactions still in flight can commit late: the projector stops
 /// at such a gap for a few seconds before skipping it (a rolled-back id never arrives).
 /// </summary>
-public abstract partial class OutboxProjector(NpgsqlDataSource dataSource, IDocumentStore store, SchemaReadiness schema, ILogger logger) : BackgroundService
+public abstract class OutboxProjector(NpgsqlDataSource dataSource, IDocumentStore store, SchemaReadiness schema, ILogger logger)
+    : MaintenanceTask(dataSource, schema, logger)
 {
     private static readonly TimeSpan GapPatience = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan GapWait = TimeSpan.FromMilliseconds(5);
     private const int GapWaits = 20;
-    private static readonly TimeSpan IdleDelay = TimeSpan.FromMilliseconds(250);
-    protected const int BatchSize = 5000;
     private readonly Dictionary<long, DateTime> gapsSeen = [];
     private readonly BulkEventAppender appender = new(store);
 
     /// <summary>The checkpoint document's id (one per log table).</summary>
     protected abstract string CheckpointId { get; }
 
-    /// <summary>Advisory lock key: one leader per log table.</summary>
-    protected abstract long LockKey { get; }
-
     protected NpgsqlDataSource DataSource { get; } = dataSource;
+
+    /// <summary>Rows read and projected per batch.</summary>
+    protected override int BatchSize => 5000;
+
+    protected override TimeSpan Interval => TimeSpan.FromMilliseconds(250);
+
+    /// <summary>Busy under load: a line per batch would flood the log.</summary>
+    protected override LogLevel RowsLogLevel => LogLevel.Debug;
+
+    protected override string TaskName => $"{GetType().Name}({CheckpointId})";
 
     /// <summary>Up to <see cref="BatchSize"/> rows with an id above <paramref name="lastId"/>, in id order.</summary>
     protected abstract Task<List<OutboxEntry>> ReadAfterAsync(long lastId, CancellationToken cancellationToken);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await schema.WaitUntilReadyAsync(stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await using var leader = await DataSource.OpenConnectionAsync(stoppingToken);
-                if (!await TryLockAsync(leader, stoppingToken))
-                {
-                    await Task.Delay(TimeSpan.FromSeconds(5), stoppingToken);
-                    continue;
-                }
-
-                LogLeading(logger, CheckpointId);
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    var projected = await ProjectBatchAsync(stoppingToken);
-                    if (projected < BatchSize)
-                    {
-                        await Task.Delay(IdleDelay, stoppingToken);
-                    }
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            // InvalidOperationException ("Transaction is already completed"): Marten's retry of a command whose
-            // connection broke (a PostgreSQL restart, found by bench chaos) reuses the dead transaction. Uncaught it
-            // stopped the whole Workers host; like any other database failure it is retried on a new connection.
-            catch (Exception error) when (error is NpgsqlException or TimeoutException or MartenException or IOException or InvalidOperationException)
-            {
-                LogProjectionFailed(logger, error, CheckpointId);
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-    }
-
-    private async Task<bool> TryLockAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand("SELECT pg_try_advisory_lock(@key)", connection);
-        command.Parameters.AddWithValue("key", LockKey);
-        return (bool)(await command.ExecuteScalarAsync(cancellationToken))!;
-    }
+    /// <summary>The batch runs on its own connection; the tick's transaction only holds the lock meanwhile.</summary>
+    protected override Task<int> RunBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        ProjectBatchAsync(cancellationToken);
 
     /// <summary>Projects the next batch of rows; returns how many rows it consumed.</summary>
     public async Task<int> ProjectBatchAsync(CancellationToken cancellationToken)
@@ -168,10 +133,4 @@ public abstract partial class OutboxProjector(NpgsqlDataSource dataSource, IDocu
 
         return ready;
     }
-
-    [LoggerMessage(LogLevel.Information, "This replica now projects {Log} into the audit trail")]
-    private static partial void LogLeading(ILogger logger, string log);
-
-    [LoggerMessage(LogLevel.Warning, "Audit projection of {Log} failed; retrying")]
-    private static partial void LogProjectionFailed(ILogger logger, Exception error, string log);
 }

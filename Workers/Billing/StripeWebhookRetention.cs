@@ -20,12 +20,11 @@ public sealed class StripeWebhookRetention(
 
     protected override TimeSpan Interval => options.Value.RetentionInterval;
 
-    protected override long LockKey => Key;
+    protected override long? LockKey => Key;
 
     protected override int BatchSize => options.Value.RetentionBatchSize;
 
-    protected override string BatchSql => "cleanup_old_webhooks(@older_than, @batch)";
-
-    protected override void AddParameters(NpgsqlParameterCollection parameters) =>
-        parameters.AddWithValue("older_than", options.Value.WebhookRetention);
+    protected override Task<int> RunBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        CountAsync(connection, transaction, "cleanup_old_webhooks(@older_than, @batch)",
+            parameters => parameters.AddWithValue("older_than", options.Value.WebhookRetention), cancellationToken);
 }

@@ -5,70 +5,56 @@ using Platform.Core.Billing;
 using Platform.Core.Data;
 using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
+using Platform.Workers.Queue.Maintenance;
 
 namespace Platform.Workers.Ingestion;
 
 /// <summary>
-/// The sync schedule: every tick, one replica (a transaction-scoped advisory lock) enqueues a sync for each active
-/// account whose <c>next_sync_at</c> is due and moves <c>next_sync_at</c> on by the account's interval, in the same
-/// transaction. The job's idempotency key is the account and its due slot, so a slot is never synced twice, however
+/// The sync schedule, a <see cref="MaintenanceTask"/> ticking every <see cref="IngestionOptions.ScheduleInterval"/>: one
+/// replica per tick enqueues a sync for each active account whose <c>next_sync_at</c> is due (at most
+/// <see cref="IngestionOptions.ScheduleBatchSize"/>) and moves <c>next_sync_at</c> on by the account's interval, in the
+/// same transaction. The job's idempotency key is the account and its due slot, so a slot is never synced twice, however
 /// many replicas or retries see it. Each hour it also re-checks the media checked longest ago (<c>refresh_media</c>).
 /// </summary>
-public sealed partial class SyncScheduler(NpgsqlDataSource dataSource, IOptions<IngestionOptions> options, SchemaReadiness schema, ILogger<SyncScheduler> logger)
-    : BackgroundService
+public sealed class SyncScheduler(NpgsqlDataSource dataSource, IOptions<IngestionOptions> options, SchemaReadiness schema, ILogger<SyncScheduler> logger)
+    : MaintenanceTask(dataSource, schema, logger)
 {
     /// <summary>Advisory lock key of this schedule.</summary>
-    public const long LockKey = 0x696e67657374; // "ingest"
+    public const long Key = 0x696e67657374; // "ingest"
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private long mediaRecheckedHour = -1;
+
+    protected override TimeSpan Interval => options.Value.ScheduleInterval;
+
+    protected override long? LockKey => Key;
+
+    /// <summary>Accounts over their plan's limit stay due: one batch per tick, or the same accounts would come back at once.</summary>
+    protected override int BatchSize => int.MaxValue;
+
+    protected override bool TickAtStart => false;
+
+    protected override async Task<int> RunBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        await schema.WaitUntilReadyAsync(stoppingToken);
-        using var timer = new PeriodicTimer(options.Value.ScheduleInterval);
-        var mediaRecheckedHour = -1L;
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    // The media re-check scans content_media, so each replica tries it once an hour, not every tick.
-                    var hour = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 3600;
-                    var enqueued = await ScheduleOnceAsync(dataSource, options.Value, stoppingToken, includeMediaRecheck: hour != mediaRecheckedHour);
-                    mediaRecheckedHour = hour;
-                    if (enqueued > 0)
-                    {
-                        LogScheduled(enqueued);
-                    }
-                }
-                catch (Exception error) when (error is NpgsqlException or TimeoutException)
-                {
-                    LogScheduleFailed(error);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
+        // The media re-check scans content_media, so each replica tries it once an hour, not every tick.
+        var hour = DateTimeOffset.UtcNow.ToUnixTimeSeconds() / 3600;
+        var created = await ScheduleAsync(connection, transaction, options.Value, hour != mediaRecheckedHour, cancellationToken);
+        mediaRecheckedHour = hour;
+        return created;
     }
 
     /// <summary>
-    /// One tick: enqueues the due syncs (and, when asked, this hour's media re-checks) unless another replica holds the
-    /// tick; returns how many jobs were created.
+    /// One tick outside the host (tests, tools): enqueues the due syncs (and, when asked, this hour's media re-checks)
+    /// unless another replica holds the tick; returns how many jobs were created.
     /// </summary>
     public static async Task<int> ScheduleOnceAsync(
-        NpgsqlDataSource dataSource, IngestionOptions options, CancellationToken cancellationToken, bool includeMediaRecheck = false)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(@key)", connection, transaction))
-        {
-            lockCommand.Parameters.AddWithValue("key", LockKey);
-            if (!(bool)(await lockCommand.ExecuteScalarAsync(cancellationToken))!)
-            {
-                return 0;
-            }
-        }
+        NpgsqlDataSource dataSource, IngestionOptions options, CancellationToken cancellationToken, bool includeMediaRecheck = false) =>
+        await LeaderLock.TryRunAsync(
+            dataSource, Key, (connection, transaction, ct) => ScheduleAsync(connection, transaction, options, includeMediaRecheck, ct), cancellationToken) ?? 0;
 
+    /// <summary>The due syncs (and, when asked, this hour's media re-checks) in the caller's transaction; how many jobs were created.</summary>
+    private static async Task<int> ScheduleAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IngestionOptions options, bool includeMediaRecheck, CancellationToken cancellationToken)
+    {
         var due = new List<(Guid Id, Guid UserId, string Platform, DateTimeOffset Slot)>();
         await using (var select = new NpgsqlCommand(
             """
@@ -130,7 +116,6 @@ public sealed partial class SyncScheduler(NpgsqlDataSource dataSource, IOptions<
             created += await ScheduleMediaRechecksAsync(connection, transaction, options, cancellationToken);
         }
 
-        await transaction.CommitAsync(cancellationToken);
         return created;
     }
 
@@ -182,10 +167,4 @@ public sealed partial class SyncScheduler(NpgsqlDataSource dataSource, IOptions<
 
         return created;
     }
-
-    [LoggerMessage(LogLevel.Information, "Scheduled {Count} ingestion jobs (syncs and media re-checks)")]
-    private partial void LogScheduled(int count);
-
-    [LoggerMessage(LogLevel.Warning, "Sync schedule tick failed")]
-    private partial void LogScheduleFailed(Exception error);
 }

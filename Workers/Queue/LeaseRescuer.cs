@@ -1,63 +1,48 @@
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Core.Data;
+using Platform.Workers.Queue.Maintenance;
 
 namespace Platform.Workers.Queue;
 
 /// <summary>
-/// Puts jobs whose lease expired (their worker died) back to pending, or fails them when attempts are used up.
-/// One replica per tick (a transaction-scoped advisory lock), whatever the replica count.
+/// Puts jobs whose lease expired (their worker died) back to pending, or fails them when attempts are used up, with
+/// <c>rescue_expired_jobs(batch)</c>, every <see cref="WorkerOptions.RescueInterval"/> (default 2 s), 1,000 jobs per
+/// transaction, one replica per tick (<see cref="MaintenanceTask"/>).
 /// </summary>
-public sealed partial class LeaseRescuer(NpgsqlDataSource dataSource, IOptions<WorkerOptions> options, QueueMetrics metrics, SchemaReadiness schema, ILogger<LeaseRescuer> logger)
-    : BackgroundService
+public sealed partial class LeaseRescuer(
+    NpgsqlDataSource dataSource, IOptions<WorkerOptions> options, QueueMetrics metrics, SchemaReadiness schema, ILogger<LeaseRescuer> logger)
+    : MaintenanceTask(dataSource, schema, logger)
 {
     /// <summary>Advisory lock key of this schedule.</summary>
-    public const long LockKey = 0x726573637565; // "rescue"
+    public const long Key = 0x726573637565; // "rescue"
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        await schema.WaitUntilReadyAsync(stoppingToken);
-        using var timer = new PeriodicTimer(options.Value.RescueInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try
-                {
-                    var rescued = await RescueOnceAsync(dataSource, stoppingToken);
-                    if (rescued > 0)
-                    {
-                        metrics.Rescued.Add(rescued);
-                        LogRescued(rescued);
-                    }
-                }
-                catch (Exception error) when (error is NpgsqlException or TimeoutException)
-                {
-                    LogRescueFailed(error);
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-        }
-    }
+    protected override TimeSpan Interval => options.Value.RescueInterval;
 
-    /// <summary>One tick: rescues expired leases if no other replica is doing it right now; returns how many.</summary>
-    public static async Task<int> RescueOnceAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    protected override long? LockKey => Key;
+
+    protected override int BatchSize => 1000;
+
+    /// <summary>A lease cannot have expired at start that the previous process's rescuers would not also see: first tick after one interval.</summary>
+    protected override bool TickAtStart => false;
+
+    /// <summary>The base logs the count; rescues are a warning (a worker stopped heartbeating).</summary>
+    protected override LogLevel RowsLogLevel => LogLevel.Debug;
+
+    protected override Task<int> RunBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        CountAsync(connection, transaction, "rescue_expired_jobs(@batch)", null, cancellationToken);
+
+    protected override Task OnTickCompletedAsync(int rows, CancellationToken cancellationToken)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(
-            "SELECT CASE WHEN pg_try_advisory_xact_lock(@key) THEN rescue_expired_jobs(1000) ELSE 0 END", connection, transaction);
-        command.Parameters.AddWithValue("key", LockKey);
-        var rescued = (int)(await command.ExecuteScalarAsync(cancellationToken))!;
-        await transaction.CommitAsync(cancellationToken);
-        return rescued;
+        if (rows > 0)
+        {
+            metrics.Rescued.Add(rows);
+            LogRescued(Logger, rows);
+        }
+
+        return Task.CompletedTask;
     }
 
     [LoggerMessage(LogLevel.Warning, "Rescued {Count} jobs whose worker stopped heartbeating")]
-    private partial void LogRescued(int count);
-
-    [LoggerMessage(LogLevel.Warning, "Lease rescue failed")]
-    private partial void LogRescueFailed(Exception error);
+    private static partial void LogRescued(ILogger logger, int count);
 }

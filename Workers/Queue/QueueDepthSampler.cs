@@ -1,49 +1,39 @@
 using Npgsql;
 using Platform.Core.Data;
+using Platform.Workers.Queue.Maintenance;
 
 namespace Platform.Workers.Queue;
 
-/// <summary>Samples pending/processing counts per queue every few seconds for the <c>jobs.queue_depth</c> gauge.</summary>
-public sealed class QueueDepthSampler : BackgroundService
+/// <summary>
+/// Samples pending/processing counts per queue (<c>job_queue_stats(false)</c>) every 10 s for the
+/// <c>jobs.queue_depth</c> gauge. Every replica samples (no lock): the gauge is read from this process.
+/// </summary>
+public sealed class QueueDepthSampler : MaintenanceTask
 {
-    private static readonly TimeSpan Interval = TimeSpan.FromSeconds(10);
-    private readonly NpgsqlDataSource dataSource;
-    private readonly SchemaReadiness schema;
     private volatile IReadOnlyList<(string Queue, string Status, long Count)> latest = [];
 
-    public QueueDepthSampler(NpgsqlDataSource dataSource, QueueMetrics metrics, SchemaReadiness schema)
-    {
-        this.schema = schema;
-        this.dataSource = dataSource;
+    public QueueDepthSampler(NpgsqlDataSource dataSource, QueueMetrics metrics, SchemaReadiness schema, ILogger<QueueDepthSampler> logger)
+        : base(dataSource, schema, logger) =>
         metrics.ObserveDepth(() => latest);
-    }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override TimeSpan Interval => TimeSpan.FromSeconds(10);
+
+    protected override long? LockKey => null;
+
+    /// <summary>A sample is not a change: only failures are worth a log line.</summary>
+    protected override LogLevel RowsLogLevel => LogLevel.Trace;
+
+    protected override async Task<int> RunBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken)
     {
-        await schema.WaitUntilReadyAsync(stoppingToken);
-        while (!stoppingToken.IsCancellationRequested)
+        await using var command = new NpgsqlCommand("SELECT queue, status, count FROM job_queue_stats(false)", connection, transaction);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        var rows = new List<(string, string, long)>();
+        while (await reader.ReadAsync(cancellationToken))
         {
-            try
-            {
-                await using var command = dataSource.CreateCommand("SELECT queue, status, count FROM job_queue_stats(false)");
-                await using var reader = await command.ExecuteReaderAsync(stoppingToken);
-                var rows = new List<(string, string, long)>();
-                while (await reader.ReadAsync(stoppingToken))
-                {
-                    rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
-                }
-
-                latest = rows;
-                await Task.Delay(Interval, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (Exception error) when (error is NpgsqlException or TimeoutException)
-            {
-                await Task.Delay(Interval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
+            rows.Add((reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
         }
+
+        latest = rows;
+        return rows.Count;
     }
 }

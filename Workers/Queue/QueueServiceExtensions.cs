@@ -35,7 +35,7 @@ public static class QueueServiceExtensions
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
         builder.Services.AddOpenTelemetry()
             .WithTracing(t => t.AddSource(QueueMetrics.Name))
-            .WithMetrics(m => m.AddMeter(QueueMetrics.Name));
+            .WithMetrics(m => m.AddMeter(QueueMetrics.Name, MaintenanceMetrics.Name));
 
         builder.Services.AddJobHandler<EchoHandler>(JobTypes.Echo);
         builder.Services.AddJobHandler<EchoHandler>(JobTypes.EchoCached);

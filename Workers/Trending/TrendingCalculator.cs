@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Core.Discovery;
+using Platform.Workers.Queue.Maintenance;
 using StackExchange.Redis;
 
 namespace Platform.Workers.Trending;
@@ -27,22 +28,31 @@ public sealed class TrendingCalculator(
 
     public static readonly string[] Windows = ["24h", "7d"];
 
+    /// <summary>
+    /// One tick outside the schedule (tests, tools): <see cref="ComputeAsync"/> under the lock, then
+    /// <see cref="PublishAsync"/>; <see cref="TrendingResult.Ran"/> is false when another replica holds the lock.
+    /// </summary>
     public async Task<TrendingResult> RecomputeAsync(DateTimeOffset? now = null, CancellationToken ct = default)
     {
-        var settings = options.Value;
         var stopwatch = Stopwatch.StartNew();
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
-
-        await using (var lockCommand = new NpgsqlCommand("SELECT pg_try_advisory_xact_lock(@key)", connection, transaction))
+        var computed = await LeaderLock.TryRunAsync(dataSource, LockKey, (connection, transaction, token) => ComputeAsync(connection, transaction, now, token), ct);
+        if (computed is not { } counts)
         {
-            lockCommand.Parameters.AddWithValue("key", LockKey);
-            if (!(bool)(await lockCommand.ExecuteScalarAsync(ct))!)
-            {
-                return new TrendingResult(false, 0, 0, stopwatch.Elapsed);
-            }
+            return new TrendingResult(false, 0, 0, stopwatch.Elapsed);
         }
 
+        await PublishAsync(counts.ClicksRolledUp, counts.RowsChanged, ct);
+        return new TrendingResult(true, counts.ClicksRolledUp, counts.RowsChanged, stopwatch.Elapsed);
+    }
+
+    /// <summary>
+    /// The locked part of a tick, in the caller's transaction (which must hold <see cref="LockKey"/>): roll settled
+    /// clicks up, then refresh both windows as of <paramref name="now"/> (the database's clock when null).
+    /// </summary>
+    public async Task<(long ClicksRolledUp, int RowsChanged)> ComputeAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, DateTimeOffset? now, CancellationToken ct)
+    {
+        var settings = options.Value;
         long rolledUp = 0;
         while (true)
         {
@@ -71,22 +81,25 @@ public sealed class TrendingCalculator(
             changed += (int)(await refresh.ExecuteScalarAsync(ct))!;
         }
 
-        await transaction.CommitAsync(ct);
-        if (rolledUp > 0 || changed > 0)
+        return (rolledUp, changed);
+    }
+
+    /// <summary>
+    /// After the computation committed: tell the Api replicas that trending lists are stale (when anything changed),
+    /// then bring the search's typo dictionary up to date.
+    /// </summary>
+    public async Task PublishAsync(long clicksRolledUp, int rowsChanged, CancellationToken ct)
+    {
+        if (clicksRolledUp > 0 || rowsChanged > 0)
         {
-            await AnnounceAsync(rolledUp > 0);
+            await AnnounceAsync(clicksRolledUp > 0);
         }
 
         // The search's typo dictionary: words of titles changed since the last tick (a full recount once a day).
-        await using (var words = dataSource.CreateCommand("SELECT refresh_search_words()"))
-        {
-            words.CommandTimeout = 600;
-            await words.ExecuteScalarAsync(ct);
-        }
-
-        logger.LogInformation("Trending tick: {Clicks} clicks rolled up, {Rows} trending rows changed in {Ms} ms",
-            rolledUp, changed, stopwatch.ElapsedMilliseconds);
-        return new TrendingResult(true, rolledUp, changed, stopwatch.Elapsed);
+        await using var words = dataSource.CreateCommand("SELECT refresh_search_words()");
+        words.CommandTimeout = 600;
+        await words.ExecuteScalarAsync(ct);
+        logger.LogDebug("Trending: {Clicks} clicks rolled up, {Rows} trending rows changed", clicksRolledUp, rowsChanged);
     }
 
     private async Task AnnounceAsync(bool clickCountsChanged)

@@ -17,10 +17,9 @@ public sealed class QueryCachePurge(NpgsqlDataSource dataSource, IOptions<Worker
 
     protected override TimeSpan Interval => options.Value.QueryCachePurgeInterval;
 
-    protected override long LockKey => Key;
+    protected override long? LockKey => Key;
 
     /// <summary><c>cache_purge_expired()</c> deletes every expired row in one statement: one batch per tick.</summary>
-    protected override int BatchSize => int.MaxValue;
-
-    protected override string BatchSql => "cache_purge_expired()";
+    protected override Task<int> RunBatchAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, CancellationToken cancellationToken) =>
+        CountAsync(connection, transaction, "cache_purge_expired()", null, cancellationToken);
 }
