@@ -1,5 +1,5 @@
 using System.Security.Claims;
-using Microsoft.AspNetCore.Mvc;
+using Platform.Api.Http;
 using Platform.Core.Data;
 
 namespace Platform.Api.Auth;
@@ -25,7 +25,7 @@ public sealed class EnsureUserMiddleware(RequestDelegate next)
                 || subject.Length > MaxSubjectLength || issuer.Length > MaxIssuerLength
                 || !PostgresText.IsStorable(subject) || !PostgresText.IsStorable(issuer))
             {
-                await WriteProblemAsync(context, StatusCodes.Status401Unauthorized, "Invalid token subject",
+                await Problems.WriteAsync(context, StatusCodes.Status401Unauthorized, "Invalid token subject",
                     $"The token needs an 'iss' and a 'sub' claim (at most {MaxSubjectLength} characters).");
                 return;
             }
@@ -39,7 +39,7 @@ public sealed class EnsureUserMiddleware(RequestDelegate next)
             var user = await users.SignInAsync(issuer, subject, email, context.RequestAborted);
             if (user.IsDeleted && !(HttpMethods.IsDelete(context.Request.Method) && context.Request.Path.Equals("/api/me", StringComparison.OrdinalIgnoreCase)))
             {
-                await WriteProblemAsync(context, StatusCodes.Status410Gone, "Account deleted", "This account was deleted.");
+                await Problems.WriteAsync(context, StatusCodes.Status410Gone, "Account deleted", "This account was deleted.");
                 return;
             }
 
@@ -50,7 +50,4 @@ public sealed class EnsureUserMiddleware(RequestDelegate next)
     }
 
     private static bool IsTrue(string? value) => string.Equals(value, "true", StringComparison.OrdinalIgnoreCase);
-
-    private static Task WriteProblemAsync(HttpContext context, int status, string title, string detail) =>
-        Results.Problem(new ProblemDetails { Status = status, Title = title, Detail = detail }).ExecuteAsync(context);
 }

@@ -1,14 +1,23 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Platform.Core.Billing;
 
 namespace Platform.Api.Http;
 
 /// <summary>
-/// RFC 9457 problem details with a title and a useful detail: as results (endpoints returning <c>IResult</c>), or
-/// written straight to the response (<see cref="WriteAsync"/>: middlewares, and endpoints, since FastEndpoints'
-/// <c>Send.NotFoundAsync</c> sends no body).
+/// The Api's one problem-details helper (RFC 9457; <c>application/problem+json</c>, snake_case extension members):
+/// results for endpoints (<see cref="ProblemHttpResult"/>, sent with <c>Send.ResultAsync</c>), the problem types the
+/// Api documents (a <c>type</c> URI each), and <see cref="WriteAsync"/> for middlewares and for endpoints that write
+/// the response themselves (FastEndpoints' <c>Send.NotFoundAsync</c> sends no body). Everything goes through
+/// <see cref="IProblemDetailsService"/>, which adds the <c>trace_id</c>.
 /// </summary>
 public static class Problems
 {
+    /// <summary>403: the plan's limit is reached (extensions <c>entitlement</c>, <c>tier</c>, <c>limit</c>, <c>used</c>, <c>upgrade</c>).</summary>
+    public const string PlanLimitType = "https://platform.local/problems/plan-limit";
+
+    /// <summary>409: a second checkout while a paid subscription is live.</summary>
+    public const string AlreadySubscribedType = "https://platform.local/problems/already-subscribed";
+
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 
@@ -17,6 +26,56 @@ public static class Problems
 
     public static ProblemHttpResult Forbidden(string detail) =>
         TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status403Forbidden, title: "Forbidden");
+
+    /// <summary>403 with the entitlement, the plan, the limit and the usage, and where to upgrade (<see cref="PlanLimitType"/>).</summary>
+    public static ProblemHttpResult PlanLimitReached(EntitlementCheck check) =>
+        TypedResults.Problem(
+            detail: check.Message,
+            statusCode: StatusCodes.Status403Forbidden,
+            title: "Plan limit reached",
+            type: PlanLimitType,
+            extensions: new Dictionary<string, object?>
+            {
+                ["entitlement"] = check.Entitlement,
+                ["tier"] = check.Tier,
+                ["limit"] = check.Limit,
+                ["used"] = check.Used,
+                ["upgrade"] = "/api/billing/checkout",
+            });
+
+    /// <summary>
+    /// 409 (<see cref="AlreadySubscribedType"/>): a second checkout while a paid subscription is live (on record, or
+    /// reported by Stripe before its webhooks were applied) would make the user pay twice. Extensions: <c>tier</c>,
+    /// <c>status</c>, <c>subscription_id</c>, and <c>portal</c>, where the plan is changed or cancelled instead.
+    /// </summary>
+    public static ProblemHttpResult AlreadySubscribed(string tier, string status, string? subscriptionId) =>
+        TypedResults.Problem(
+            detail: $"You are on the {tier} plan ({status}). Change or cancel it in the customer portal (POST /api/billing/portal).",
+            statusCode: StatusCodes.Status409Conflict,
+            title: "Already subscribed",
+            type: AlreadySubscribedType,
+            extensions: new Dictionary<string, object?>
+            {
+                ["tier"] = tier,
+                ["status"] = status,
+                ["subscription_id"] = subscriptionId,
+                ["portal"] = "/api/billing/portal",
+            });
+
+    /// <summary>503: no Stripe secret key on this server.</summary>
+    public static ProblemHttpResult BillingNotConfigured() =>
+        TypedResults.Problem(
+            detail: "Stripe is not configured on this server (Stripe:SecretKey).",
+            statusCode: StatusCodes.Status503ServiceUnavailable,
+            title: "Billing unavailable");
+
+    /// <summary>502: Stripe refused or failed a request; extension <c>stripe_request_id</c> for Stripe's support.</summary>
+    public static ProblemHttpResult StripeFailed(Stripe.StripeException error) =>
+        TypedResults.Problem(
+            detail: $"Stripe refused the request: {error.StripeError?.Message ?? error.Message}",
+            statusCode: StatusCodes.Status502BadGateway,
+            title: "Stripe error",
+            extensions: new Dictionary<string, object?> { ["stripe_request_id"] = error.StripeResponse?.RequestId });
 
     /// <summary>404 written through <see cref="IProblemDetailsService"/>.</summary>
     public static Task NotFoundAsync(HttpContext context, string? detail = null) =>

@@ -1,13 +1,15 @@
+using System.Globalization;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using Microsoft.Extensions.Options;
+using Platform.Api.Features.Discovery;
 
 namespace Platform.Api.Http;
 
 /// <summary>
 /// Settings of the rate limits beyond the public API's (<c>Discovery:RateLimitPermits</c>), section <c>RateLimits</c>.
 /// Every limit is a fixed window: at most <c>…Permits</c> requests per <c>…WindowSeconds</c> per partition; a request
-/// over it is answered 429 with <c>Retry-After</c> (the rejection handler of <c>AddDiscovery</c>).
+/// over it is answered 429 with <c>Retry-After</c> (<see cref="RateLimits.AddPlatformRateLimits"/>).
 /// </summary>
 public sealed class RateLimitOptions
 {
@@ -75,6 +77,23 @@ public static class RateLimits
         builder.Services.AddSingleton<UnsignedWebhookLimiter>();
         builder.Services.AddRateLimiter(options =>
         {
+            // ASP.NET Core rejects with 503 by default: over a limit is 429, with Retry-After and a problem detail.
+            options.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            options.OnRejected = async (context, ct) =>
+            {
+                var http = context.HttpContext;
+                var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait)
+                    ? (int)Math.Ceiling(wait.TotalSeconds)
+                    : 1;
+                http.Response.Headers.RetryAfter = Math.Max(1, retryAfter).ToString(CultureInfo.InvariantCulture);
+                await Problems.WriteAsync(http, StatusCodes.Status429TooManyRequests, "Too many requests",
+                    $"Rate limit exceeded; retry after {retryAfter} s.");
+            };
+            options.AddPolicy(DiscoveryServiceExtensions.PublicRateLimitPolicy, context =>
+            {
+                var settings = context.RequestServices.GetRequiredService<IOptions<DiscoveryOptions>>().Value;
+                return FixedWindow(ClientAddress.Key(context), settings.RateLimitPermits, settings.RateLimitWindowSeconds);
+            });
             options.AddPolicy(ProbePolicy, context =>
             {
                 var settings = context.RequestServices.GetRequiredService<IOptions<RateLimitOptions>>().Value;

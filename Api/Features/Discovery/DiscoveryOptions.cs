@@ -1,3 +1,5 @@
+using Platform.Api.Caching;
+
 namespace Platform.Api.Features.Discovery;
 
 /// <summary>Settings of the public discovery API, section <c>Discovery</c>.</summary>

@@ -49,7 +49,7 @@ public sealed record ConnectOutcome(Guid? AccountId, ConnectRefusal? Refusal, st
 /// transaction (<see cref="UserScope"/>): nothing is written unless it commits, so a later failure also gives the day's
 /// allowance back. Connects of one user are serialized (an advisory lock per user) so the account count cannot be raced.
 /// </remarks>
-public sealed class PlatformAccountConnector(NpgsqlDataSource dataSource, IPlatformAccountLimits limits)
+public sealed class PlatformAccountConnector(NpgsqlDataSource dataSource, TierPlatformAccountLimits limits)
 {
     /// <summary>
     /// Rows of <c>platform_account</c> that name the source (<c>@platform</c>, <c>@external_id</c>, <c>@handle</c>):

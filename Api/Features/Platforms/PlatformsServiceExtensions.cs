@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Api.Features.Platforms.Verification;
 using Platform.Api.Features.Platforms.VerifyPlatform;
 using Platform.Api.Features.Platforms.YouTubeOAuth;
@@ -10,15 +9,14 @@ namespace Platform.Api.Features.Platforms;
 public static class PlatformsServiceExtensions
 {
     /// <summary>
-    /// Services of <c>/api/me/platforms</c>: the account limits seam (everyone gets the free plan's limits until a
-    /// tier-aware <see cref="IPlatformAccountLimits"/> is registered before this call) and ownership verification
-    /// (feed token check, YouTube OAuth; settings <c>Ingestion__*</c> and <c>YouTube__*</c>).
+    /// Services of <c>/api/me/platforms</c>: the account limits of the user's plan (<see cref="TierPlatformAccountLimits"/>)
+    /// and ownership verification (feed token check, YouTube OAuth; settings <c>Ingestion__*</c> and <c>YouTube__*</c>).
     /// </summary>
     public static WebApplicationBuilder AddPlatformAccounts(this WebApplicationBuilder builder)
     {
-        builder.Services.TryAddSingleton<IPlatformAccountLimits, FreePlatformAccountLimits>();
+        builder.Services.AddSingleton<TierPlatformAccountLimits>();
 
-        // Ownership verification (issue 12): the feed check fetches through the Workers' safe feed client.
+        // Ownership verification: the feed check fetches through the Workers' safe feed client.
         builder.Services.AddFeedClient();
         builder.Services.AddOptions<YouTubeOptions>().BindConfiguration(YouTubeOptions.Section);
         builder.Services.AddSingleton<PlatformAccountConnector>();

@@ -1,11 +1,15 @@
 using Npgsql;
 using Platform.Core.Billing;
-using Platform.Core.Ingestion;
 
 namespace Platform.Api.Features.Platforms;
 
+/// <summary>What a user's plan allows for connected accounts.</summary>
+/// <param name="MaxAccounts">Connected platform accounts (YouTube channels and feeds together).</param>
+/// <param name="SyncInterval">How often each account is synced by the schedule.</param>
+public sealed record PlatformAccountLimits(int MaxAccounts, TimeSpan SyncInterval);
+
 /// <summary>Account limits from the user's plan (<see cref="TierEntitlements"/>): how many accounts, how often synced.</summary>
-public sealed class TierPlatformAccountLimits(NpgsqlDataSource dataSource) : IPlatformAccountLimits
+public sealed class TierPlatformAccountLimits(NpgsqlDataSource dataSource)
 {
     public async ValueTask<PlatformAccountLimits> ForUserAsync(Guid userId, CancellationToken cancellationToken)
     {

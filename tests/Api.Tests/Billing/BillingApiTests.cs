@@ -4,6 +4,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
 using Platform.Api.Features.Billing;
+using Platform.Api.Http;
 using Platform.Core.Billing;
 using Platform.TestSupport.Stripe;
 
@@ -149,7 +150,7 @@ public class BillingApiTests(BillingApiHost api) : IClassFixture<BillingApiHost>
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await JsonAsync(response);
         Assert.Contains("/api/billing/portal", problem.GetProperty("detail").GetString());
-        Assert.Equal(BillingProblems.AlreadySubscribedType, problem.GetProperty("type").GetString());
+        Assert.Equal(Problems.AlreadySubscribedType, problem.GetProperty("type").GetString());
         Assert.Equal("pro", problem.GetProperty("tier").GetString());
     }
 
@@ -170,7 +171,7 @@ public class BillingApiTests(BillingApiHost api) : IClassFixture<BillingApiHost>
 
         Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
         var problem = await JsonAsync(response);
-        Assert.Equal(BillingProblems.AlreadySubscribedType, problem.GetProperty("type").GetString());
+        Assert.Equal(Problems.AlreadySubscribedType, problem.GetProperty("type").GetString());
         Assert.Equal(subscriptionId, problem.GetProperty("subscription_id").GetString());
         Assert.Single(api.Stripe.RequestsTo("POST", "/v1/checkout/sessions"), r => r.Form.GetValueOrDefault("customer") == customerId);
     }
@@ -328,7 +329,7 @@ public class BillingApiTests(BillingApiHost api) : IClassFixture<BillingApiHost>
 
         Assert.False(check.Allowed);
         Assert.Equal(3, check.Limit);
-        var problem = BillingProblems.PlanLimitReached(check);
+        var problem = Problems.PlanLimitReached(check);
         Assert.Equal(403, problem.StatusCode);
         Assert.Equal("Plan limit reached", problem.ProblemDetails.Title);
         Assert.Equal("free", problem.ProblemDetails.Extensions["tier"]);

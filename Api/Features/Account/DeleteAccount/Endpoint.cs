@@ -2,7 +2,8 @@ using System.Security.Claims;
 using FastEndpoints;
 using Npgsql;
 using Platform.Api.Auth;
-using Platform.Api.Features.Billing;
+using Platform.Api.Caching;
+using Platform.Api.Http;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Core.Billing;
 using Platform.Core.Discovery;
@@ -36,13 +37,13 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
         }
         catch (StripeException error)
         {
-            await Send.ResultAsync(BillingProblems.StripeFailed(error));
+            await Send.ResultAsync(Problems.StripeFailed(error));
             return;
         }
 
         if (cancellation is not { } done)
         {
-            await Send.ResultAsync(BillingProblems.NotConfigured());
+            await Send.ResultAsync(Problems.BillingNotConfigured());
             return;
         }
 

@@ -3,6 +3,7 @@ using FluentValidation.Results;
 using Npgsql;
 using NpgsqlTypes;
 using Platform.Api.Auth;
+using Platform.Api.Caching;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Core.Data;
 using Platform.Core.Discovery;

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using FluentValidation;
 using Npgsql;
+using Platform.Api.Caching;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Api.Http;
 using Platform.Core.Discovery;

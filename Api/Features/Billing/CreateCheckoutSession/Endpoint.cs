@@ -15,7 +15,7 @@ namespace Platform.Api.Features.Billing.CreateCheckoutSession;
 /// derives (one per user, price and 10-minute window, split by a hash of the client's <c>Idempotency-Key</c> when sent,
 /// never the header itself), so a double click or a retried request returns the same session instead of opening a
 /// second one. Rate-limited per user (<see cref="RateLimits.BillingPolicy"/>). 409 (problem type
-/// <see cref="BillingProblems.AlreadySubscribedType"/>) while a paid subscription is live: on record (any of the user's
+/// <see cref="Problems.AlreadySubscribedType"/>) while a paid subscription is live: on record (any of the user's
 /// subscriptions), or reported by Stripe for the customer although its webhooks have not been applied yet (a session
 /// paid in another tab), so a user cannot end up paying for two plans through checkout. A new session expires the
 /// customer's other open sessions (one user's checkouts run one at a time), so two tabs opened either side of the
@@ -37,7 +37,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
     {
         if (!stripe.IsConfigured)
         {
-            await Send.ResultAsync(BillingProblems.NotConfigured());
+            await Send.ResultAsync(Problems.BillingNotConfigured());
             return;
         }
 
@@ -70,13 +70,13 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
             var live = (await StripeSubscriptionRecord.ListAsync(scope.Connection, scope.Transaction, userId, ct)).FirstOrDefault(s => s.IsLive);
             if (live is not null)
             {
-                await Send.ResultAsync(BillingProblems.AlreadySubscribed(live.Tier, live.Status, live.SubscriptionId));
+                await Send.ResultAsync(Problems.AlreadySubscribed(live.Tier, live.Status, live.SubscriptionId));
                 return;
             }
 
             if (current is { StripeSubscriptionId: not null } && TierEntitlements.EffectiveTier(current.Tier, current.Status) != TierEntitlements.Free)
             {
-                await Send.ResultAsync(BillingProblems.AlreadySubscribed(current.Tier, current.Status, current.StripeSubscriptionId));
+                await Send.ResultAsync(Problems.AlreadySubscribed(current.Tier, current.Status, current.StripeSubscriptionId));
                 return;
             }
         }
@@ -100,7 +100,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
 
             if (outcome.Paying is { } paying)
             {
-                await Send.ResultAsync(BillingProblems.AlreadySubscribed(paying.Tier, paying.Subscription.Status, paying.Subscription.Id));
+                await Send.ResultAsync(Problems.AlreadySubscribed(paying.Tier, paying.Subscription.Status, paying.Subscription.Id));
                 return;
             }
 
@@ -118,7 +118,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
         }
         catch (StripeException error)
         {
-            await Send.ResultAsync(BillingProblems.StripeFailed(error));
+            await Send.ResultAsync(Problems.StripeFailed(error));
         }
     }
 

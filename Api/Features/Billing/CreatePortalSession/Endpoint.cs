@@ -29,7 +29,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
     {
         if (!stripe.IsConfigured)
         {
-            await Send.ResultAsync(BillingProblems.NotConfigured());
+            await Send.ResultAsync(Problems.BillingNotConfigured());
             return;
         }
 
@@ -66,7 +66,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, StripeGateway stripe, 
         }
         catch (StripeException error)
         {
-            await Send.ResultAsync(BillingProblems.StripeFailed(error));
+            await Send.ResultAsync(Problems.StripeFailed(error));
         }
     }
 }

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Npgsql;
+using Platform.Api.Caching;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Core.Discovery;
 

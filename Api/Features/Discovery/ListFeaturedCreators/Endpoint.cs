@@ -2,6 +2,7 @@ using System.ComponentModel;
 using FastEndpoints;
 using Microsoft.Extensions.Caching.Hybrid;
 using Npgsql;
+using Platform.Api.Caching;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Core.Discovery;
 

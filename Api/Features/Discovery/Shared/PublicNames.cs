@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Api.Caching;
 
 namespace Platform.Api.Features.Discovery.Shared;
 

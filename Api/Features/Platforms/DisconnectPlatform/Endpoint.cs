@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Npgsql;
 using Platform.Api.Auth;
+using Platform.Api.Caching;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Core.Data;
 using Platform.Core.Discovery;

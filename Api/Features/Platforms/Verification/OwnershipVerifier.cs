@@ -1,5 +1,6 @@
 using Marten;
 using Npgsql;
+using Platform.Api.Caching;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Core.Audit;
 using Platform.Core.Data;

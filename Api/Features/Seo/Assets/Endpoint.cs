@@ -1,4 +1,5 @@
 using FastEndpoints;
+using Platform.Api.Caching;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Api.Features.Seo.Shared;
 using Platform.Api.Http;

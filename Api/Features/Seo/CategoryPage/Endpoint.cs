@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Api.Caching;
 using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Discovery.ListCategories;
 using Platform.Api.Features.Discovery.Shared;

@@ -1,5 +1,6 @@
 using FastEndpoints;
 using Npgsql;
+using Platform.Api.Caching;
 using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Discovery.GetCreator;
 using Platform.Api.Features.Discovery.Shared;

@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Web;
+using Platform.Api.Caching;
 
 namespace Platform.Api.Features.Seo.Shared;
 
@@ -21,6 +22,6 @@ public sealed class PageRenderer(IServiceProvider services, ILoggerFactory logge
     }
 
     /// <summary>Renders <typeparamref name="TPage"/> with one parameter, <c>Model</c>, as a cacheable 200 response.</summary>
-    public async Task<Discovery.Shared.CachedResponse> RenderResponseAsync<TPage>(object model) where TPage : IComponent =>
+    public async Task<CachedResponse> RenderResponseAsync<TPage>(object model) where TPage : IComponent =>
         SeoContext.HtmlResponse(await RenderAsync<TPage>(new Dictionary<string, object?> { ["Model"] = model }));
 }

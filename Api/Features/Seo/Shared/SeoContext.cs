@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using Platform.Api.Caching;
 using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Discovery.Shared;
 

@@ -1,6 +1,7 @@
 using FastEndpoints;
 using Microsoft.AspNetCore.Http.Features;
 using Npgsql;
+using Platform.Api.Caching;
 using Platform.Api.Features.Discovery;
 using Platform.Api.Features.Discovery.Shared;
 using Platform.Api.Features.Seo.Shared;

@@ -1,7 +1,7 @@
 using Microsoft.Extensions.Caching.Distributed;
 using StackExchange.Redis;
 
-namespace Platform.Api.Features.Discovery.Shared;
+namespace Platform.Api.Caching;
 
 /// <summary>
 /// HybridCache's L2: Redis, skipped while the connection is down so a dead Redis costs nothing per request (no

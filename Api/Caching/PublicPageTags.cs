@@ -2,9 +2,11 @@ using System.ComponentModel;
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Platform.Api.Features.Discovery.Shared;
+using Platform.Api.Features.Discovery;
 using Platform.Core.Discovery;
 
-namespace Platform.Api.Features.Discovery.Shared;
+namespace Platform.Api.Caching;
 
 /// <summary>
 /// The cache tags of a page addressed by a public name (an item's slug, a creator's username): HybridCache needs an

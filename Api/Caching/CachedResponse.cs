@@ -1,7 +1,8 @@
 using System.ComponentModel;
 using System.Security.Cryptography;
+using Platform.Api.Features.Discovery.Shared;
 
-namespace Platform.Api.Features.Discovery.Shared;
+namespace Platform.Api.Caching;
 
 /// <summary>
 /// A public response as it is cached: the serialized body and its strong ETag, so a cache hit is a memory copy and

@@ -1,8 +1,9 @@
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
+using Platform.Api.Features.Discovery;
 using Platform.Core.Discovery;
 
-namespace Platform.Api.Features.Discovery.Shared;
+namespace Platform.Api.Caching;
 
 /// <summary>
 /// This replica's flush of the lists (<see cref="DiscoveryCacheTags.ListTags"/>) after scoped changes (a creator's

@@ -2,7 +2,7 @@ using FastEndpoints;
 using Microsoft.Net.Http.Headers;
 using Platform.Api.Http;
 
-namespace Platform.Api.Features.Discovery.Shared;
+namespace Platform.Api.Caching;
 
 /// <summary>Cache-Control profiles of the public API and the conditional-GET answer (ETag, 304).</summary>
 public static class HttpCaching

@@ -1,9 +1,10 @@
 using Microsoft.Extensions.Caching.Hybrid;
 using Microsoft.Extensions.Options;
+using Platform.Api.Features.Discovery;
 using Platform.Core.Discovery;
 using StackExchange.Redis;
 
-namespace Platform.Api.Features.Discovery.Shared;
+namespace Platform.Api.Caching;
 
 /// <summary>
 /// The public API's cache: HybridCache (this replica's memory, then Redis) keyed by the normalized query, tagged
