@@ -27,14 +27,15 @@ builder.Services.AddSchemaReadiness(); // /health is unready until the database 
 builder.AddRedisClient(ResourceNames.Cache);
 builder.Services.AddMarten(options => AuditStore.Configure(options)).UseNpgsqlDataSource();
 
-// HTTP concerns, in the order the pipeline below applies them.
+// HTTP concerns. Authentication's settings are checked first: outside Development a missing issuer or key stops the
+// start with its own message.
+builder.AddPlatformAuth();
 builder.Services.AddProblemDetails();
 builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>(); // database down: 503 + Retry-After, not 500
 builder.AddPublicHostFilter(); // outside Development: Discovery:PublicBaseUrl required, other Hosts refused
 builder.AddCrossOrigin(); // Cors:AllowedOrigins for user endpoints; public reads from any origin, no credentials
 builder.AddRequestBodyLimits();
 builder.AddPlatformRateLimits(); // every policy and the 429 answer
-builder.AddPlatformAuth();
 
 // Features (REPR endpoints under Features/<Area>/<Action>) and their services.
 builder.Services.AddFastEndpoints();

@@ -11,11 +11,12 @@ namespace Platform.Workers.Trending;
 public sealed record TrendingResult(bool Ran, long ClicksRolledUp, int RowsChanged, TimeSpan Elapsed);
 
 /// <summary>
-/// One trending tick, in one transaction under <c>pg_try_advisory_xact_lock</c> (so exactly one replica computes a
-/// tick and the lock goes with the transaction, also through a pooler): roll new clicks up into
-/// <c>content_click_hourly</c> and <c>content_item.click_count</c>, then <c>refresh_trending()</c> for 24h and 7d,
-/// then tell the Api replicas (Redis pub/sub) that trending lists are stale; then bring the search's typo dictionary
-/// up to date (<c>refresh_search_words()</c>, its own lock). The formula is in 003's SQL and README.
+/// One trending tick: <see cref="ComputeAsync"/> in a transaction holding <see cref="LockKey"/> (so exactly one replica
+/// computes a tick; the schedule, <see cref="TrendingService"/>, takes it as every periodic task does) rolls new clicks
+/// up into <c>content_click_hourly</c> and <c>content_item.click_count</c>, then runs <c>refresh_trending()</c> for 24h
+/// and 7d; after the commit <see cref="PublishAsync"/> tells the Api replicas (Redis pub/sub) that trending lists are
+/// stale and brings the search's typo dictionary up to date (<c>refresh_search_words()</c>, its own lock). The formula
+/// is in 003's SQL and README.
 /// </summary>
 public sealed class TrendingCalculator(
     NpgsqlDataSource dataSource,
