@@ -27,7 +27,7 @@ public class JobAuditTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     [Fact]
     public async Task A_jobs_whole_life_is_in_its_stream_once_in_order_with_worker_and_attempt()
     {
-        // Two replicas with the projector: one leads, the other stands by; nothing is projected twice.
+        // Two replicas with the projector: one projects a batch at a time; nothing is projected twice.
         await using var first = await WorkerHost.StartAsync(db.ConnectionString, audit: true);
         await using var second = await WorkerHost.StartAsync(db.ConnectionString, audit: true);
         var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { fail_times = 1, progress_steps = 2, delay_ms = 100, tag = "audit" });
