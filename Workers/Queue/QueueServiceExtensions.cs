@@ -19,6 +19,7 @@ public static class QueueServiceExtensions
             .Validate(o => o.JobRetentionInterval >= TimeSpan.Zero, "Workers:JobRetentionInterval must be zero (disabled) or positive.")
             .Validate(o => o.JobRetentionBatchSize > 0, "Workers:JobRetentionBatchSize must be positive.")
             .Validate(o => o.QueryCachePurgeInterval >= TimeSpan.Zero, "Workers:QueryCachePurgeInterval must be zero (disabled) or positive.")
+            .Validate(o => o.RescueInterval > TimeSpan.Zero, "Workers:RescueInterval must be positive (expired leases must be rescued).")
             .ValidateOnStart();
         builder.Services.AddSchemaReadiness();
         builder.Services.AddSingleton<QueueMetrics>();

@@ -111,6 +111,7 @@ public sealed class MaintenanceTests(QueueDatabase db) : IClassFixture<QueueData
     [InlineData("JobRetentionBatchSize", "0")] // was a tick that never ended (0 rows is never "fewer than 0")
     [InlineData("JobRetentionBatchSize", "-5")] // was "LIMIT must not be negative" logged at every tick
     [InlineData("QueryCachePurgeInterval", "-00:05:00")]
+    [InlineData("RescueInterval", "00:00:00")] // a periodic task with no interval is off: never for the rescue
     public async Task An_absurd_retention_setting_fails_at_startup_naming_the_setting(string key, string value)
     {
         Exception? error = null;
