@@ -14,6 +14,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Ingestion;
 using Platform.Workers.Queue;
 
@@ -116,8 +117,7 @@ public static class IngestBench
                 await reset.ExecuteNonQueryAsync();
             }
 
-            var job = await JobQueueClient.EnqueueAsync(connection, null, new EnqueueRequest(
-                JobTypes.SyncYouTube, JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["platform_account_id"] = accountId }))
+            var job = await JobQueueClient.EnqueueAsync(connection, null, new SyncYouTubeArgs(accountId), new EnqueueOptions
             {
                 UserId = userId,
                 Queue = BenchQueue,

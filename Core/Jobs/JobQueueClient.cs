@@ -8,13 +8,25 @@ using NpgsqlTypes;
 namespace Platform.Core.Jobs;
 
 /// <summary>
-/// Enqueues jobs with <c>create_job(...)</c> on the caller's connection and transaction, so a job is created
-/// exactly when the caller's own writes commit (transactional enqueue). Idempotency keys and result caching are
-/// enforced by the database function.
+/// Enqueues jobs on the caller's connection and transaction, so a job is created exactly when the caller's own writes
+/// commit (transactional enqueue). One job: <c>create_job(...)</c> (idempotency keys and result caching enforced by the
+/// database function). Many: <c>create_jobs_bulk(...)</c>, one statement per job type, all sent in one round trip.
+/// Typed args (<see cref="IJobArgs{TSelf}"/>) are serialized by <see cref="JobPayload"/>.
 /// </summary>
 public static class JobQueueClient
 {
-    public static async Task<EnqueueResult> EnqueueAsync(
+    private static readonly EnqueueOptions Defaults = new();
+
+    /// <summary>Enqueues one job of <paramref name="args"/>' type; <paramref name="options"/> override the type's defaults.</summary>
+    /// <exception cref="ArgumentException">The args type is not listed in <see cref="JobTypes"/>.</exception>
+    public static Task<EnqueueResult> EnqueueAsync<TArgs>(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, TArgs args, EnqueueOptions? options = null, CancellationToken cancellationToken = default)
+        where TArgs : IJobArgs =>
+        CreateJobAsync(connection, transaction, Cataloged(args.JobType), JobPayload.Serialize(args), options ?? Defaults, cancellationToken);
+
+    /// <summary>Enqueues one job from a job type's name and a JSON payload (checked by the caller, e.g. with <see cref="JobTypes.CheckPayload"/>).</summary>
+    /// <exception cref="ArgumentException">No job type is named <see cref="EnqueueRequest.JobType"/>.</exception>
+    public static Task<EnqueueResult> EnqueueAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, EnqueueRequest request, CancellationToken cancellationToken = default)
     {
         if (!JobTypes.TryGet(request.JobType, out var definition))
@@ -23,7 +35,68 @@ public static class JobQueueClient
         }
 
         var payloadJson = request.Payload.ValueKind == JsonValueKind.Undefined ? "{}" : request.Payload.GetRawText();
-        var activity = Activity.Current;
+        return CreateJobAsync(connection, transaction, definition, payloadJson, request, cancellationToken);
+    }
+
+    /// <summary>
+    /// Enqueues every job of <paramref name="jobs"/> (any mix of job types) in one round trip: one
+    /// <c>create_jobs_bulk</c> statement per job type, batched. Returns how many jobs were created. Options apply to
+    /// all of them (unset ones from each type's definition). A batch has no idempotency keys and does not consult the
+    /// result cache: enqueue one at a time for either.
+    /// </summary>
+    /// <exception cref="ArgumentException"><paramref name="options"/> sets an idempotency key, or an args type is not listed in <see cref="JobTypes"/>.</exception>
+    public static async Task<int> EnqueueManyAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, IEnumerable<IJobArgs> jobs, EnqueueOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        options ??= Defaults;
+        if (options.IdempotencyKey is not null)
+        {
+            throw new ArgumentException("A batch enqueue takes no idempotency key; enqueue one job at a time for that.", nameof(options));
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var kind in jobs.GroupBy(j => j.JobType.Name, StringComparer.Ordinal))
+        {
+            var definition = Cataloged(kind.First().JobType);
+            var command = new NpgsqlBatchCommand(
+                """
+                SELECT create_jobs_bulk(
+                    p_user_id => @user_id, p_job_type => @job_type, p_payloads => @payloads, p_queue => @queue,
+                    p_priority => @priority, p_run_at => @run_at, p_max_attempts => @max_attempts,
+                    p_timeout_seconds => @timeout_seconds, p_trace_parent => @trace_parent, p_trace_state => @trace_state)
+                """);
+            command.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
+            {
+                Value = kind.Select(JobPayload.Serialize).ToArray(),
+            });
+            AddOptions(command.Parameters, definition, options);
+            batch.BatchCommands.Add(command);
+        }
+
+        if (batch.BatchCommands.Count == 0)
+        {
+            return 0;
+        }
+
+        var created = 0;
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        do
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                created += reader.GetInt32(0);
+            }
+        }
+        while (await reader.NextResultAsync(cancellationToken));
+
+        return created;
+    }
+
+    private static async Task<EnqueueResult> CreateJobAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, JobTypeDefinition definition, string payloadJson, EnqueueOptions options,
+        CancellationToken cancellationToken)
+    {
         await using var command = new NpgsqlCommand(
             """
             SELECT id, status, created FROM create_job(
@@ -34,27 +107,13 @@ public static class JobQueueClient
             """,
             connection,
             transaction);
-        command.Parameters.Add(new NpgsqlParameter("user_id", NpgsqlDbType.Uuid) { Value = (object?)request.UserId ?? DBNull.Value });
-        command.Parameters.AddWithValue("job_type", request.JobType);
         command.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = payloadJson });
-        command.Parameters.AddWithValue("queue", request.Queue ?? definition.Queue);
-        command.Parameters.AddWithValue("priority", request.Priority);
-        command.Parameters.Add(new NpgsqlParameter("run_at", NpgsqlDbType.TimestampTz) { Value = (object?)request.RunAt ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("idempotency_key", NpgsqlDbType.Text) { Value = (object?)request.IdempotencyKey ?? DBNull.Value });
-        command.Parameters.AddWithValue("max_attempts", request.MaxAttempts ?? definition.MaxAttempts);
+        command.Parameters.Add(new NpgsqlParameter("idempotency_key", NpgsqlDbType.Text) { Value = (object?)options.IdempotencyKey ?? DBNull.Value });
         command.Parameters.Add(new NpgsqlParameter("cache_key", NpgsqlDbType.Text)
         {
             Value = definition.CacheTtl is null ? DBNull.Value : CacheKey(payloadJson),
         });
-        command.Parameters.AddWithValue("timeout_seconds", (int)Math.Ceiling(definition.Timeout.TotalSeconds));
-        command.Parameters.Add(new NpgsqlParameter("trace_parent", NpgsqlDbType.Text)
-        {
-            Value = (object?)request.TraceParent ?? activity?.Id ?? (object)DBNull.Value,
-        });
-        command.Parameters.Add(new NpgsqlParameter("trace_state", NpgsqlDbType.Text)
-        {
-            Value = (object?)request.TraceState ?? activity?.TraceStateString ?? (object)DBNull.Value,
-        });
+        AddOptions(command.Parameters, definition, options);
 
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
@@ -62,6 +121,32 @@ public static class JobQueueClient
         var created = reader.GetBoolean(2);
         return new EnqueueResult(reader.GetGuid(0), status, created, FromCache: created && status == JobStatus.Completed);
     }
+
+    /// <summary>The parameters <c>create_job</c> and <c>create_jobs_bulk</c> share: the options, else the type's defaults.</summary>
+    private static void AddOptions(NpgsqlParameterCollection parameters, JobTypeDefinition definition, EnqueueOptions options)
+    {
+        var activity = Activity.Current;
+        parameters.Add(new NpgsqlParameter("user_id", NpgsqlDbType.Uuid) { Value = (object?)options.UserId ?? DBNull.Value });
+        parameters.AddWithValue("job_type", definition.Name);
+        parameters.AddWithValue("queue", options.Queue ?? definition.Queue);
+        parameters.AddWithValue("priority", options.Priority);
+        parameters.Add(new NpgsqlParameter("run_at", NpgsqlDbType.TimestampTz) { Value = (object?)options.RunAt ?? DBNull.Value });
+        parameters.AddWithValue("max_attempts", options.MaxAttempts ?? definition.MaxAttempts);
+        parameters.AddWithValue("timeout_seconds", (int)Math.Ceiling(definition.Timeout.TotalSeconds));
+        parameters.Add(new NpgsqlParameter("trace_parent", NpgsqlDbType.Text)
+        {
+            Value = (object?)options.TraceParent ?? activity?.Id ?? (object)DBNull.Value,
+        });
+        parameters.Add(new NpgsqlParameter("trace_state", NpgsqlDbType.Text)
+        {
+            Value = (object?)options.TraceState ?? activity?.TraceStateString ?? (object)DBNull.Value,
+        });
+    }
+
+    private static JobTypeDefinition Cataloged(JobTypeDefinition definition) =>
+        JobTypes.TryGet(definition.Name, out var listed) && ReferenceEquals(listed, definition)
+            ? definition
+            : throw new ArgumentException($"Job type '{definition.Name}' is not listed in Core/Jobs/JobTypes.cs.");
 
     /// <summary>
     /// The result-cache key of a payload: SHA-256 of its canonical JSON (object keys sorted), so key order and

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Platform.Core.Jobs;
 
 /// <summary>Who may enqueue a job type through the API.</summary>
@@ -14,14 +12,16 @@ public enum JobAccess
 }
 
 /// <summary>
-/// A job type's contract, shared by the Api (validation and enqueue options) and the Workers (retry policy,
-/// timeout, cache policy; the handler lives in Workers).
+/// A job type's policies, declared by its args record (<see cref="IJobArgs{TSelf}.Definition"/>) and shared by the Api
+/// (access, enqueue defaults) and the Workers (retry policy, timeout, cache policy; the handler lives in Workers).
+/// The payload's shape is the args record itself (<see cref="JobPayload"/>).
 /// </summary>
 public sealed record JobTypeDefinition
 {
+    /// <summary>The wire name (<c>job_queue.job_type</c>, <c>POST /api/jobs</c>'s <c>type</c>).</summary>
     public required string Name { get; init; }
 
-    public string Queue { get; init; } = "default";
+    public string Queue { get; init; } = JobQueues.Default;
 
     /// <summary>Attempts in all (the first try included) before the job is <c>failed</c>.</summary>
     public int MaxAttempts { get; init; } = 3;
@@ -33,9 +33,6 @@ public sealed record JobTypeDefinition
     public TimeSpan? CacheTtl { get; init; }
 
     public JobAccess Access { get; init; } = JobAccess.User;
-
-    /// <summary>Checks a payload; returns the problems (field → message), empty when valid.</summary>
-    public Func<JsonElement, IReadOnlyDictionary<string, string>> Validate { get; init; } = _ => new Dictionary<string, string>();
 
     /// <summary>Base of the exponential backoff: attempt n waits about base × 2^(n-1), with jitter, capped at an hour.</summary>
     public TimeSpan RetryBase { get; init; } = TimeSpan.FromSeconds(1);

@@ -1,9 +1,9 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Core.Billing;
 using Platform.Core.Data;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Queue.Maintenance;
 
 namespace Platform.Workers.Billing;
@@ -42,7 +42,7 @@ public sealed class StripeReconcileScheduler(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, TimeSpan interval, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var slot = now.ToUnixTimeSeconds() / Math.Max(1, (long)interval.TotalSeconds);
-        return await JobQueueClient.EnqueueAsync(connection, transaction, new EnqueueRequest(JobTypes.StripeReconcile, JsonSerializer.SerializeToElement(new { slot }))
+        return await JobQueueClient.EnqueueAsync(connection, transaction, new StripeReconcileArgs(slot), new EnqueueOptions
         {
             IdempotencyKey = $"stripe_reconcile:{(long)interval.TotalSeconds}:{slot}",
         }, cancellationToken);

@@ -27,8 +27,8 @@ public static class StripeWebhookProcessingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton(sp => new StripeGateway(sp.GetRequiredService<IOptions<StripeOptions>>().Value));
         services.AddScoped<SubscriptionSync>();
-        services.AddJobHandler<StripeWebhookHandler>(JobTypes.StripeWebhook);
-        services.AddJobHandler<StripeReconcileHandler>(JobTypes.StripeReconcile);
+        services.AddJobHandler<StripeWebhookHandler>();
+        services.AddJobHandler<StripeReconcileHandler>();
         services.AddSchemaReadiness();
         services.AddHostedService<StripeReconcileScheduler>();
         services.AddSingleton<StripeWebhookRetention>();

@@ -1,44 +1,38 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Queue;
 
 namespace Platform.Workers.Handlers;
 
 /// <summary>
-/// Diagnostic job type <c>echo</c>: returns its payload. <c>delay_ms</c> sleeps (cancellable), <c>fail_times</c> fails
-/// the first N attempts, <c>progress_steps</c> reports progress that many times along the delay.
+/// Diagnostic job types <c>echo</c> (<see cref="EchoArgs"/>) and <c>echo_cached</c> (<see cref="EchoCachedArgs"/>):
+/// returns the payload as stored, every property included. <c>delay_ms</c> sleeps (cancellable), <c>fail_times</c>
+/// fails the first N attempts, <c>progress_steps</c> reports progress that many times along the delay.
 /// </summary>
-public sealed class EchoHandler : IJobHandler
+public sealed class EchoHandler<TArgs> : JobHandler<TArgs>
+    where TArgs : class, IEchoArgs, IJobArgs<TArgs>
 {
-    public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
+    protected override async Task<JsonNode?> HandleAsync(TArgs args, JobContext context, CancellationToken cancellationToken)
     {
-        var payload = context.Payload;
-        var delayMs = ReadInt(payload, "delay_ms");
-        var failTimes = ReadInt(payload, "fail_times");
-        var steps = ReadInt(payload, "progress_steps");
-
-        if (steps > 0)
+        if (args.ProgressSteps > 0)
         {
-            for (var step = 1; step <= steps; step++)
+            for (var step = 1; step <= args.ProgressSteps; step++)
             {
-                await Task.Delay(delayMs / steps, cancellationToken);
-                await context.ReportProgressAsync(step * 100 / steps, $"step {step} of {steps}", cancellationToken);
+                await Task.Delay(args.DelayMs / args.ProgressSteps, cancellationToken);
+                await context.ReportProgressAsync(step * 100 / args.ProgressSteps, $"step {step} of {args.ProgressSteps}", cancellationToken);
             }
         }
-        else if (delayMs > 0)
+        else if (args.DelayMs > 0)
         {
-            await Task.Delay(delayMs, cancellationToken);
+            await Task.Delay(args.DelayMs, cancellationToken);
         }
 
-        if (context.Attempt <= failTimes)
+        if (context.Attempt <= args.FailTimes)
         {
-            throw new JobFailureException($"echo was asked to fail {failTimes} time(s); this is attempt {context.Attempt}");
+            throw new JobFailureException($"echo was asked to fail {args.FailTimes} time(s); this is attempt {context.Attempt}");
         }
 
-        return JsonNode.Parse(payload.GetRawText());
+        return JsonNode.Parse(context.Payload.GetRawText());
     }
-
-    private static int ReadInt(JsonElement payload, string name) =>
-        payload.ValueKind == JsonValueKind.Object && payload.TryGetProperty(name, out var value) && value.TryGetInt32(out var number) ? number : 0;
 }

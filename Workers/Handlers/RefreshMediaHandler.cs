@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Ingestion;
 using Platform.Workers.Ingestion.Media;
 using Platform.Workers.Queue;
@@ -13,11 +14,12 @@ namespace Platform.Workers.Handlers;
 /// dimensions where found, <c>is_dead</c> and <c>checked_at</c>. Checks that could not tell (timeouts, 5xx) leave the row
 /// as it was, so a flaky CDN never marks media dead.
 /// </summary>
-public sealed class RefreshMediaHandler(NpgsqlDataSource dataSource, MediaProbe probe, DiscoveryCacheInvalidator invalidator) : IJobHandler
+public sealed class RefreshMediaHandler(NpgsqlDataSource dataSource, MediaProbe probe, DiscoveryCacheInvalidator invalidator)
+    : JobHandler<RefreshMediaArgs>
 {
-    public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
+    protected override async Task<JsonNode?> HandleAsync(RefreshMediaArgs args, JobContext context, CancellationToken cancellationToken)
     {
-        var ids = context.GetPayload<ContentIdsPayload>().ContentIds ?? [];
+        var ids = args.ContentIds;
         var media = new List<(Guid Id, string Url, bool NeedDimensions, bool WasDead, Guid CreatorId)>();
         await using (var select = dataSource.CreateCommand(
             """
@@ -82,6 +84,4 @@ public sealed class RefreshMediaHandler(NpgsqlDataSource dataSource, MediaProbe 
             ["unknown"] = media.Count - known.Count,
         };
     }
-
-    private sealed record ContentIdsPayload(Guid[]? ContentIds);
 }

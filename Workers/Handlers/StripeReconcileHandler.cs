@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
 using Platform.Core.Billing;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Queue;
 using Stripe;
 
@@ -18,11 +19,12 @@ namespace Platform.Workers.Handlers;
 /// (share of the time window covered) is reported like any job's.
 /// </summary>
 public sealed partial class StripeReconcileHandler(
-    NpgsqlDataSource dataSource, StripeGateway stripe, TimeProvider clock, ILogger<StripeReconcileHandler> logger) : IJobHandler
+    NpgsqlDataSource dataSource, StripeGateway stripe, TimeProvider clock, ILogger<StripeReconcileHandler> logger)
+    : JobHandler<StripeReconcileArgs>
 {
     private static readonly TimeSpan Overlap = TimeSpan.FromMinutes(5);
 
-    public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
+    protected override async Task<JsonNode?> HandleAsync(StripeReconcileArgs args, JobContext context, CancellationToken cancellationToken)
     {
         if (!stripe.IsConfigured)
         {

@@ -1,33 +1,27 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Npgsql;
 using Platform.Core.Billing;
 using Platform.Core.Data;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Billing;
 using Platform.Workers.Queue;
 
 namespace Platform.Workers.Handlers;
 
 /// <summary>
-/// Job type <c>stripe_webhook</c>: applies one stored Stripe event (payload <c>webhook_event_id</c>) through
+/// Job type <c>stripe_webhook</c>: applies one stored Stripe event (<see cref="StripeWebhookArgs.WebhookEventId"/>) through
 /// <see cref="SubscriptionSync"/>. Keeps <c>stripe_webhook_events.status</c> in step with the job (mark_webhook_*):
 /// processing on start, processed with the change, pending again while retries remain, failed with the error kept
 /// after the last attempt (1 try + 3 retries, backoff from the job type). Every step is audited. An event that is
 /// already processed (a duplicate job, a replay raced by a retry) is skipped, so nothing applies twice.
 /// </summary>
 public sealed partial class StripeWebhookHandler(NpgsqlDataSource dataSource, SubscriptionSync sync, ILogger<StripeWebhookHandler> logger)
-    : IJobHandler
+    : JobHandler<StripeWebhookArgs>
 {
-    public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
+    protected override async Task<JsonNode?> HandleAsync(StripeWebhookArgs args, JobContext context, CancellationToken cancellationToken)
     {
-        if (context.Payload.ValueKind != JsonValueKind.Object
-            || !context.Payload.TryGetProperty("webhook_event_id", out var idElement)
-            || !idElement.TryGetGuid(out var webhookId))
-        {
-            throw new PermanentJobFailureException("The stripe_webhook payload has no webhook_event_id.");
-        }
-
+        var webhookId = args.WebhookEventId;
         var stored = await StoredStripeEvent.LoadAsync(dataSource, webhookId, cancellationToken);
         if (stored is null)
         {

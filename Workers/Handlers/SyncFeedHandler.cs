@@ -7,6 +7,7 @@ using Platform.Core.Data;
 using Platform.Core.Ingestion;
 using Platform.Core.Ingestion.Feeds;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Ingestion;
 using Platform.Workers.Queue;
 
@@ -30,18 +31,17 @@ public sealed partial class SyncFeedHandler(
     ContentStore store,
     DiscoveryCacheInvalidator invalidator,
     IOptions<IngestionOptions> options,
-    ILogger<SyncFeedHandler> logger) : IJobHandler
+    ILogger<SyncFeedHandler> logger) : JobHandler<SyncFeedArgs>
 {
-    public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
+    protected override async Task<JsonNode?> HandleAsync(SyncFeedArgs args, JobContext context, CancellationToken cancellationToken)
     {
-        var accountId = context.GetPayload<AccountPayload>().PlatformAccountId;
-        var account = await PlatformAccount.FindAsync(dataSource, accountId, cancellationToken);
+        var account = await PlatformAccount.FindAsync(dataSource, args.PlatformAccountId, cancellationToken);
         if (account is null || !account.IsActive || account.Platform != "feed")
         {
             return new JsonObject { ["skipped"] = "the account is disconnected or inactive" };
         }
 
-        if (!await SyncLease.TryAcquireAsync(dataSource, account.Id, context.Job.Id, IngestionJobTypes.SyncFeedDefinition.Timeout, cancellationToken))
+        if (!await SyncLease.TryAcquireAsync(dataSource, account.Id, context.Job.Id, SyncFeedArgs.Definition.Timeout, cancellationToken))
         {
             return new JsonObject { ["skipped"] = "another sync of this account is running" };
         }
@@ -156,8 +156,6 @@ public sealed partial class SyncFeedHandler(
 
     /// <summary>At most this many dropped entries are listed in the result (all are counted).</summary>
     private const int MaxReportedDrops = 20;
-
-    private sealed record AccountPayload(Guid PlatformAccountId);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Feed of account {AccountId} refused: {Detail}")]
     private partial void LogRefused(Guid accountId, string detail);

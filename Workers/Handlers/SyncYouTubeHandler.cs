@@ -4,6 +4,7 @@ using Npgsql;
 using Platform.Core.Data;
 using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Ingestion;
 using Platform.Workers.Ingestion.YouTube;
 using Platform.Workers.Queue;
@@ -35,7 +36,7 @@ public sealed class SyncYouTubeHandler(
     DiscoveryCacheInvalidator invalidator,
     IOptions<IngestionOptions> options,
     IOptions<YouTubeOptions> youtubeOptions,
-    TimeProvider time) : IJobHandler
+    TimeProvider time) : JobHandler<SyncYouTubeArgs>
 {
     /// <summary>A safety stop for a playlist that pages forever (YouTube caps a playlist at 20,000 items).</summary>
     private const int MaxPages = 1000;
@@ -43,16 +44,15 @@ public sealed class SyncYouTubeHandler(
     /// <summary>Stored videos an incomplete walk did not see that one sync checks with videos.list (50 per quota unit).</summary>
     public const int MaxVerifiedPerSync = 1000;
 
-    public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
+    protected override async Task<JsonNode?> HandleAsync(SyncYouTubeArgs args, JobContext context, CancellationToken cancellationToken)
     {
-        var accountId = context.GetPayload<AccountPayload>().PlatformAccountId;
-        var account = await PlatformAccount.FindAsync(dataSource, accountId, cancellationToken);
+        var account = await PlatformAccount.FindAsync(dataSource, args.PlatformAccountId, cancellationToken);
         if (account is null || !account.IsActive || account.Platform != "youtube")
         {
             return new JsonObject { ["skipped"] = "the account is disconnected or inactive" };
         }
 
-        if (!await SyncLease.TryAcquireAsync(dataSource, account.Id, context.Job.Id, IngestionJobTypes.SyncYouTubeDefinition.Timeout, cancellationToken))
+        if (!await SyncLease.TryAcquireAsync(dataSource, account.Id, context.Job.Id, SyncYouTubeArgs.Definition.Timeout, cancellationToken))
         {
             return new JsonObject { ["skipped"] = "another sync of this account is running" };
         }
@@ -304,8 +304,6 @@ public sealed class SyncYouTubeHandler(
         var midnight = new DateTimeOffset(local.Date.AddDays(1), pacific.GetUtcOffset(local.Date.AddDays(1)));
         return midnight.ToUniversalTime().AddMinutes(5 + Random.Shared.Next(0, 30));
     }
-
-    private sealed record AccountPayload(Guid PlatformAccountId);
 
     private sealed class Totals
     {

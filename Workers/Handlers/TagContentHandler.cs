@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Npgsql;
 using NpgsqlTypes;
 using Platform.Core.Ingestion;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Ingestion;
 using Platform.Workers.Ingestion.Tagging;
 using Platform.Workers.Queue;
@@ -15,11 +16,12 @@ namespace Platform.Workers.Handlers;
 /// item: the configured model while the creator's plan and the platform have AI calls left today, else the keyword
 /// tagger (<c>ai_calls</c>, <c>keyword_fallback</c> and the first bound met, <c>limited</c>, in the result).
 /// </summary>
-public sealed class TagContentHandler(NpgsqlDataSource dataSource, TaggingRouter tagger, DiscoveryCacheInvalidator invalidator) : IJobHandler
+public sealed class TagContentHandler(NpgsqlDataSource dataSource, TaggingRouter tagger, DiscoveryCacheInvalidator invalidator)
+    : JobHandler<TagContentArgs>
 {
-    public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
+    protected override async Task<JsonNode?> HandleAsync(TagContentArgs args, JobContext context, CancellationToken cancellationToken)
     {
-        var ids = context.GetPayload<ContentIdsPayload>().ContentIds ?? [];
+        var ids = args.ContentIds;
         var items = new List<(TaggableContent Content, Guid CreatorId)>();
         await using (var select = dataSource.CreateCommand(
             """
@@ -105,6 +107,4 @@ public sealed class TagContentHandler(NpgsqlDataSource dataSource, TaggingRouter
             ["limited"] = limited is null ? null : (limited with { LeftOut = fallbacks }).ToJson(),
         };
     }
-
-    private sealed record ContentIdsPayload(Guid[]? ContentIds);
 }

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
@@ -6,6 +5,7 @@ using Platform.Core.Billing;
 using Platform.Core.Data;
 using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 
 namespace Platform.Workers.Ingestion;
 
@@ -439,15 +439,14 @@ public sealed class ContentStore(NpgsqlDataSource dataSource, IOptions<Ingestion
             await replace.ExecuteNonQueryAsync(cancellationToken);
         }
 
-        // Follow-up work for exactly the rows this transaction changed: enqueued with them, or not at all.
-        foreach (var chunk in ids.Chunk(IngestionJobTypes.MaxContentIdsPerJob))
-        {
-            var payload = JsonSerializer.SerializeToElement(new Dictionary<string, Guid[]> { ["content_ids"] = chunk });
-            foreach (var type in new[] { JobTypes.TagContent, JobTypes.RefreshMedia })
-            {
-                await JobQueueClient.EnqueueAsync(connection, transaction, new EnqueueRequest(type, payload) { UserId = account.UserId }, cancellationToken);
-            }
-        }
+        // Follow-up work for exactly the rows this transaction changed: enqueued with them, or not at all (one round trip).
+        var chunks = ids.Chunk(IContentBatchArgs.MaxContentIds).ToList();
+        await JobQueueClient.EnqueueManyAsync(
+            connection,
+            transaction,
+            [.. chunks.Select(chunk => new TagContentArgs(chunk)), .. chunks.Select(chunk => new RefreshMediaArgs(chunk))],
+            new EnqueueOptions { UserId = account.UserId },
+            cancellationToken);
 
         return new UpsertOutcome(inserted, changed.Count - inserted, ids, countersRefreshed);
     }

@@ -31,7 +31,7 @@ public static class IngestionServiceExtensions
         services.AddOptions<YouTubeOptions>().BindConfiguration(YouTubeOptions.Section);
 
         // The ingestion queue is served by default (4 at a time); Workers__Queues__ingestion overrides it.
-        services.PostConfigure<WorkerOptions>(workers => workers.Queues.TryAdd(IngestionJobTypes.Queue, 4));
+        services.PostConfigure<WorkerOptions>(workers => workers.Queues.TryAdd(JobQueues.Ingestion, 4));
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<ContentStore>();
@@ -77,10 +77,10 @@ public static class IngestionServiceExtensions
             : sp.GetRequiredService<OpenAiCompatibleTagger>());
         services.TryAddTransient<TaggingRouter>();
 
-        services.AddJobHandler<SyncYouTubeHandler>(JobTypes.SyncYouTube);
-        services.AddJobHandler<SyncFeedHandler>(JobTypes.SyncFeed);
-        services.AddJobHandler<TagContentHandler>(JobTypes.TagContent);
-        services.AddJobHandler<RefreshMediaHandler>(JobTypes.RefreshMedia);
+        services.AddJobHandler<SyncYouTubeHandler>();
+        services.AddJobHandler<SyncFeedHandler>();
+        services.AddJobHandler<TagContentHandler>();
+        services.AddJobHandler<RefreshMediaHandler>();
         return services;
     }
 }

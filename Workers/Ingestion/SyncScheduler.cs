@@ -1,10 +1,10 @@
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Platform.Core.Billing;
 using Platform.Core.Data;
 using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Queue.Maintenance;
 
 namespace Platform.Workers.Ingestion;
@@ -81,15 +81,13 @@ public sealed class SyncScheduler(NpgsqlDataSource dataSource, IOptions<Ingestio
             // The plan caps how many of a user's syncs may be pending or running at once; over it the account stays
             // due and is looked at again next tick (the jobs enqueued above in this transaction count too).
             var allowance = await TierEntitlements.CheckConcurrentJobsAsync(
-                connection, transaction, account.UserId, [JobTypes.SyncYouTube, JobTypes.SyncFeed], cancellationToken);
+                connection, transaction, account.UserId, AccountSync.Kinds, cancellationToken);
             if (!allowance.Allowed)
             {
                 continue;
             }
 
-            var job = await JobQueueClient.EnqueueAsync(connection, transaction, new EnqueueRequest(
-                account.Platform == "youtube" ? JobTypes.SyncYouTube : JobTypes.SyncFeed,
-                JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["platform_account_id"] = account.Id }))
+            var job = await JobQueueClient.EnqueueAsync(connection, transaction, AccountSync.For(account.Platform, account.Id), new EnqueueOptions
             {
                 UserId = account.UserId,
                 IdempotencyKey = $"sync:{account.Id}:{account.Slot.ToUnixTimeSeconds()}",
@@ -154,11 +152,10 @@ public sealed class SyncScheduler(NpgsqlDataSource dataSource, IOptions<Ingestio
 
         var hour = DateTime.UtcNow.ToString("yyyy-MM-ddTHH", System.Globalization.CultureInfo.InvariantCulture);
         var created = 0;
-        var chunks = contentIds.Chunk(IngestionJobTypes.MaxContentIdsPerJob).ToList();
+        var chunks = contentIds.Chunk(IContentBatchArgs.MaxContentIds).ToList();
         for (var i = 0; i < chunks.Count; i++)
         {
-            var job = await JobQueueClient.EnqueueAsync(connection, transaction, new EnqueueRequest(
-                JobTypes.RefreshMedia, JsonSerializer.SerializeToElement(new Dictionary<string, Guid[]> { ["content_ids"] = chunks[i] }))
+            var job = await JobQueueClient.EnqueueAsync(connection, transaction, new RefreshMediaArgs(chunks[i]), new EnqueueOptions
             {
                 IdempotencyKey = $"media-recheck:{hour}:{i}",
             }, cancellationToken);

@@ -3,7 +3,8 @@ using System.Text.Json.Nodes;
 namespace Platform.Workers.Queue;
 
 /// <summary>
-/// Runs one job type (<c>Handlers/&lt;JobType&gt;Handler.cs</c>, registered with <c>AddJobHandler</c>). Return the
+/// Runs one job type; what the dispatcher calls. Handlers derive from <see cref="JobHandler{TArgs}"/>, which binds the
+/// payload to the type's args record and implements this. Return the
 /// result (stored with the job); throw to fail the attempt (retried with backoff until attempts run out),
 /// <see cref="PermanentJobFailureException"/> to fail without retry, or <see cref="JobRescheduleException"/> to run
 /// again later without using an attempt. Honour the CancellationToken: it fires on cancellation, timeout and shutdown.

@@ -5,11 +5,9 @@ using Platform.Core.Jobs;
 
 namespace Platform.Workers.Queue;
 
-/// <summary>What a handler gets: the job, its payload, and progress reporting.</summary>
+/// <summary>What a handler gets besides its args: the job, its attempt, its DI scope, and progress reporting.</summary>
 public sealed class JobContext(JobRecord job, string workerId, NpgsqlDataSource dataSource, IServiceProvider services)
 {
-    private static readonly JsonSerializerOptions PayloadOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-
     public JobRecord Job { get; } = job;
 
     /// <summary>1 for the first try.</summary>
@@ -20,21 +18,8 @@ public sealed class JobContext(JobRecord job, string workerId, NpgsqlDataSource 
     /// <summary>The job's DI scope.</summary>
     public IServiceProvider Services { get; } = services;
 
+    /// <summary>The payload as stored; <see cref="JobHandler{TArgs}"/> hands it to the handler bound to its args record.</summary>
     public JsonElement Payload => Job.Payload;
-
-    /// <summary>The payload as <typeparamref name="T"/> (snake_case JSON); a payload that does not fit fails the job permanently.</summary>
-    public T GetPayload<T>()
-    {
-        try
-        {
-            return Job.Payload.Deserialize<T>(PayloadOptions)
-                ?? throw new PermanentJobFailureException($"The {Job.JobType} payload is empty.");
-        }
-        catch (JsonException error)
-        {
-            throw new PermanentJobFailureException($"The {Job.JobType} payload is malformed: {error.Message}", error);
-        }
-    }
 
     /// <summary>
     /// Reports progress (0-100) and a message (stored up to 1,000 characters, made storable with

@@ -1,6 +1,7 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Platform.Core.Data;
 using Platform.Core.Jobs;
-using Microsoft.Extensions.DependencyInjection.Extensions;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Handlers;
 using Platform.Workers.Queue.Engine;
 using Platform.Workers.Queue.Maintenance;
@@ -38,8 +39,8 @@ public static class QueueServiceExtensions
             .WithTracing(t => t.AddSource(QueueMetrics.Name))
             .WithMetrics(m => m.AddMeter(QueueMetrics.Name, MaintenanceMetrics.Name));
 
-        builder.Services.AddJobHandler<EchoHandler>(JobTypes.Echo);
-        builder.Services.AddJobHandler<EchoHandler>(JobTypes.EchoCached);
+        builder.Services.AddJobHandler<EchoHandler<EchoArgs>>();
+        builder.Services.AddJobHandler<EchoHandler<EchoCachedArgs>>();
         return builder;
     }
 }

@@ -1,4 +1,5 @@
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 
 namespace Platform.Workers.Tests;
 
@@ -17,7 +18,7 @@ public sealed class AuditProjectionReplicaTests(QueueDatabase db) : IClassFixtur
         var jobs = new List<Guid>();
         for (var i = 0; i < 400; i++)
         {
-            jobs.Add((await db.EnqueueAsync(JobTypes.Echo, new { i, progress_steps = i % 3 })).JobId);
+            jobs.Add((await db.EnqueueAsync(EchoArgs.Kind, new { i, progress_steps = i % 3 })).JobId);
         }
 
         foreach (var id in jobs)

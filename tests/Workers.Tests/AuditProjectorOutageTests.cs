@@ -2,6 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.TestSupport;
 using Platform.Workers.Audit;
 
@@ -30,7 +31,7 @@ public sealed class AuditProjectorOutageTests(QueueDatabase db) : IClassFixture<
         {
             for (var i = 0; i < 20; i++)
             {
-                jobs.Add((await db.EnqueueAsync(JobTypes.Echo, new { i })).JobId);
+                jobs.Add((await db.EnqueueAsync(EchoArgs.Kind, new { i })).JobId);
             }
 
             await Task.Delay(Random.Shared.Next(20, 120));

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.TestSupport;
 using Platform.Workers.Queue;
 
@@ -22,10 +23,10 @@ public sealed class CompletionOutageTests(QueueDatabase db) : IClassFixture<Queu
         var handler = new OutageOnFinishHandler(proxy);
         await using var worker = await WorkerHost.StartAsync(
             viaProxy,
-            s => s.AddKeyedSingleton<IJobHandler>(JobTypes.Echo, handler),
+            s => s.AddKeyedSingleton<IJobHandler>(EchoArgs.Kind, handler),
             new Dictionary<string, string?> { ["Workers:LeaseDuration"] = "00:00:08" });
 
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { tag = "outage" });
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { tag = "outage" });
         await handler.OutageStarted.Task.WaitAsync(TimeSpan.FromSeconds(30));
         await Task.Delay(TimeSpan.FromSeconds(3)); // the database is unreachable for 3 s, well inside the 8 s lease
         proxy.RefuseNew = false;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.TestSupport;
 
 namespace Platform.Workers.Tests;
@@ -32,7 +33,7 @@ public class CrashRecoveryTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     [Fact]
     public async Task A_job_whose_worker_is_killed_is_rescued_after_its_lease_and_completes_once()
     {
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { delay_ms = 4000, tag = "crash" });
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { delay_ms = 4000, tag = "crash" });
         using var doomed = await StartWorkersProcessAsync();
         try
         {

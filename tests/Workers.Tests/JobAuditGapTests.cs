@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using Platform.Core.Audit;
 using Platform.Core.Data;
-using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Audit;
 
 namespace Platform.Workers.Tests;
@@ -24,7 +24,7 @@ public class JobAuditGapTests(QueueDatabase db) : IClassFixture<QueueDatabase>
         });
         var projector = new JobAuditProjector(
             db.DataSource, store, new SchemaReadiness(db.DataSource, NullLogger<SchemaReadiness>.Instance), NullLogger<JobAuditProjector>.Instance);
-        var job = await db.EnqueueAsync(JobTypes.Echo, new { tag = "gap" });
+        var job = await db.EnqueueAsync(EchoArgs.Kind, new { tag = "gap" });
         while (await projector.ProjectBatchAsync(CancellationToken.None) > 0)
         {
         }

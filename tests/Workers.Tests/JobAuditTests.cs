@@ -2,6 +2,7 @@ using Marten;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Core.Audit;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 
 namespace Platform.Workers.Tests;
 
@@ -30,7 +31,7 @@ public class JobAuditTests(QueueDatabase db) : IClassFixture<QueueDatabase>
         // Two replicas with the projector: one projects a batch at a time; nothing is projected twice.
         await using var first = await WorkerHost.StartAsync(db.ConnectionString, audit: true);
         await using var second = await WorkerHost.StartAsync(db.ConnectionString, audit: true);
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { fail_times = 1, progress_steps = 2, delay_ms = 100, tag = "audit" });
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { fail_times = 1, progress_steps = 2, delay_ms = 100, tag = "audit" });
         await db.WaitForStatusAsync(enqueued.JobId, JobStatus.Completed);
         var logRows = (int)await db.CountAsync("SELECT count(*) FROM job_log WHERE job_id = @id", ("id", enqueued.JobId));
 

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Npgsql;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 
 namespace Platform.Workers.Tests;
 
@@ -44,8 +45,8 @@ public sealed class JobNotificationSchemaTests(QueueDatabase db) : IClassFixture
         }
 
         // Enqueue: the statement trigger wakes the queue by name.
-        var first = (await db.EnqueueAsync(JobTypes.Echo, new { n = 1 }, queue: "schema")).JobId;
-        var second = (await db.EnqueueAsync(JobTypes.Echo, new { n = 2 }, queue: "schema")).JobId;
+        var first = (await db.EnqueueAsync(EchoArgs.Kind, new { n = 1 }, queue: "schema")).JobId;
+        var second = (await db.EnqueueAsync(EchoArgs.Kind, new { n = 2 }, queue: "schema")).JobId;
         var (wakeups, _) = await DrainAsync();
         Assert.Equal(["schema", "schema"], wakeups);
 
@@ -59,7 +60,7 @@ public sealed class JobNotificationSchemaTests(QueueDatabase db) : IClassFixture
         Assert.All(claimed.Changes, c =>
         {
             Assert.Equal(db.UserId, c.UserId);
-            Assert.Equal(JobTypes.Echo, c.JobType);
+            Assert.Equal(EchoArgs.Kind, c.JobType);
             Assert.Equal(JobStatus.Processing, c.Status);
             Assert.Equal(0, c.Progress);
             Assert.False(c.CancelRequested);
@@ -69,7 +70,7 @@ public sealed class JobNotificationSchemaTests(QueueDatabase db) : IClassFixture
         await db.CountAsync($"SELECT count(*) FROM update_job_progress('{first}', 'w-schema', 40, 'step 2 of 5')");
         var progressed = Assert.Single((await DrainAsync()).Progress);
         Assert.StartsWith("{", progressed.Payload);
-        Assert.Equal(new JobChange(first, db.UserId, JobTypes.Echo, JobStatus.Processing, 40, "step 2 of 5", false), Assert.Single(progressed.Changes));
+        Assert.Equal(new JobChange(first, db.UserId, EchoArgs.Kind, JobStatus.Processing, 40, "step 2 of 5", false), Assert.Single(progressed.Changes));
 
         // Cancel of a running job: the change that stops its handler.
         Assert.Equal("cancel_requested", await db.CancelAsync(first));
@@ -139,7 +140,7 @@ public sealed class CancelNotificationFormatTests(QueueDatabase db) : IClassFixt
             ["Workers:HeartbeatInterval"] = "00:00:10",
             ["Workers:LeaseDuration"] = "00:00:30",
         });
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { delay_ms = 60_000, tag = "cancel-jsonb" });
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { delay_ms = 60_000, tag = "cancel-jsonb" });
         await db.WaitForStatusAsync(enqueued.JobId, JobStatus.Processing);
         await Task.Delay(500); // past the claim: the handler is running
 

@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Queue;
 
 namespace Platform.Workers.Tests;
@@ -17,7 +18,7 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     {
         await using var worker = await WorkerHost.StartAsync(db.ConnectionString);
 
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { message = "hello", n = 42 });
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { message = "hello", n = 42 });
         var job = await db.WaitForStatusAsync(enqueued.JobId, JobStatus.Completed);
 
         Assert.True(enqueued.Created);
@@ -45,7 +46,7 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
 
         var settings = new Dictionary<string, string?> { ["Workers:Queues:race"] = "8", ["Workers:ClaimBatchSize"] = "7" };
         var workers = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => WorkerHost.StartAsync(
-            db.ConnectionString, s => s.AddKeyedSingleton<IJobHandler>(JobTypes.Echo, new CountingHandler(executions)), settings)));
+            db.ConnectionString, s => s.AddKeyedSingleton<IJobHandler>(EchoArgs.Kind, new CountingHandler(executions)), settings)));
         try
         {
             var deadline = Stopwatch.StartNew();
@@ -74,7 +75,7 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     {
         await using var worker = await WorkerHost.StartAsync(db.ConnectionString);
 
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { fail_times = 2, tag = "retry" });
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { fail_times = 2, tag = "retry" });
         var job = await db.WaitForStatusAsync(enqueued.JobId, JobStatus.Completed);
 
         Assert.Equal(3, job.Attempts);
@@ -89,7 +90,7 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     {
         await using var worker = await WorkerHost.StartAsync(db.ConnectionString);
 
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { fail_times = 10, tag = "dead" }, maxAttempts: 3);
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { fail_times = 10, tag = "dead" }, maxAttempts: 3);
         var job = await db.WaitForStatusAsync(enqueued.JobId, JobStatus.Failed);
 
         Assert.Equal(3, job.Attempts);
@@ -100,7 +101,7 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     [Fact]
     public async Task A_pending_job_is_cancelled_at_once_and_never_runs()
     {
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { tag = "cancel-pending" }, queue: "parked");
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { tag = "cancel-pending" }, queue: "parked");
 
         Assert.Equal("cancelled", await db.CancelAsync(enqueued.JobId));
         await using var worker = await WorkerHost.StartAsync(db.ConnectionString, settings: new Dictionary<string, string?> { ["Workers:Queues:parked"] = "2" });
@@ -115,7 +116,7 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     public async Task A_running_job_is_cancelled_within_a_second()
     {
         await using var worker = await WorkerHost.StartAsync(db.ConnectionString);
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { delay_ms = 60_000, tag = "cancel-running" });
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { delay_ms = 60_000, tag = "cancel-running" });
         await db.WaitForStatusAsync(enqueued.JobId, JobStatus.Processing);
 
         var stopwatch = Stopwatch.StartNew();
@@ -130,8 +131,8 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     [Fact]
     public async Task The_same_idempotency_key_returns_the_first_job()
     {
-        var first = await db.EnqueueAsync(JobTypes.Echo, new { tag = "idem" }, idempotencyKey: "order-42");
-        var second = await db.EnqueueAsync(JobTypes.Echo, new { tag = "idem", different = true }, idempotencyKey: "order-42");
+        var first = await db.EnqueueAsync(EchoArgs.Kind, new { tag = "idem" }, idempotencyKey: "order-42");
+        var second = await db.EnqueueAsync(EchoArgs.Kind, new { tag = "idem", different = true }, idempotencyKey: "order-42");
 
         Assert.True(first.Created);
         Assert.False(second.Created);
@@ -143,11 +144,11 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     public async Task An_identical_payload_of_a_cached_job_type_returns_the_cached_result_without_running()
     {
         await using var worker = await WorkerHost.StartAsync(db.ConnectionString);
-        var first = await db.EnqueueAsync(JobTypes.EchoCached, new { question = "life", answer = 42 });
+        var first = await db.EnqueueAsync(EchoCachedArgs.Kind, new { question = "life", answer = 42 });
         await db.WaitForStatusAsync(first.JobId, JobStatus.Completed);
 
         // Key order differs: the cache key is computed from canonical JSON.
-        var second = await db.EnqueueAsync(JobTypes.EchoCached, new { answer = 42, question = "life" });
+        var second = await db.EnqueueAsync(EchoCachedArgs.Kind, new { answer = 42, question = "life" });
 
         Assert.True(second.FromCache);
         Assert.NotEqual(first.JobId, second.JobId);
@@ -162,8 +163,8 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     {
         var settings = new Dictionary<string, string?> { ["Workers:ShutdownGrace"] = "00:00:01", ["Workers:Queues:graceful"] = "4" };
         var worker = await WorkerHost.StartAsync(db.ConnectionString, settings: settings);
-        var quick = await db.EnqueueAsync(JobTypes.Echo, new { delay_ms = 300, tag = "quick" }, queue: "graceful");
-        var slow = await db.EnqueueAsync(JobTypes.Echo, new { delay_ms = 30_000, tag = "slow" }, queue: "graceful");
+        var quick = await db.EnqueueAsync(EchoArgs.Kind, new { delay_ms = 300, tag = "quick" }, queue: "graceful");
+        var slow = await db.EnqueueAsync(EchoArgs.Kind, new { delay_ms = 30_000, tag = "slow" }, queue: "graceful");
         await db.WaitForStatusAsync(quick.JobId, JobStatus.Processing);
         await db.WaitForStatusAsync(slow.JobId, JobStatus.Processing);
 

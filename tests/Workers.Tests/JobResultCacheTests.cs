@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.TestSupport;
 using Platform.Workers.Queue;
 using StackExchange.Redis;
@@ -18,18 +19,18 @@ public class JobResultCacheTests(QueueDatabase db) : IClassFixture<QueueDatabase
         var runs = new ConcurrentDictionary<Guid, int>();
         await using var worker = await WorkerHost.StartAsync(
             db.ConnectionString,
-            s => s.AddKeyedSingleton<IJobHandler>(JobTypes.EchoCached, new CountingEcho(runs)),
+            s => s.AddKeyedSingleton<IJobHandler>(EchoCachedArgs.Kind, new CountingEcho(runs)),
             redis: redis.ConnectionString);
         var payload = new { question = Guid.NewGuid().ToString() };
 
-        var first = await db.EnqueueAsync(JobTypes.EchoCached, payload);
+        var first = await db.EnqueueAsync(EchoCachedArgs.Kind, payload);
         await db.WaitForStatusAsync(first.JobId, JobStatus.Completed);
         var cacheKey = (await db.GetAsync(first.JobId)).CacheKey!;
         await using (var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString))
         {
-            var cached = await mux.GetDatabase().StringGetAsync(JobResultCache.Key(JobTypes.EchoCached, cacheKey));
+            var cached = await mux.GetDatabase().StringGetAsync(JobResultCache.Key(EchoCachedArgs.Kind, cacheKey));
             Assert.True(cached.HasValue);
-            Assert.True(await mux.GetDatabase().KeyTimeToLiveAsync(JobResultCache.Key(JobTypes.EchoCached, cacheKey)) > TimeSpan.FromMinutes(9));
+            Assert.True(await mux.GetDatabase().KeyTimeToLiveAsync(JobResultCache.Key(EchoCachedArgs.Kind, cacheKey)) > TimeSpan.FromMinutes(9));
         }
 
         // A copy that was already queued (it missed the database's cache check at enqueue time).

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Queue.Maintenance;
 
 namespace Platform.Workers.Tests;
@@ -26,11 +27,11 @@ public sealed class MaintenanceTests(QueueDatabase db) : IClassFixture<QueueData
         var old = new List<Guid>();
         for (var i = 0; i < 5; i++)
         {
-            old.Add((await db.EnqueueAsync(JobTypes.Echo, new { n = i, tag = "old" })).JobId);
+            old.Add((await db.EnqueueAsync(EchoArgs.Kind, new { n = i, tag = "old" })).JobId);
         }
 
-        var failed = (await db.EnqueueAsync(JobTypes.Echo, new { fail_times = 10, tag = "old-failed" }, maxAttempts: 1)).JobId;
-        var recent = (await db.EnqueueAsync(JobTypes.Echo, new { tag = "recent" })).JobId;
+        var failed = (await db.EnqueueAsync(EchoArgs.Kind, new { fail_times = 10, tag = "old-failed" }, maxAttempts: 1)).JobId;
+        var recent = (await db.EnqueueAsync(EchoArgs.Kind, new { tag = "recent" })).JobId;
         foreach (var id in old.Append(recent))
         {
             await db.WaitForStatusAsync(id, JobStatus.Completed);
@@ -44,7 +45,7 @@ public sealed class MaintenanceTests(QueueDatabase db) : IClassFixture<QueueData
         await db.ScalarAsync<int>(
             $"UPDATE job_queue SET created_at = now() - interval '40 days', completed_at = now() - interval '31 days' WHERE id IN ('{oldList}')");
         // Old, but never finished: a job scheduled far ahead, created 40 days ago.
-        var waiting = (await db.EnqueueAsync(JobTypes.Echo, new { tag = "waiting" })).JobId;
+        var waiting = (await db.EnqueueAsync(EchoArgs.Kind, new { tag = "waiting" })).JobId;
         await db.ScalarAsync<int>($"UPDATE job_queue SET created_at = now() - interval '40 days', run_at = now() + interval '1 day' WHERE id = '{waiting}'");
 
         await using var next = await WorkerHost.StartAsync(db.ConnectionString, settings: Schedules);
@@ -68,7 +69,7 @@ public sealed class MaintenanceTests(QueueDatabase db) : IClassFixture<QueueData
         {
             ["Workers:JobRetentionInterval"] = "00:00:00", // disabled: this test runs the tick itself
         });
-        var id = (await db.EnqueueAsync(JobTypes.Echo, new { tag = "locked" })).JobId;
+        var id = (await db.EnqueueAsync(EchoArgs.Kind, new { tag = "locked" })).JobId;
         await db.WaitForStatusAsync(id, JobStatus.Completed);
         await db.ScalarAsync<int>(
             $"UPDATE job_queue SET created_at = now() - interval '40 days', completed_at = now() - interval '31 days' WHERE id = '{id}'");
@@ -96,7 +97,7 @@ public sealed class MaintenanceTests(QueueDatabase db) : IClassFixture<QueueData
             ["Workers:JobRetention"] = "00:00:00",
             ["Workers:JobRetentionInterval"] = "00:00:00.100",
         });
-        var id = (await db.EnqueueAsync(JobTypes.Echo, new { tag = "zero" })).JobId;
+        var id = (await db.EnqueueAsync(EchoArgs.Kind, new { tag = "zero" })).JobId;
         await db.WaitForStatusAsync(id, JobStatus.Completed);
 
         await Task.Delay(1000); // ten ticks

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Npgsql;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Queue;
 
 namespace Platform.Workers.Tests;
@@ -33,7 +34,7 @@ public class QueuePolicyTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     [Fact]
     public async Task Claims_wait_for_completions_to_be_written()
     {
-        var blocker = (await db.EnqueueAsync(JobTypes.Echo, new { delay_ms = 1000 }, queue: "backpressure")).JobId;
+        var blocker = (await db.EnqueueAsync(EchoArgs.Kind, new { delay_ms = 1000 }, queue: "backpressure")).JobId;
         var settings = new Dictionary<string, string?>
         {
             ["Workers:Queues:backpressure"] = "4",
@@ -87,7 +88,7 @@ public class QueuePolicyTests(QueueDatabase db) : IClassFixture<QueueDatabase>
         var ids = new List<Guid>();
         for (var i = 0; i < 8; i++)
         {
-            ids.Add((await db.EnqueueAsync(JobTypes.Echo, new { delay_ms = 300, i }, queue: "limited")).JobId);
+            ids.Add((await db.EnqueueAsync(EchoArgs.Kind, new { delay_ms = 300, i }, queue: "limited")).JobId);
         }
 
         var settings = new Dictionary<string, string?> { ["Workers:Queues:limited"] = "5" };
@@ -140,7 +141,7 @@ public class QueuePolicyTests(QueueDatabase db) : IClassFixture<QueueDatabase>
         {
             traceId = request!.TraceId.ToString();
             requestSpanId = request.SpanId.ToString();
-            jobId = (await db.EnqueueAsync(JobTypes.Echo, new { traced = true })).JobId;
+            jobId = (await db.EnqueueAsync(EchoArgs.Kind, new { traced = true })).JobId;
         }
 
         Assert.Equal($"00-{traceId}-{requestSpanId}-01", (await db.GetAsync(jobId)).TraceParent);

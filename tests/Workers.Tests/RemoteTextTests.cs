@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Queue;
 
 namespace Platform.Workers.Tests;
@@ -25,7 +26,7 @@ public sealed class RemoteTextTests(QueueDatabase db) : IClassFixture<QueueDatab
     {
         await using var worker = await StartAsync<ThrowingHandler>();
 
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { kind }, maxAttempts: 1);
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { kind }, maxAttempts: 1);
         var job = await db.WaitForStatusAsync(enqueued.JobId, JobStatus.Failed);
 
         Assert.Equal(1, job.Attempts);
@@ -38,7 +39,7 @@ public sealed class RemoteTextTests(QueueDatabase db) : IClassFixture<QueueDatab
     {
         await using var worker = await StartAsync<ThrowingHandler>();
 
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { kind = "internal" }, maxAttempts: 1);
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { kind = "internal" }, maxAttempts: 1);
         var job = await db.WaitForStatusAsync(enqueued.JobId, JobStatus.Failed);
 
         Assert.StartsWith("The job failed unexpectedly", job.Error);
@@ -52,7 +53,7 @@ public sealed class RemoteTextTests(QueueDatabase db) : IClassFixture<QueueDatab
     {
         await using var worker = await StartAsync<ThrowingHandler>();
 
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { kind = "long" }, maxAttempts: 1);
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { kind = "long" }, maxAttempts: 1);
         var job = await db.WaitForStatusAsync(enqueued.JobId, JobStatus.Failed);
 
         Assert.DoesNotContain("lease expired", job.Error);
@@ -66,8 +67,8 @@ public sealed class RemoteTextTests(QueueDatabase db) : IClassFixture<QueueDatab
     {
         await using var worker = await StartAsync<ThrowingHandler>();
 
-        var bad = await db.EnqueueAsync(JobTypes.Echo, new { kind = "result" });
-        var good = await db.EnqueueAsync(JobTypes.Echo, new { kind = "plain" });
+        var bad = await db.EnqueueAsync(EchoArgs.Kind, new { kind = "result" });
+        var good = await db.EnqueueAsync(EchoArgs.Kind, new { kind = "plain" });
         var badJob = await db.WaitForStatusAsync(bad.JobId, JobStatus.Completed);
         var goodJob = await db.WaitForStatusAsync(good.JobId, JobStatus.Completed);
 
@@ -83,7 +84,7 @@ public sealed class RemoteTextTests(QueueDatabase db) : IClassFixture<QueueDatab
     {
         await using var worker = await StartAsync<ThrowingHandler>();
 
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { kind = "reschedule" });
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { kind = "reschedule" });
         var job = await db.WaitForAsync(enqueued.JobId, j => j.Status == JobStatus.Pending && j.RunAt > DateTimeOffset.UtcNow.AddMinutes(30));
 
         Assert.DoesNotContain("lease expired", job.Error ?? string.Empty);
@@ -94,7 +95,7 @@ public sealed class RemoteTextTests(QueueDatabase db) : IClassFixture<QueueDatab
 
     private Task<WorkerHost> StartAsync<THandler>()
         where THandler : class, IJobHandler =>
-        WorkerHost.StartAsync(db.ConnectionString, services => services.AddJobHandler<THandler>(JobTypes.Echo), ShortLeases);
+        WorkerHost.StartAsync(db.ConnectionString, services => services.AddKeyedScoped<IJobHandler, THandler>(EchoArgs.Kind), ShortLeases);
 
     /// <summary>What a handler meets when it quotes a remote service: its text, as sent.</summary>
     private sealed class ThrowingHandler : IJobHandler

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Queue.Engine;
 
 namespace Platform.Workers.Tests;
@@ -8,7 +9,7 @@ namespace Platform.Workers.Tests;
 public sealed class RetryPolicyTests(QueueDatabase db) : IClassFixture<QueueDatabase>
 {
     private static JobRecord Attempt(int attempts) => new(
-        Guid.NewGuid(), null, "default", JobTypes.Echo, default, JobStatus.Processing, 0, DateTimeOffset.UtcNow, attempts, 5,
+        Guid.NewGuid(), null, "default", EchoArgs.Kind, default, JobStatus.Processing, 0, DateTimeOffset.UtcNow, attempts, 5,
         null, null, null, 0, null, null, false, null, null, null, null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow);
 
     [Theory]
@@ -42,7 +43,7 @@ public sealed class RetryPolicyTests(QueueDatabase db) : IClassFixture<QueueData
         await using var worker = await WorkerHost.StartAsync(
             db.ConnectionString, s => s.AddSingleton<IRetryPolicy>(new FixedRetryPolicy(TimeSpan.FromSeconds(30))));
 
-        var enqueued = await db.EnqueueAsync(JobTypes.Echo, new { fail_times = 1, tag = "fixed-retry" });
+        var enqueued = await db.EnqueueAsync(EchoArgs.Kind, new { fail_times = 1, tag = "fixed-retry" });
         var retrying = await db.WaitForAsync(enqueued.JobId, j => j.Status == JobStatus.Pending && j.Attempts == 1);
 
         // echo's own backoff would be 0.1-0.2 s.

@@ -1,10 +1,10 @@
-using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
 using Platform.Core.Billing;
 using Platform.Core.Data;
 using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 
 namespace Platform.Api.Features.Platforms;
 
@@ -140,7 +140,7 @@ public sealed class PlatformAccountConnector(NpgsqlDataSource dataSource, TierPl
             accountId = id;
         }
 
-        await EnqueueFirstSyncAsync(scope, userId, accountId, account.Platform == "youtube" ? JobTypes.SyncYouTube : JobTypes.SyncFeed, cancellationToken);
+        await EnqueueFirstSyncAsync(scope, userId, accountId, account.Platform, cancellationToken);
         return new ConnectOutcome(accountId, null, string.Empty);
     }
 
@@ -151,11 +151,13 @@ public sealed class PlatformAccountConnector(NpgsqlDataSource dataSource, TierPl
         command.Parameters.Add(new NpgsqlParameter("handle", NpgsqlDbType.Text) { Value = (object?)account.Handle ?? DBNull.Value });
     }
 
-    /// <summary>The first sync (idempotency key <c>connect:{accountId}</c>), enqueued in the connect's transaction and remembered in <c>sync_state.last_job_id</c>.</summary>
-    private static async Task EnqueueFirstSyncAsync(UserScope scope, Guid userId, Guid accountId, string jobType, CancellationToken cancellationToken)
+    /// <summary>
+    /// The first sync of the account on <paramref name="platform"/> (<see cref="AccountSync"/>; idempotency key
+    /// <c>connect:{accountId}</c>), enqueued in the connect's transaction and remembered in <c>sync_state.last_job_id</c>.
+    /// </summary>
+    private static async Task EnqueueFirstSyncAsync(UserScope scope, Guid userId, Guid accountId, string platform, CancellationToken cancellationToken)
     {
-        var job = await JobQueueClient.EnqueueAsync(scope.Connection, scope.Transaction, new EnqueueRequest(
-            jobType, JsonSerializer.SerializeToElement(new Dictionary<string, Guid> { ["platform_account_id"] = accountId }))
+        var job = await JobQueueClient.EnqueueAsync(scope.Connection, scope.Transaction, AccountSync.For(platform, accountId), new EnqueueOptions
         {
             UserId = userId,
             IdempotencyKey = $"connect:{accountId}",

@@ -1,4 +1,5 @@
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 
 namespace Platform.Workers.Tests.Ingestion;
 
@@ -15,7 +16,7 @@ public class AccountTextTests(IngestionDatabase db) : IClassFixture<IngestionDat
         var accountId = await db.AddAccountAsync("youtube", "@nultitle", handle: "@nultitle");
         await using var workers = await db.StartWorkersAsync();
 
-        var job = await db.EnqueueAsync(JobTypes.SyncYouTube, new { platform_account_id = accountId }, maxAttempts: 1);
+        var job = await db.EnqueueAsync(SyncYouTubeArgs.Kind, new { platform_account_id = accountId }, maxAttempts: 1);
         var done = await db.WaitForAsync(job.JobId, j => j.Status is JobStatus.Completed or JobStatus.Failed, TimeSpan.FromSeconds(60));
 
         Assert.True(done.Status == JobStatus.Completed, done.Error);

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.TestSupport;
 using Platform.Workers.Ingestion;
 using StackExchange.Redis;
@@ -35,7 +36,7 @@ public class CacheInvalidationTests(IngestionDatabase db) : IClassFixture<Ingest
                 ["Workers:Queues:ingestion"] = "1",
             });
 
-        var first = await db.EnqueueAsync(JobTypes.SyncYouTube, new { platform_account_id = accountId });
+        var first = await db.EnqueueAsync(SyncYouTubeArgs.Kind, new { platform_account_id = accountId });
         await db.WaitForStatusAsync(first.JobId, JobStatus.Completed);
         var deadline = DateTime.UtcNow.AddSeconds(10);
         while (!received.Contains($"creator:{db.UserId}") && DateTime.UtcNow < deadline)
@@ -58,7 +59,7 @@ public class CacheInvalidationTests(IngestionDatabase db) : IClassFixture<Ingest
 
         await Task.Delay(200);
         received.Clear();
-        var second = await db.EnqueueAsync(JobTypes.SyncYouTube, new { platform_account_id = accountId });
+        var second = await db.EnqueueAsync(SyncYouTubeArgs.Kind, new { platform_account_id = accountId });
         await db.WaitForStatusAsync(second.JobId, JobStatus.Completed);
         await Task.Delay(300);
         Assert.Empty(received);

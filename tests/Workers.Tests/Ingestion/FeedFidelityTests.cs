@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 
 namespace Platform.Workers.Tests.Ingestion;
 
@@ -18,7 +19,7 @@ public class FeedFidelityTests(IngestionDatabase db) : IClassFixture<IngestionDa
 
     private async Task<JobRecord> SyncAsync(Guid accountId, string expectedStatus = JobStatus.Completed, int? maxAttempts = null)
     {
-        var job = await db.EnqueueAsync(JobTypes.SyncFeed, new { platform_account_id = accountId }, maxAttempts: maxAttempts);
+        var job = await db.EnqueueAsync(SyncFeedArgs.Kind, new { platform_account_id = accountId }, maxAttempts: maxAttempts);
         return await db.WaitForStatusAsync(job.JobId, expectedStatus, TimeSpan.FromSeconds(60));
     }
 

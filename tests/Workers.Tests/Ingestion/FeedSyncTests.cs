@@ -1,4 +1,5 @@
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 
 namespace Platform.Workers.Tests.Ingestion;
 
@@ -61,7 +62,7 @@ public class FeedSyncTests(IngestionDatabase db) : IClassFixture<IngestionDataba
 
     private async Task<JobRecord> SyncAsync(Guid accountId, string expectedStatus = JobStatus.Completed, int? maxAttempts = null)
     {
-        var job = await db.EnqueueAsync(JobTypes.SyncFeed, new { platform_account_id = accountId }, maxAttempts: maxAttempts);
+        var job = await db.EnqueueAsync(SyncFeedArgs.Kind, new { platform_account_id = accountId }, maxAttempts: maxAttempts);
         return await db.WaitForStatusAsync(job.JobId, expectedStatus, TimeSpan.FromSeconds(60));
     }
 

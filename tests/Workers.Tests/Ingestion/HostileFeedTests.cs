@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Platform.Core.Ingestion;
 using Platform.Core.Ingestion.Feeds;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Ingestion;
 
 namespace Platform.Workers.Tests.Ingestion;
@@ -26,7 +27,7 @@ public class HostileFeedTests(IngestionDatabase db) : IClassFixture<IngestionDat
     private async Task<Guid> EnqueueSyncAsync(string url)
     {
         var accountId = await db.AddAccountAsync("feed", url, url: url);
-        return (await db.EnqueueAsync(JobTypes.SyncFeed, new { platform_account_id = accountId })).JobId;
+        return (await db.EnqueueAsync(SyncFeedArgs.Kind, new { platform_account_id = accountId })).JobId;
     }
 
     [Fact]
@@ -69,7 +70,7 @@ public class HostileFeedTests(IngestionDatabase db) : IClassFixture<IngestionDat
         await using var workers = await db.StartWorkersAsync(new Dictionary<string, string?> { ["Ingestion:FeedFetchTimeout"] = "00:00:03" });
         var clock = Stopwatch.StartNew();
 
-        var dripJob = (await db.EnqueueAsync(JobTypes.SyncFeed, new { platform_account_id = await db.AddAccountAsync("feed", server.Url("/drip.xml"), url: server.Url("/drip.xml")) }, maxAttempts: 1)).JobId;
+        var dripJob = (await db.EnqueueAsync(SyncFeedArgs.Kind, new { platform_account_id = await db.AddAccountAsync("feed", server.Url("/drip.xml"), url: server.Url("/drip.xml")) }, maxAttempts: 1)).JobId;
         var fineJob = await EnqueueSyncAsync(server.Url("/fine.xml"));
         var fine = await db.WaitForStatusAsync(fineJob, JobStatus.Completed, TimeSpan.FromSeconds(15));
         var drip = await db.WaitForStatusAsync(dripJob, JobStatus.Failed, TimeSpan.FromSeconds(15));
@@ -135,7 +136,7 @@ public class HostileFeedTests(IngestionDatabase db) : IClassFixture<IngestionDat
             });
 
         var job = await db.WaitForStatusAsync(
-            (await db.EnqueueAsync(JobTypes.SyncFeed, new { platform_account_id = accountId }, maxAttempts: 1)).JobId, JobStatus.Failed, TimeSpan.FromSeconds(30));
+            (await db.EnqueueAsync(SyncFeedArgs.Kind, new { platform_account_id = accountId }, maxAttempts: 1)).JobId, JobStatus.Failed, TimeSpan.FromSeconds(30));
 
         Assert.Single(server.Requests, r => r.Path == "/busy.xml");
         Assert.Contains("answered HTTP 503", job.Error);

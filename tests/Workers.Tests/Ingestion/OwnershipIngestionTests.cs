@@ -1,4 +1,5 @@
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 
 namespace Platform.Workers.Tests.Ingestion;
 
@@ -25,7 +26,7 @@ public class OwnershipIngestionTests(IngestionDatabase db) : IClassFixture<Inges
 
     private async Task SyncAsync(Guid accountId)
     {
-        var job = await db.EnqueueAsync(JobTypes.SyncFeed, new { platform_account_id = accountId });
+        var job = await db.EnqueueAsync(SyncFeedArgs.Kind, new { platform_account_id = accountId });
         await db.WaitForStatusAsync(job.JobId, JobStatus.Completed, TimeSpan.FromSeconds(60));
     }
 

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Platform.Core.Billing;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.TestSupport;
 
 namespace Platform.Workers.Tests.Ingestion;
@@ -86,7 +87,7 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
         var account = await AddAccountAsync(user, "feed", url, url);
         await using var workers = await db.StartWorkersAsync();
 
-        var result = await RunAsync(JobTypes.SyncFeed, new { platform_account_id = account });
+        var result = await RunAsync(SyncFeedArgs.Kind, new { platform_account_id = account });
 
         Assert.Equal(Free.MaxItemsPerAccount, await ItemsOfAsync(user, account));
         Assert.Equal(Free.MaxItemsPerAccount, result.GetProperty("inserted").GetInt32());
@@ -102,7 +103,7 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
         Assert.Equal(1, await db.CountAsync("SELECT count(*) FROM platform_account WHERE id = @a AND etag IS NULL", ("a", account)));
 
         // A re-sync changes nothing and stays within the bound.
-        var again = await RunAsync(JobTypes.SyncFeed, new { platform_account_id = account });
+        var again = await RunAsync(SyncFeedArgs.Kind, new { platform_account_id = account });
         Assert.Equal(0, again.GetProperty("inserted").GetInt32());
         Assert.Equal(Free.MaxItemsPerAccount, await ItemsOfAsync(user, account));
     }
@@ -122,7 +123,7 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
         var account = await AddAccountAsync(user, "youtube", channel);
         await using var workers = await db.StartWorkersAsync();
 
-        var result = await RunAsync(JobTypes.SyncYouTube, new { platform_account_id = account });
+        var result = await RunAsync(SyncYouTubeArgs.Kind, new { platform_account_id = account });
 
         Assert.Equal(room, await ItemsOfAsync(user, account));
         Assert.Equal(Free.MaxItemsPerUser, await ItemsOfAsync(user));
@@ -147,7 +148,7 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
         var before = db.YouTube.Requests.Count;
         await using var workers = await db.StartWorkersAsync();
 
-        var result = await RunAsync(JobTypes.SyncYouTube, new { platform_account_id = account });
+        var result = await RunAsync(SyncYouTubeArgs.Kind, new { platform_account_id = account });
 
         // channels.list, one playlistItems.list page and its videos.list: 3 units, then nothing more reaches YouTube.
         Assert.Equal(3, db.YouTube.Requests.Count - before);
@@ -160,7 +161,7 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
             "SELECT used FROM daily_allowance_usage WHERE counter = 'youtube_units' AND scope_id = @user", ("user", user)));
 
         // Out of units: the next sync asks YouTube nothing and still completes.
-        var next = await RunAsync(JobTypes.SyncYouTube, new { platform_account_id = account });
+        var next = await RunAsync(SyncYouTubeArgs.Kind, new { platform_account_id = account });
         Assert.Equal(3, db.YouTube.Requests.Count - before);
         Assert.Equal(TierEntitlements.YouTubeUnitsPerDay, next.GetProperty("limited").GetProperty("entitlement").GetString());
     }
@@ -174,7 +175,7 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
         await using var workers = await db.StartWorkersAsync();
 
         var before = db.YouTube.Requests.Count;
-        var full = await RunAsync(JobTypes.SyncYouTube, new { platform_account_id = firstAccount });
+        var full = await RunAsync(SyncYouTubeArgs.Kind, new { platform_account_id = firstAccount });
         var fullCalls = db.YouTube.Requests.Count - before;
         Assert.Equal("full", full.GetProperty("walk").GetString());
         Assert.Equal(13, fullCalls); // channels.list + 6 pages × (playlistItems.list + videos.list)
@@ -189,7 +190,7 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
 
         var secondAccount = await AddAccountAsync(second, "youtube", channel);
         before = db.YouTube.Requests.Count;
-        var shared = await RunAsync(JobTypes.SyncYouTube, new { platform_account_id = secondAccount });
+        var shared = await RunAsync(SyncYouTubeArgs.Kind, new { platform_account_id = secondAccount });
         var sharedCalls = db.YouTube.Requests.Count - before;
 
         Assert.Equal("new_uploads", shared.GetProperty("walk").GetString());
@@ -202,7 +203,7 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
         await db.CountAsync("DELETE FROM platform_account WHERE id = @id RETURNING 1", ("id", firstAccount));
         var reconnected = await AddAccountAsync(first, "youtube", channel);
         before = db.YouTube.Requests.Count;
-        var again = await RunAsync(JobTypes.SyncYouTube, new { platform_account_id = reconnected });
+        var again = await RunAsync(SyncYouTubeArgs.Kind, new { platform_account_id = reconnected });
         Assert.Equal("new_uploads", again.GetProperty("walk").GetString());
         Assert.True(db.YouTube.Requests.Count - before <= 2, $"{db.YouTube.Requests.Count - before} calls after a reconnect");
         Assert.Equal(300, await ItemsOfAsync(first)); // still published, still the first user's
@@ -255,7 +256,7 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
         var ids = await AddItemsAsync(user, 5);
         await using var workers = await db.StartWorkersAsync(new Dictionary<string, string?> { ["Tagging:Endpoint"] = model.BaseUrl + "/v1" });
 
-        var result = await RunAsync(JobTypes.TagContent, new { content_ids = ids });
+        var result = await RunAsync(TagContentArgs.Kind, new { content_ids = ids });
 
         Assert.Equal(2, calls.Count);
         Assert.Equal(2, result.GetProperty("ai_calls").GetInt32());
@@ -279,7 +280,7 @@ public class PlanBoundsTests(IngestionDatabase db) : IClassFixture<IngestionData
             ["Tagging:DailyCallLimit"] = "1",
         });
 
-        var result = await RunAsync(JobTypes.TagContent, new { content_ids = ids });
+        var result = await RunAsync(TagContentArgs.Kind, new { content_ids = ids });
 
         Assert.Single(calls);
         Assert.Equal(1, result.GetProperty("ai_calls").GetInt32());

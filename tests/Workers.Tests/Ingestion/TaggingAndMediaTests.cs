@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.TestSupport;
 using Platform.Workers.Ingestion;
 using Platform.Workers.Ingestion.Tagging;
@@ -58,7 +59,7 @@ public class TaggingAndMediaTests(IngestionDatabase db) : IClassFixture<Ingestio
             "baking");
         await using var workers = await db.StartWorkersAsync();
 
-        var job = await db.EnqueueAsync(JobTypes.TagContent, new { content_ids = new[] { id } });
+        var job = await db.EnqueueAsync(TagContentArgs.Kind, new { content_ids = new[] { id } });
         await db.WaitForStatusAsync(job.JobId, JobStatus.Completed);
         var tags = await AiTagsAsync(id);
 
@@ -99,7 +100,7 @@ public class TaggingAndMediaTests(IngestionDatabase db) : IClassFixture<Ingestio
             ["Tagging:Model"] = "test-model",
         });
 
-        var job = await db.EnqueueAsync(JobTypes.TagContent, new { content_ids = new[] { id } });
+        var job = await db.EnqueueAsync(TagContentArgs.Kind, new { content_ids = new[] { id } });
         await db.WaitForStatusAsync(job.JobId, JobStatus.Completed);
 
         Assert.Equal(["bread", "fermentation"], (await AiTagsAsync(id)).Keys.Order().ToArray());
@@ -188,7 +189,7 @@ public class TaggingAndMediaTests(IngestionDatabase db) : IClassFixture<Ingestio
         }
 
         await using var workers = await db.StartWorkersAsync();
-        var job = await db.EnqueueAsync(JobTypes.RefreshMedia, new { content_ids = new[] { id } });
+        var job = await db.EnqueueAsync(RefreshMediaArgs.Kind, new { content_ids = new[] { id } });
         var done = await db.WaitForStatusAsync(job.JobId, JobStatus.Completed);
 
         Assert.Equal(1, done.Result!.Value.GetProperty("dead").GetInt32());

@@ -1,5 +1,6 @@
 using Platform.Core.Ingestion;
 using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Ingestion;
 
 namespace Platform.Workers.Tests.Ingestion;
@@ -9,7 +10,7 @@ public class YouTubeSyncTests(IngestionDatabase db) : IClassFixture<IngestionDat
 {
     private async Task<JobRecord> SyncAsync(Guid accountId, string expectedStatus = JobStatus.Completed, int? maxAttempts = null)
     {
-        var job = await db.EnqueueAsync(JobTypes.SyncYouTube, new { platform_account_id = accountId }, maxAttempts: maxAttempts);
+        var job = await db.EnqueueAsync(SyncYouTubeArgs.Kind, new { platform_account_id = accountId }, maxAttempts: maxAttempts);
         return await db.WaitForStatusAsync(job.JobId, expectedStatus, TimeSpan.FromSeconds(60));
     }
 
@@ -131,7 +132,7 @@ public class YouTubeSyncTests(IngestionDatabase db) : IClassFixture<IngestionDat
         try
         {
             await using var workers = await db.StartWorkersAsync();
-            var enqueued = await db.EnqueueAsync(JobTypes.SyncYouTube, new { platform_account_id = accountId });
+            var enqueued = await db.EnqueueAsync(SyncYouTubeArgs.Kind, new { platform_account_id = accountId });
 
             var job = await db.WaitForAsync(enqueued.JobId, j => j.Status == JobStatus.Pending && j.RunAt > DateTimeOffset.UtcNow.AddMinutes(4));
 
@@ -203,7 +204,7 @@ public class YouTubeSyncTests(IngestionDatabase db) : IClassFixture<IngestionDat
         var key = await db.ScalarAsync<string>(
             $"SELECT idempotency_key FROM job_queue WHERE job_type = 'sync_youtube' AND payload->>'platform_account_id' = '{accountId}'");
         var again = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ =>
-            db.EnqueueAsync(JobTypes.SyncYouTube, new { platform_account_id = accountId }, idempotencyKey: key)));
+            db.EnqueueAsync(SyncYouTubeArgs.Kind, new { platform_account_id = accountId }, idempotencyKey: key)));
 
         Assert.Equal(1, ticks.Sum());
         Assert.Equal(1, jobs);

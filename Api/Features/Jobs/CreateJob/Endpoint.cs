@@ -10,6 +10,8 @@ namespace Platform.Api.Features.Jobs.CreateJob;
 /// <summary>
 /// <c>POST /api/jobs</c>: enqueue a job for the caller. 202 + Location with the job; 200 with the result when the
 /// job type caches and an identical payload already ran; the same idempotency key returns the first job again.
+/// <c>payload</c> must bind to the job type's args record (<see cref="JobTypes.CheckPayload"/>: the same types and
+/// validators the Workers bind it with); a payload that does not is a 400 naming each field (<c>payload.delay_ms</c>).
 /// </summary>
 public sealed class Endpoint(NpgsqlDataSource dataSource, IHostEnvironment environment) : Endpoint<Request, JobResponse>
 {
@@ -40,7 +42,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, IHostEnvironment envir
         }
 
         var payload = request.Payload ?? JsonSerializer.SerializeToElement(new { });
-        foreach (var (field, message) in definition.Validate(payload))
+        foreach (var (field, message) in JobTypes.CheckPayload(definition.Name, payload))
         {
             ValidationFailures.Add(new FluentValidation.Results.ValidationFailure(field, message));
         }

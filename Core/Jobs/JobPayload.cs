@@ -1,0 +1,155 @@
+using System.Collections;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace Platform.Core.Jobs;
+
+/// <summary>
+/// The one place a job payload (<c>job_queue.payload</c>, jsonb) is read and written as its args record
+/// (<see cref="IJobArgs{TSelf}"/>): snake_case property names (so <c>PlatformAccountId</c> is
+/// <c>platform_account_id</c> on the wire), constructor parameters without a default required, nullable annotations
+/// respected (a <c>null</c> where the record says non-null does not bind), unknown properties ignored. Used by the
+/// enqueue client (serialize), the Workers' <c>JobHandler&lt;TArgs&gt;</c> (bind once per attempt) and the Api's
+/// <c>POST /api/jobs</c> (bind to validate), so all three agree on what a payload is.
+/// </summary>
+public static class JobPayload
+{
+    /// <summary>The serializer options of every payload (read-only).</summary>
+    public static readonly JsonSerializerOptions Options = CreateOptions();
+
+    private static readonly IReadOnlyDictionary<string, string> NoErrors = new Dictionary<string, string>();
+
+    /// <summary>The payload JSON of <paramref name="args"/> (its runtime type's properties, snake_case).</summary>
+    public static string Serialize(IJobArgs args) => JsonSerializer.Serialize(args, args.GetType(), Options);
+
+    /// <summary>
+    /// Binds a payload to <typeparamref name="TArgs"/>: deserializes it, then applies the type's
+    /// <see cref="IJobArgs{TSelf}.Validator"/> if it has one. On failure the result names each offending field as the
+    /// Api shows it (<c>payload</c>, <c>payload.delay_ms</c>, <c>payload.content_ids[3]</c>) with what it must be.
+    /// </summary>
+    public static PayloadBinding<TArgs> Bind<TArgs>(JsonElement payload)
+        where TArgs : class, IJobArgs<TArgs>
+    {
+        if (payload.ValueKind != JsonValueKind.Object)
+        {
+            return PayloadBinding<TArgs>.Failed(new Dictionary<string, string> { ["payload"] = "must be a JSON object" });
+        }
+
+        TArgs? args;
+        try
+        {
+            args = payload.Deserialize<TArgs>(Options);
+        }
+        catch (JsonException error)
+        {
+            return PayloadBinding<TArgs>.Failed(Describe(typeof(TArgs), payload, error));
+        }
+
+        if (args is null)
+        {
+            return PayloadBinding<TArgs>.Failed(new Dictionary<string, string> { ["payload"] = "must be a JSON object" });
+        }
+
+        if (TArgs.Validator is { } validator)
+        {
+            var result = validator.Validate(args);
+            if (!result.IsValid)
+            {
+                var errors = new Dictionary<string, string>();
+                foreach (var failure in result.Errors)
+                {
+                    errors.TryAdd(WireName(failure.PropertyName), failure.ErrorMessage);
+                }
+
+                return PayloadBinding<TArgs>.Failed(errors);
+            }
+        }
+
+        return new PayloadBinding<TArgs>(args, NoErrors);
+    }
+
+    /// <summary>What did not bind, from the serializer's JSON path (<c>$.content_ids[3]</c>) and the args type.</summary>
+    private static Dictionary<string, string> Describe(Type argsType, JsonElement payload, JsonException error)
+    {
+        var properties = Options.GetTypeInfo(argsType).Properties;
+        var path = error.Path is { Length: > 1 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..] : null;
+        if (path is null)
+        {
+            // Thrown at the object itself: a required property (a constructor parameter without a default) is missing.
+            var missing = properties
+                .Where(x => x.AssociatedParameter is { HasDefaultValue: false } && !payload.TryGetProperty(x.Name, out _))
+                .ToDictionary(x => $"payload.{x.Name}", _ => "is required");
+            return missing.Count > 0 ? missing : new Dictionary<string, string> { ["payload"] = "does not fit this job type" };
+        }
+
+        var bracket = path.IndexOf('[', StringComparison.Ordinal);
+        var name = bracket < 0 ? path : path[..bracket];
+        var property = properties.FirstOrDefault(x => x.Name == name);
+        var message = property is null ? "has the wrong type" : "must be " + Expected(property.PropertyType, element: bracket >= 0);
+        return new Dictionary<string, string> { [$"payload.{path}"] = message };
+    }
+
+    private static string Expected(Type type, bool element)
+    {
+        type = Nullable.GetUnderlyingType(type) ?? type;
+        if (type != typeof(string) && typeof(IEnumerable).IsAssignableFrom(type))
+        {
+            var item = type.IsArray ? type.GetElementType()! : type.GetGenericArguments().FirstOrDefault() ?? typeof(object);
+            return element ? Expected(item, element: false) : $"an array of {Plural(Expected(item, element: false))}";
+        }
+
+        return type switch
+        {
+            _ when type == typeof(Guid) => "a uuid",
+            _ when type == typeof(string) => "a string",
+            _ when type == typeof(bool) => "true or false",
+            _ when type == typeof(int) || type == typeof(long) || type == typeof(short) => "an integer",
+            _ when type == typeof(DateTimeOffset) || type == typeof(DateTime) => "an ISO 8601 timestamp",
+            _ => "a valid value",
+        };
+    }
+
+    private static string Plural(string singular) => singular switch
+    {
+        "true or false" => "booleans",
+        _ => (singular.StartsWith("an ", StringComparison.Ordinal) ? singular[3..] : singular.StartsWith("a ", StringComparison.Ordinal) ? singular[2..] : singular) + "s",
+    };
+
+    /// <summary><c>ContentIds[3]</c> (a validator's property path) as <c>payload.content_ids[3]</c>.</summary>
+    private static string WireName(string propertyPath)
+    {
+        var wire = new StringBuilder("payload");
+        foreach (var segment in propertyPath.Split('.', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var bracket = segment.IndexOf('[', StringComparison.Ordinal);
+            var name = bracket < 0 ? segment : segment[..bracket];
+            wire.Append('.').Append(JsonNamingPolicy.SnakeCaseLower.ConvertName(name)).Append(bracket < 0 ? string.Empty : segment[bracket..]);
+        }
+
+        return wire.ToString();
+    }
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions
+        {
+            PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+            RespectNullableAnnotations = true,
+            RespectRequiredConstructorParameters = true,
+            TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
+        };
+        options.MakeReadOnly();
+        return options;
+    }
+}
+
+/// <summary>The outcome of <see cref="JobPayload.Bind{TArgs}"/>: the args, or the fields that did not bind (field → what it must be).</summary>
+public sealed record PayloadBinding<TArgs>(TArgs? Args, IReadOnlyDictionary<string, string> Errors)
+    where TArgs : class
+{
+    /// <summary>The errors as one sentence, e.g. <c>payload.content_ids[3] must be a uuid</c>.</summary>
+    public string Summary => string.Join("; ", Errors.Select(e => $"{e.Key} {e.Value}"));
+
+    internal static PayloadBinding<TArgs> Failed(IReadOnlyDictionary<string, string> errors) => new(null, errors);
+}
