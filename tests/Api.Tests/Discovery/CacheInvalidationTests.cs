@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.RegularExpressions;
 using Platform.Core.Discovery;
 using Platform.Core.Ingestion;
+using Platform.TestSupport;
 using StackExchange.Redis;
 
 namespace Platform.Api.Tests.Discovery;

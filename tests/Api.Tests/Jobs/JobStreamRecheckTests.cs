@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using Platform.TestSupport;
 
 namespace Platform.Api.Tests.Jobs;
 

@@ -45,6 +45,10 @@ public class JobsApiTests(ApiHost api) : IClassFixture<ApiHost>
     [InlineData("""{"payload":{}}""", "type")]
     [InlineData("""{"type":"echo","payload":{"delay_ms":"soon"}}""", "payload.delay_ms")]
     [InlineData("""{"type":"echo","payload":[1,2]}""", "payload")]
+    [InlineData("""{"type":"echo","payload":"text"}""", "payload")]
+    [InlineData("""{"type":"echo","payload":{"fail_times":101}}""", "payload.fail_times")]
+    [InlineData("""{"type":"echo","payload":{"progress_steps":null}}""", "payload.progress_steps")]
+    [InlineData("""{"type":"echo_cached","payload":{"delay_ms":2.5}}""", "payload.delay_ms")]
     [InlineData("""{"type":"echo","priority":1000}""", "priority")]
     [InlineData("""{"type":"echo","idempotency_key":""}""", "idempotency_key")]
     public async Task Bad_requests_answer_400_problem_details_naming_the_field(string body, string field)

@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using Npgsql;
 
-namespace Platform.Api.Tests;
+namespace Platform.TestSupport;
 
 /// <summary>
 /// Counts the SQL commands the real Npgsql driver sends to one test database, from the driver's own tracing
