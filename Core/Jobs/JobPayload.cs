@@ -10,9 +10,14 @@ namespace Platform.Core.Jobs;
 /// (<see cref="IJobArgs{TSelf}"/>): snake_case property names (so <c>PlatformAccountId</c> is
 /// <c>platform_account_id</c> on the wire), constructor parameters without a default required, nullable annotations
 /// respected (a <c>null</c> where the record says non-null does not bind), unknown properties ignored. Used by the
-/// enqueue client (serialize), the Workers' <c>JobHandler&lt;TArgs&gt;</c> (bind once per attempt) and the Api's
-/// <c>POST /api/jobs</c> (bind to validate), so all three agree on what a payload is.
+/// enqueue client (serialize), the Workers' <c>JobHandler&lt;TArgs&gt;</c> (<see cref="Bind{TArgs}"/> once per attempt)
+/// and the Api's <c>POST /api/jobs</c> (<see cref="Validate{TArgs}"/>), so all three agree on what a payload is.
 /// </summary>
+/// <remarks>
+/// The rules beyond types (<see cref="IJobArgs{TSelf}.Validator"/>) are checked where payloads come from outside, the
+/// Api; the Workers bind by type only, since every other payload is written by code from an args record or by the
+/// SQL intake. A validator costs about 2 µs and 600 bytes per call, a tenth of a no-op job's CPU in the Workers.
+/// </remarks>
 public static class JobPayload
 {
     /// <summary>The serializer options of every payload (read-only).</summary>
@@ -24,9 +29,9 @@ public static class JobPayload
     public static string Serialize(IJobArgs args) => JsonSerializer.Serialize(args, args.GetType(), Options);
 
     /// <summary>
-    /// Binds a payload to <typeparamref name="TArgs"/>: deserializes it, then applies the type's
-    /// <see cref="IJobArgs{TSelf}.Validator"/> if it has one. On failure the result names each offending field as the
-    /// Api shows it (<c>payload</c>, <c>payload.delay_ms</c>, <c>payload.content_ids[3]</c>) with what it must be.
+    /// Binds a payload to <typeparamref name="TArgs"/> by type: deserializes it. On failure the result names each
+    /// offending field as the Api shows it (<c>payload</c>, <c>payload.delay_ms</c>, <c>payload.content_ids[3]</c>) with
+    /// what it must be (<c>must be an integer</c>, <c>is required</c>).
     /// </summary>
     public static PayloadBinding<TArgs> Bind<TArgs>(JsonElement payload)
         where TArgs : class, IJobArgs<TArgs>
@@ -46,27 +51,37 @@ public static class JobPayload
             return PayloadBinding<TArgs>.Failed(Describe(typeof(TArgs), payload, error));
         }
 
-        if (args is null)
+        return args is null
+            ? PayloadBinding<TArgs>.Failed(new Dictionary<string, string> { ["payload"] = "must be a JSON object" })
+            : new PayloadBinding<TArgs>(args, NoErrors);
+    }
+
+    /// <summary>
+    /// <see cref="Bind{TArgs}"/>, then the type's <see cref="IJobArgs{TSelf}.Validator"/> if it has one (FluentValidation
+    /// property paths reported as <c>payload.content_ids</c>, <c>payload.content_ids[3]</c>).
+    /// </summary>
+    public static PayloadBinding<TArgs> Validate<TArgs>(JsonElement payload)
+        where TArgs : class, IJobArgs<TArgs>
+    {
+        var binding = Bind<TArgs>(payload);
+        if (binding.Args is null || TArgs.Validator is not { } validator)
         {
-            return PayloadBinding<TArgs>.Failed(new Dictionary<string, string> { ["payload"] = "must be a JSON object" });
+            return binding;
         }
 
-        if (TArgs.Validator is { } validator)
+        var result = validator.Validate(binding.Args);
+        if (result.IsValid)
         {
-            var result = validator.Validate(args);
-            if (!result.IsValid)
-            {
-                var errors = new Dictionary<string, string>();
-                foreach (var failure in result.Errors)
-                {
-                    errors.TryAdd(WireName(failure.PropertyName), failure.ErrorMessage);
-                }
-
-                return PayloadBinding<TArgs>.Failed(errors);
-            }
+            return binding;
         }
 
-        return new PayloadBinding<TArgs>(args, NoErrors);
+        var errors = new Dictionary<string, string>();
+        foreach (var failure in result.Errors)
+        {
+            errors.TryAdd(WireName(failure.PropertyName), failure.ErrorMessage);
+        }
+
+        return PayloadBinding<TArgs>.Failed(errors);
     }
 
     /// <summary>What did not bind, from the serializer's JSON path (<c>$.content_ids[3]</c>) and the args type.</summary>
@@ -144,7 +159,7 @@ public static class JobPayload
     }
 }
 
-/// <summary>The outcome of <see cref="JobPayload.Bind{TArgs}"/>: the args, or the fields that did not bind (field → what it must be).</summary>
+/// <summary>The outcome of <see cref="JobPayload.Bind{TArgs}"/> or <see cref="JobPayload.Validate{TArgs}"/>: the args, or the fields that did not bind (field → what it must be).</summary>
 public sealed record PayloadBinding<TArgs>(TArgs? Args, IReadOnlyDictionary<string, string> Errors)
     where TArgs : class
 {

@@ -33,8 +33,8 @@ public static class JobTypes
     }
 
     /// <summary>
-    /// Binds <paramref name="payload"/> to the args record of job type <paramref name="name"/> (<see cref="JobPayload.Bind{TArgs}"/>)
-    /// and returns what did not bind (field → what it must be), empty when it binds.
+    /// Checks <paramref name="payload"/> against the args record of job type <paramref name="name"/>, its types and its
+    /// validator (<see cref="JobPayload.Validate{TArgs}"/>), and returns what did not fit (field → what it must be), empty when it fits.
     /// </summary>
     /// <exception cref="ArgumentException">No job type is named <paramref name="name"/>.</exception>
     public static IReadOnlyDictionary<string, string> CheckPayload(string name, JsonElement payload) =>
@@ -43,6 +43,6 @@ public static class JobTypes
     private sealed record Entry(JobTypeDefinition Definition, Func<JsonElement, IReadOnlyDictionary<string, string>> Check)
     {
         public static Entry Of<TArgs>()
-            where TArgs : class, IJobArgs<TArgs> => new(TArgs.Definition, payload => JobPayload.Bind<TArgs>(payload).Errors);
+            where TArgs : class, IJobArgs<TArgs> => new(TArgs.Definition, payload => JobPayload.Validate<TArgs>(payload).Errors);
     }
 }

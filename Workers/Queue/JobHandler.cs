@@ -6,9 +6,10 @@ namespace Platform.Workers.Queue;
 /// <summary>
 /// The base of every handler (<c>Handlers/&lt;JobType&gt;Handler.cs</c>): runs the job type of
 /// <typeparamref name="TArgs"/> (registered with <see cref="JobHandlerRegistration.AddJobHandler{THandler}"/>, which
-/// reads the type's name from the args). The payload is bound once per attempt with <see cref="JobPayload.Bind{TArgs}"/>;
-/// one that does not bind fails the job permanently (retrying the same bytes cannot help), naming the fields, e.g.
-/// <c>The tag_content payload does not fit: payload.content_ids[2] must be a uuid</c>.
+/// reads the type's name from the args). The payload is bound by type once per attempt with
+/// <see cref="JobPayload.Bind{TArgs}"/>; one that does not bind fails the job permanently (retrying the same bytes cannot
+/// help), naming the fields, e.g. <c>The tag_content payload does not fit: payload.content_ids[2] must be a uuid</c>.
+/// The args' validator is the Api's gate (<see cref="JobPayload"/>), not run here.
 /// </summary>
 public abstract class JobHandler<TArgs> : IJobHandler
     where TArgs : class, IJobArgs<TArgs>

@@ -20,7 +20,8 @@ public class TypedJobArgsTests(IngestionDatabase db) : IClassFixture<IngestionDa
 
     [Theory]
     [InlineData("""{"delay_ms":"soon"}""", "payload.delay_ms must be an integer")]
-    [InlineData("""{"fail_times":101}""", "payload.fail_times must be an integer from 0 to 100")]
+    [InlineData("""{"fail_times":2.5,"progress_steps":null}""", "payload.fail_times must be an integer")]
+    [InlineData("""[1,2]""", "payload must be a JSON object")]
     public async Task A_payload_that_does_not_bind_fails_permanently_on_the_first_attempt(string payload, string error)
     {
         await using var worker = await WorkerHost.StartAsync(db.ConnectionString);
