@@ -28,7 +28,7 @@ public sealed class CacheInvalidationHost : DiscoveryHost
     {
         Anna = await data.CreatorAsync("anna", displayName: "Anna");
         Ben = await data.CreatorAsync("ben", displayName: "Ben");
-        await data.ItemAsync(Anna, "Anna one", publishedAt: DateTimeOffset.UtcNow.AddDays(-3));
+        await data.ItemAsync(Anna, "Anna one", publishedAt: DateTimeOffset.UtcNow.AddDays(-3), category: "music", tags: ["guitar"]);
         await data.ItemAsync(Anna, "Anna two", publishedAt: DateTimeOffset.UtcNow.AddDays(-2));
         BenSlug = (await data.ItemAsync(Ben, "Ben one", publishedAt: DateTimeOffset.UtcNow.AddDays(-1))).Slug;
         await data.ItemAsync(Ben, "Ben two", publishedAt: DateTimeOffset.UtcNow.AddHours(-1));
@@ -158,5 +158,31 @@ public sealed class CacheInvalidationTests(CacheInvalidationHost api) : IClassFi
         await api.PublishAsync([DiscoveryCacheTags.Content, .. DiscoveryInvalidation.ContentChanged(api.Anna)]);
         await Task.Delay(Period + TimeSpan.FromMilliseconds(500));
         Assert.Equal(before, ContentShards(await client.GetStringAsync("/sitemap.xml")));
+    }
+
+    [Fact]
+    public async Task The_category_and_tag_sitemap_files_follow_their_plan_not_each_flush()
+    {
+        // Each is one grouped pass over every public item (seconds at a million items): a caller fetching it after every
+        // list flush must not make the database redo it.
+        using var client = api.CreateClient();
+        var files = new[] { "/sitemaps/categories-1.xml", "/sitemaps/tags-1.xml" };
+        foreach (var file in files)
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync(file)).StatusCode);
+        }
+
+        using var queries = new SqlCommandCounter(api.ConnectionString, "GROUP BY");
+        for (var flush = 0; flush < 3; flush++)
+        {
+            await api.PublishAsync([DiscoveryCacheTags.Content, DiscoveryCacheTags.Categories]);
+            await Task.Delay(Period + TimeSpan.FromMilliseconds(500));
+            foreach (var file in files)
+            {
+                Assert.Equal(System.Net.HttpStatusCode.OK, (await client.GetAsync(file)).StatusCode);
+            }
+        }
+
+        Assert.Empty(queries.Statements);
     }
 }

@@ -18,7 +18,6 @@ public sealed class ShardEndpoint(AnonymousDataSource anonymous, SitemapPlanner 
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
 
     private static readonly string[] CacheTags = [DiscoveryCacheTags.Content];
-    private static readonly string[] CategoryCacheTags = [DiscoveryCacheTags.Content, DiscoveryCacheTags.Categories];
 
     public override void Configure()
     {
@@ -42,15 +41,21 @@ public sealed class ShardEndpoint(AnonymousDataSource anonymous, SitemapPlanner 
 
         var shard = plan.Shards[n - 1];
         var baseUrl = seo.BaseUrl(HttpContext);
+        // A list page file (categories, tags) is one grouped pass over every public item (seconds at a million items), so it
+        // follows its plan (recomputed at most once per Discovery:SitemapPlanSeconds: the key carries the plan's count and
+        // lastmod) instead of every list flush; the id-range shards are index range scans and follow the flushes.
+        var listing = SitemapPlanner.IsListing(kind);
         var response = await cache.GetOrCreateAsync(
-            $"sitemap:{kind}:{planner.ShardSize}:{n}:{shard.FirstId}:{baseUrl}",
+            listing
+                ? $"sitemap:{kind}:{planner.ShardSize}:{shard.Count}:{shard.LastModified.UtcTicks}:{baseUrl}"
+                : $"sitemap:{kind}:{planner.ShardSize}:{n}:{shard.FirstId}:{baseUrl}",
             (kind, shard, baseUrl, dataSource, size: planner.ShardSize),
             static async (s, token) => CachedResponse.FromBytes(
                 SitemapWriter.UrlSet(SitemapPlanner.IsListing(s.kind)
                     ? await SitemapListings.ReadAsync(s.dataSource, s.kind, s.baseUrl, s.size, token)
                     : await ReadAsync(s.dataSource, s.kind, s.shard, s.baseUrl, s.size, token)),
                 "application/xml; charset=utf-8"),
-            kind == SitemapPlanner.Categories ? CategoryCacheTags : CacheTags,
+            listing ? [] : CacheTags,
             ct);
         await HttpCaching.WriteAsync(HttpContext, response, HttpCaching.Reference, ct);
     }
