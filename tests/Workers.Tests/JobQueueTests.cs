@@ -3,9 +3,11 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Npgsql;
 using Platform.Core.Jobs;
 using Platform.Core.Jobs.Args;
+using Platform.Workers.Handlers;
 using Platform.Workers.Queue;
 
 namespace Platform.Workers.Tests;
@@ -144,11 +146,11 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     public async Task An_identical_payload_of_a_cached_job_type_returns_the_cached_result_without_running()
     {
         await using var worker = await WorkerHost.StartAsync(db.ConnectionString);
-        var first = await db.EnqueueAsync(EchoCachedArgs.Kind, new { question = "life", answer = 42 });
+        var first = await db.EnqueueAsync(EchoArgs.KindCached, new { question = "life", answer = 42 });
         await db.WaitForStatusAsync(first.JobId, JobStatus.Completed);
 
         // Key order differs: the cache key is computed from canonical JSON.
-        var second = await db.EnqueueAsync(EchoCachedArgs.Kind, new { answer = 42, question = "life" });
+        var second = await db.EnqueueAsync(EchoArgs.KindCached, new { answer = 42, question = "life" });
 
         Assert.True(second.FromCache);
         Assert.NotEqual(first.JobId, second.JobId);
@@ -161,21 +163,56 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     [Fact]
     public async Task Graceful_shutdown_finishes_short_jobs_and_releases_long_ones_without_losing_any()
     {
-        var settings = new Dictionary<string, string?> { ["Workers:ShutdownGrace"] = "00:00:01", ["Workers:Queues:graceful"] = "4" };
-        var worker = await WorkerHost.StartAsync(db.ConnectionString, settings: settings);
-        var quick = await db.EnqueueAsync(EchoArgs.Kind, new { delay_ms = 300, tag = "quick" }, queue: "graceful");
+        var settings = new Dictionary<string, string?> { ["Workers:ShutdownGrace"] = "00:00:02", ["Workers:Queues:graceful"] = "4" };
+        var started = new ConcurrentDictionary<Guid, TaskCompletionSource>();
+        var worker = await WorkerHost.StartAsync(
+            db.ConnectionString, s => s.AddKeyedSingleton<IJobHandler>(EchoArgs.Kind, new StartReportingEchoHandler(started)), settings);
+        var quick = await db.EnqueueAsync(EchoArgs.Kind, new { finish_when_stopping = true, tag = "quick" }, queue: "graceful");
         var slow = await db.EnqueueAsync(EchoArgs.Kind, new { delay_ms = 30_000, tag = "slow" }, queue: "graceful");
-        await db.WaitForStatusAsync(quick.JobId, JobStatus.Processing);
-        await db.WaitForStatusAsync(slow.JobId, JobStatus.Processing);
+
+        // Not just "processing" in the table: that also holds for jobs claimed into the local buffer and not started,
+        // which shutdown rightly releases at once. Both handlers must be running when the host stops.
+        await StartedAsync(started, quick.JobId);
+        await StartedAsync(started, slow.JobId);
 
         await worker.DisposeAsync();
 
         Assert.Equal(JobStatus.Completed, (await db.GetAsync(quick.JobId)).Status);
+        Assert.Equal(["enqueued", "claimed", "completed"], await db.EventsAsync(quick.JobId));
         var released = await db.GetAsync(slow.JobId);
         Assert.Equal(JobStatus.Pending, released.Status);
         Assert.Equal(0, released.Attempts);
         Assert.Contains("released", await db.EventsAsync(slow.JobId));
         Assert.Equal("cancelled", await db.CancelAsync(slow.JobId)); // tidy: leave nothing pending for other tests
+    }
+
+    private static Task StartedAsync(ConcurrentDictionary<Guid, TaskCompletionSource> started, Guid jobId) =>
+        started.GetOrAdd(jobId, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously))
+            .Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+    /// <summary>
+    /// The echo handler, reporting when each job's handler starts. A job with <c>finish_when_stopping</c> runs until its
+    /// host begins to stop and then returns at once, so it finishes inside the shutdown grace period however loaded
+    /// the machine is (its completion reaches the completion writer while the engine shuts down).
+    /// </summary>
+    private sealed class StartReportingEchoHandler(ConcurrentDictionary<Guid, TaskCompletionSource> started) : IJobHandler
+    {
+        private readonly EchoHandler<EchoArgs> echo = new();
+
+        public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
+        {
+            started.GetOrAdd(context.Job.Id, _ => new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+            if (context.Payload.TryGetProperty("finish_when_stopping", out var flag) && flag.GetBoolean())
+            {
+                var stopping = context.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
+                using var either = CancellationTokenSource.CreateLinkedTokenSource(stopping, cancellationToken);
+                await Task.Delay(Timeout.Infinite, either.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                cancellationToken.ThrowIfCancellationRequested(); // stopped by the engine instead: released, and the test fails
+                return JsonValue.Create("finished when stopping");
+            }
+
+            return await echo.HandleAsync(context, cancellationToken);
+        }
     }
 
     private sealed class CountingHandler(ConcurrentDictionary<Guid, int> executions) : IJobHandler
