@@ -101,6 +101,27 @@ public partial class OwnershipVerificationTests
         Assert.Equal(PostgresErrorCodes.UniqueViolation, await VerifyInSqlAsync(impostorId, impostorAccountId));
     }
 
+    [Theory]
+    [InlineData("https://{0}.example/feed.xml", "https://{0}.example./feed.xml")] // a fully qualified name is the same host
+    [InlineData("https://{0}.example./feed.xml", "https://{0}.EXAMPLE/feed.xml")]
+    [InlineData("https://xn--bcher-kva.{0}.example/feed.xml", "https://BÜCHER.{0}.example/feed.xml")] // IDN: A-label and U-label
+    [InlineData("https://bücher.{0}.example/feed.xml", "https://xn--bcher-kva.{0}.example/feed.xml")]
+    public async Task A_verified_feed_is_refused_409_under_its_hosts_other_spellings(string verifiedSpelling, string otherSpelling)
+    {
+        var site = "s" + Guid.NewGuid().ToString("N")[..10];
+        var ownerId = Guid.NewGuid();
+        using var owner = api.CreateClient(ownerId);
+        var ownerAccountId = (await ConnectFeedAsync(owner, string.Format(verifiedSpelling, site))).GetProperty("id").GetGuid();
+        await api.Data.ExecuteAsync( // verified as POST /verify would leave it (the feed lives on no fake server here)
+            "UPDATE platform_account SET verification_status = 'verified', verification_method = 'feed_description', verified_at = now() WHERE id = @a",
+            ("a", ownerAccountId));
+
+        using var other = api.CreateClient(Guid.NewGuid());
+        var problem = await ConnectFeedAsync(other, string.Format(otherSpelling, site), HttpStatusCode.Conflict);
+
+        Assert.Contains("verified by another", problem.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task A_feed_has_one_source_key_under_every_spelling_and_other_feeds_have_others()
     {
