@@ -342,6 +342,42 @@ public partial class OwnershipVerificationTests
     }
 
     [Fact]
+    public async Task An_impostors_account_of_the_channels_handle_is_taken_over_when_the_owner_verifies_by_oauth()
+    {
+        // The impostor connected the victim's @handle; its first sync has not resolved it to the channel id (yet).
+        var handle = "@victim" + Guid.NewGuid().ToString("N")[..8];
+        var impostorId = Guid.NewGuid();
+        using var impostor = api.CreateClient(impostorId);
+        JsonElement impostorAccount;
+        using (var connect = await impostor.PostAsJsonAsync("/api/me/platforms", new { platform = "youtube", channel = handle.ToUpperInvariant() }))
+        {
+            Assert.Equal(HttpStatusCode.Created, connect.StatusCode);
+            impostorAccount = await JsonAsync(connect);
+        }
+
+        var impostorAccountId = impostorAccount.GetProperty("id").GetGuid();
+        await api.Data.ExecuteAsync(
+            """
+            INSERT INTO content_item (creator_id, platform_account_id, platform, external_id, title, url, status)
+            VALUES (@u, @a, 'youtube', 'handle-video-' || @a::text, 'Copied video', 'https://www.youtube.com/watch?v=x', 'pending_verification')
+            """, ("u", impostorId), ("a", impostorAccountId));
+
+        var ownerId = Guid.NewGuid();
+        using var owner = api.CreateClient(ownerId);
+        var channel = new FakeChannel("UC" + Guid.NewGuid().ToString("N")[..22], "The victim's channel", handle);
+        var (state, challenge, _) = await AuthorizeAsync(owner);
+        var outcome = await CallbackAsync($"?code={api.Outside.Consent(challenge, channel)}&state={Uri.EscapeDataString(state)}");
+
+        Assert.Equal("verified", outcome["youtube_verification"]);
+        Assert.False(await api.ScalarAsync<bool>($"SELECT is_active FROM platform_account WHERE id = '{impostorAccountId}'"));
+        Assert.Equal("published:True", await api.ScalarAsync<string>(
+            $"SELECT status || ':' || (creator_id = '{ownerId}') FROM content_item WHERE external_id = 'handle-video-{impostorAccountId}'"),
+            ignoreCase: true);
+        Assert.Equal(1, await api.ScalarAsync<long>(
+            $"SELECT count(*) FROM audit.mt_events WHERE data ->> 'PlatformAccountId' = '{impostorAccountId}' AND mt_dotnet_type LIKE '%PlatformAccountTakenOver%'"));
+    }
+
+    [Fact]
     public async Task An_authorize_flood_keeps_at_most_five_states_of_a_user_and_the_newest_still_works()
     {
         var userId = Guid.NewGuid();
