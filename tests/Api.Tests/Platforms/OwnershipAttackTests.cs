@@ -106,7 +106,8 @@ public partial class OwnershipVerificationTests
     [InlineData("https://{0}.example./feed.xml", "https://{0}.EXAMPLE/feed.xml")]
     [InlineData("https://xn--bcher-kva.{0}.example/feed.xml", "https://BÜCHER.{0}.example/feed.xml")] // IDN: A-label and U-label
     [InlineData("https://bücher.{0}.example/feed.xml", "https://xn--bcher-kva.{0}.example/feed.xml")]
-    public async Task A_verified_feed_is_refused_409_under_its_hosts_other_spellings(string verifiedSpelling, string otherSpelling)
+    [InlineData("https://{0}.example/feeds%2Fall.xml?tag=caf%C3%A9", "https://{0}.example/feeds%2fall.xml?tag=caf%c3%A9")] // RFC 3986 §6.2.2.1
+    public async Task A_verified_feed_is_refused_409_under_other_spellings_of_its_host_or_escapes(string verifiedSpelling, string otherSpelling)
     {
         var site = "s" + Guid.NewGuid().ToString("N")[..10];
         var ownerId = Guid.NewGuid();
