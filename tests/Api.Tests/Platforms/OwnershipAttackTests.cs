@@ -101,6 +101,28 @@ public partial class OwnershipVerificationTests
         Assert.Equal(PostgresErrorCodes.UniqueViolation, await VerifyInSqlAsync(impostorId, impostorAccountId));
     }
 
+    [Theory]
+    [InlineData("https://{0}.example/feed.xml", "https://{0}.example./feed.xml")] // a fully qualified name is the same host
+    [InlineData("https://{0}.example./feed.xml", "https://{0}.EXAMPLE/feed.xml")]
+    [InlineData("https://xn--bcher-kva.{0}.example/feed.xml", "https://BÜCHER.{0}.example/feed.xml")] // IDN: A-label and U-label
+    [InlineData("https://bücher.{0}.example/feed.xml", "https://xn--bcher-kva.{0}.example/feed.xml")]
+    [InlineData("https://{0}.example/feeds%2Fall.xml?tag=caf%C3%A9", "https://{0}.example/feeds%2fall.xml?tag=caf%c3%A9")] // RFC 3986 §6.2.2.1
+    public async Task A_verified_feed_is_refused_409_under_other_spellings_of_its_host_or_escapes(string verifiedSpelling, string otherSpelling)
+    {
+        var site = "s" + Guid.NewGuid().ToString("N")[..10];
+        var ownerId = Guid.NewGuid();
+        using var owner = api.CreateClient(ownerId);
+        var ownerAccountId = (await ConnectFeedAsync(owner, string.Format(verifiedSpelling, site))).GetProperty("id").GetGuid();
+        await api.Data.ExecuteAsync( // verified as POST /verify would leave it (the feed lives on no fake server here)
+            "UPDATE platform_account SET verification_status = 'verified', verification_method = 'feed_description', verified_at = now() WHERE id = @a",
+            ("a", ownerAccountId));
+
+        using var other = api.CreateClient(Guid.NewGuid());
+        var problem = await ConnectFeedAsync(other, string.Format(otherSpelling, site), HttpStatusCode.Conflict);
+
+        Assert.Contains("verified by another", problem.GetProperty("detail").GetString());
+    }
+
     [Fact]
     public async Task A_feed_has_one_source_key_under_every_spelling_and_other_feeds_have_others()
     {
@@ -318,6 +340,42 @@ public partial class OwnershipVerificationTests
         Assert.Equal(0, await api.ScalarAsync<long>($"SELECT count(*) FROM platform_account WHERE user_id = '{otherId}'"));
         Assert.Equal(0, await api.ScalarAsync<long>($"SELECT count(*) FROM job_queue WHERE user_id = '{otherId}'"));
         Assert.Equal(HttpStatusCode.Conflict, byHandle.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_impostors_account_of_the_channels_handle_is_taken_over_when_the_owner_verifies_by_oauth()
+    {
+        // The impostor connected the victim's @handle; its first sync has not resolved it to the channel id (yet).
+        var handle = "@victim" + Guid.NewGuid().ToString("N")[..8];
+        var impostorId = Guid.NewGuid();
+        using var impostor = api.CreateClient(impostorId);
+        JsonElement impostorAccount;
+        using (var connect = await impostor.PostAsJsonAsync("/api/me/platforms", new { platform = "youtube", channel = handle.ToUpperInvariant() }))
+        {
+            Assert.Equal(HttpStatusCode.Created, connect.StatusCode);
+            impostorAccount = await JsonAsync(connect);
+        }
+
+        var impostorAccountId = impostorAccount.GetProperty("id").GetGuid();
+        await api.Data.ExecuteAsync(
+            """
+            INSERT INTO content_item (creator_id, platform_account_id, platform, external_id, title, url, status)
+            VALUES (@u, @a, 'youtube', 'handle-video-' || @a::text, 'Copied video', 'https://www.youtube.com/watch?v=x', 'pending_verification')
+            """, ("u", impostorId), ("a", impostorAccountId));
+
+        var ownerId = Guid.NewGuid();
+        using var owner = api.CreateClient(ownerId);
+        var channel = new FakeChannel("UC" + Guid.NewGuid().ToString("N")[..22], "The victim's channel", handle);
+        var (state, challenge, _) = await AuthorizeAsync(owner);
+        var outcome = await CallbackAsync($"?code={api.Outside.Consent(challenge, channel)}&state={Uri.EscapeDataString(state)}");
+
+        Assert.Equal("verified", outcome["youtube_verification"]);
+        Assert.False(await api.ScalarAsync<bool>($"SELECT is_active FROM platform_account WHERE id = '{impostorAccountId}'"));
+        Assert.Equal("published:True", await api.ScalarAsync<string>(
+            $"SELECT status || ':' || (creator_id = '{ownerId}') FROM content_item WHERE external_id = 'handle-video-{impostorAccountId}'"),
+            ignoreCase: true);
+        Assert.Equal(1, await api.ScalarAsync<long>(
+            $"SELECT count(*) FROM audit.mt_events WHERE data ->> 'PlatformAccountId' = '{impostorAccountId}' AND mt_dotnet_type LIKE '%PlatformAccountTakenOver%'"));
     }
 
     [Fact]
