@@ -146,11 +146,11 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     public async Task An_identical_payload_of_a_cached_job_type_returns_the_cached_result_without_running()
     {
         await using var worker = await WorkerHost.StartAsync(db.ConnectionString);
-        var first = await db.EnqueueAsync(EchoArgs.KindCached, new { question = "life", answer = 42 });
+        var first = await db.EnqueueAsync(EchoCachedArgs.Kind, new { question = "life", answer = 42 });
         await db.WaitForStatusAsync(first.JobId, JobStatus.Completed);
 
         // Key order differs: the cache key is computed from canonical JSON.
-        var second = await db.EnqueueAsync(EchoArgs.KindCached, new { answer = 42, question = "life" });
+        var second = await db.EnqueueAsync(EchoCachedArgs.Kind, new { answer = 42, question = "life" });
 
         Assert.True(second.FromCache);
         Assert.NotEqual(first.JobId, second.JobId);
@@ -197,7 +197,7 @@ public class JobQueueTests(QueueDatabase db) : IClassFixture<QueueDatabase>
     /// </summary>
     private sealed class StartReportingEchoHandler(ConcurrentDictionary<Guid, TaskCompletionSource> started) : IJobHandler
     {
-        private readonly EchoHandler<EchoArgs> echo = new();
+        private readonly IJobHandler echo = new EchoHandler<EchoArgs>();
 
         public async Task<JsonNode?> HandleAsync(JobContext context, CancellationToken cancellationToken)
         {
