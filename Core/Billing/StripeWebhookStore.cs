@@ -33,6 +33,26 @@ public static class StripeWebhookStore
                                     @object_ids, @process, @sources)
         """;
 
+    /// <summary>
+    /// True when PostgreSQL refused the event itself, so storing it again can never succeed: SQLSTATE class 22 (data
+    /// exception, e.g. 22003 for a number <c>jsonb</c>'s numeric cannot hold) or 54 (program limit exceeded, e.g. 54000
+    /// for a value too long for a btree index row), on <paramref name="error"/> or an inner exception
+    /// (https://www.postgresql.org/docs/current/errcodes-appendix.html). The receiver answers 400 (not 500) and
+    /// reconciliation skips the event. Never an outage (<see cref="DatabaseOutage.IsOutage"/>: classes 08, 53, 57).
+    /// </summary>
+    public static bool IsUnstorableEvent(Exception error)
+    {
+        for (var current = error; current is not null; current = current.InnerException)
+        {
+            if (current is PostgresException postgres)
+            {
+                return postgres.SqlState.StartsWith("22", StringComparison.Ordinal) || postgres.SqlState.StartsWith("54", StringComparison.Ordinal);
+            }
+        }
+
+        return false;
+    }
+
     public static async Task<RecordedStripeEvent> RecordAsync(
         NpgsqlDataSource dataSource, StripeEventEnvelope envelope, string payloadJson, string source, CancellationToken cancellationToken = default) =>
         (await RecordBatchAsync(dataSource, [new StripeEventToRecord(envelope, payloadJson, source)], cancellationToken))[0];

@@ -16,7 +16,8 @@ namespace Platform.Workers.Handlers;
 /// has one-second resolution) and feeds each through the same idempotent intake as the webhook receiver, so an event
 /// whose webhook never arrived is stored and processed once, and one already received changes nothing. Then it
 /// replays recent events that ended <c>failed</c> (at most <c>Stripe:ReconcileReplays</c> times each). Progress
-/// (share of the time window covered) is reported like any job's.
+/// (share of the time window covered) is reported like any job's. A listed event PostgreSQL cannot store
+/// (<see cref="StripeWebhookStore.IsUnstorableEvent"/>) is skipped with an error log, not retried with the whole run.
 /// </summary>
 public sealed partial class StripeReconcileHandler(
     NpgsqlDataSource dataSource, StripeGateway stripe, TimeProvider clock, ILogger<StripeReconcileHandler> logger)
@@ -80,8 +81,19 @@ public sealed partial class StripeReconcileHandler(
                     newestId = envelope.Id;
                 }
 
-                var result = await StripeWebhookStore.RecordAsync(
-                    dataSource, envelope, item.GetRawText(), StripeEventSource.Reconciliation, cancellationToken);
+                RecordedStripeEvent result;
+                try
+                {
+                    result = await StripeWebhookStore.RecordAsync(
+                        dataSource, envelope, item.GetRawText(), StripeEventSource.Reconciliation, cancellationToken);
+                }
+                catch (PostgresException refused) when (StripeWebhookStore.IsUnstorableEvent(refused))
+                {
+                    // Retrying can never store it: failing here would fail every run, as the cursor is saved at the end.
+                    LogUnstorable(envelope.Id, $"{refused.SqlState}: {refused.MessageText}");
+                    continue;
+                }
+
                 if (result.Inserted)
                 {
                     recorded++;
@@ -148,6 +160,9 @@ public sealed partial class StripeReconcileHandler(
 
     [LoggerMessage(LogLevel.Warning, "Reconciliation replayed Stripe event {StripeEventId} ({EventType}), which had failed")]
     private partial void LogReplayed(string stripeEventId, string eventType);
+
+    [LoggerMessage(LogLevel.Error, "Reconciliation skipped Stripe event {StripeEventId}: PostgreSQL cannot store it ({Reason})")]
+    private partial void LogUnstorable(string stripeEventId, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Reconciliation skipped a listed item that is not a Stripe event: {Reason}")]
     private partial void LogSkipped(string reason);

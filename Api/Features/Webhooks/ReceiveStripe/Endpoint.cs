@@ -13,7 +13,8 @@ namespace Platform.Api.Features.Webhooks.ReceiveStripe;
 /// <see cref="StripeEventWriter"/>) and answers 200 once that transaction committed. When the writer's queue is full
 /// the answer is 503 with <c>Retry-After: 1</c> and nothing is stored (Stripe re-delivers). A duplicate answers 200 and changes nothing;
 /// a type the platform does not act on is stored as ignored and acknowledged. Anything unverifiable or not a Stripe
-/// event is refused with 400 and nothing is stored. Any API version is accepted: processing re-reads the objects.
+/// event is refused with 400 and nothing is stored; so is a signed event PostgreSQL refuses as data
+/// (<see cref="StripeWebhookStore.IsUnstorableEvent"/>: a number <c>jsonb</c> cannot hold, say), never a 500. Any API version is accepted: processing re-reads the objects.
 /// Refusals count against the client's budget of unsigned requests (<see cref="UnsignedWebhookLimiter"/>): over it
 /// the answer is 429 with <c>Retry-After</c>; correctly signed events never take from it. Only refusals within the budget
 /// are logged (a warning with the client address key), so an unsigned flood costs no log volume past the budget.
@@ -100,7 +101,22 @@ public sealed partial class Endpoint(
             return;
         }
 
-        var recorded = await pending.WaitAsync(ct); // the event is written even when the client goes away
+        RecordedStripeEvent recorded;
+        try
+        {
+            recorded = await pending.WaitAsync(ct); // the event is written even when the client goes away
+        }
+        catch (Npgsql.PostgresException refused) when (StripeWebhookStore.IsUnstorableEvent(refused))
+        {
+            // Its batch was retried one event per transaction: only this event failed, and nothing of it was stored.
+            LogNotStorable(envelope!.Id, $"{refused.SqlState}: {refused.MessageText}"); // the schema's names stay in the log
+            await Send.ResultAsync(TypedResults.Problem(
+                title: "Event not storable",
+                detail: $"The event holds a value PostgreSQL cannot store (SQLSTATE {refused.SqlState}); nothing was stored.",
+                statusCode: StatusCodes.Status400BadRequest));
+            return;
+        }
+
         await Send.OkAsync(
             new Response(envelope!.Id, !recorded.Inserted, StripeEventTypes.IsHandled(envelope.Type) ? "queued" : "ignored"), ct);
     }
@@ -113,7 +129,11 @@ public sealed partial class Endpoint(
             return null;
         }
 
-        if (HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
+        // With a Content-Length, Kestrel enforces it exactly. A chunked body is judged by the loop below alone (it stops
+        // reading past the limit): Kestrel's per-request limit refused a chunked body of exactly the limit even when set
+        // one byte higher (it counts more than the decoded bytes).
+        if (HttpContext.Request.ContentLength is not null
+            && HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } sizeLimit)
         {
             sizeLimit.MaxRequestBodySize = limit;
         }
@@ -143,6 +163,9 @@ public sealed partial class Endpoint(
 
     [LoggerMessage(LogLevel.Warning, "Stripe webhook refused: {Verdict} (from {ClientAddress})")]
     private partial void LogRejected(StripeSignatureResult verdict, string clientAddress);
+
+    [LoggerMessage(LogLevel.Warning, "Stripe webhook {EventId} refused: signed, but PostgreSQL cannot store it ({Reason})")]
+    private partial void LogNotStorable(string eventId, string reason);
 
     [LoggerMessage(LogLevel.Warning, "Stripe webhook refused: signed, but not a Stripe event ({Reason})")]
     private partial void LogNotAnEvent(string reason);
