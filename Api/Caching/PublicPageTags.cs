@@ -39,12 +39,17 @@ public sealed class PublicPageTags(AnonymousDataSource anonymous, HybridCache ca
             : DiscoveryCacheTags.MissingPage;
     }
 
+    /// <summary>
+    /// The owner of a creator page: the public creator's id through <c>public_creator_id()</c> (migration 010), which is
+    /// index-backed whatever the caller's role; a plain <c>users.username</c> lookup as <c>app_anonymous</c> is a
+    /// sequential scan under row-level security (25 ms at 100,000 users).
+    /// </summary>
+    public const string CreatorOwnerSql = "SELECT NULL::uuid, id FROM (SELECT public_creator_id(@name) AS id) owner WHERE id IS NOT NULL";
+
     /// <summary>Tags of a page of the creator <paramref name="username"/> (lower-case).</summary>
     public async ValueTask<string[]> ForCreatorAsync(string username, CancellationToken ct)
     {
-        var owner = await ResolveAsync("username:" + username, """
-            SELECT NULL::uuid, u.id FROM users u WHERE u.username = @name
-            """, username, ct, DiscoveryCacheTags.MissingCreatorPage(username));
+        var owner = await ResolveAsync("username:" + username, CreatorOwnerSql, username, ct, DiscoveryCacheTags.MissingCreatorPage(username));
         return owner.CreatorId is { } creator ? DiscoveryCacheTags.CreatorPage(creator) : DiscoveryCacheTags.MissingCreatorPage(username);
     }
 

@@ -185,4 +185,41 @@ public sealed class CacheInvalidationTests(CacheInvalidationHost api) : IClassFi
 
         Assert.Empty(queries.Statements);
     }
+
+    [Fact]
+    public async Task A_creator_pages_owner_lookup_is_index_backed_as_the_anonymous_role()
+    {
+        await using var connection = new Npgsql.NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using (var setup = new Npgsql.NpgsqlCommand("SET ROLE app_anonymous; SET enable_seqscan = off", connection))
+        {
+            await setup.ExecuteNonQueryAsync();
+        }
+
+        await using var explain = new Npgsql.NpgsqlCommand("EXPLAIN " + Platform.Api.Caching.PublicPageTags.CreatorOwnerSql, connection);
+        explain.Parameters.AddWithValue("name", "anna");
+        var plan = new List<string>();
+        await using (var reader = await explain.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync())
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        // No scan of users under the caller's row-level security at all (with it, PostgreSQL cannot use an index on the
+        // username and reads every user): the lookup runs inside the SECURITY DEFINER function.
+        Assert.DoesNotContain(plan, line => line.Contains(" on users", StringComparison.Ordinal));
+        await using var lookup = new Npgsql.NpgsqlCommand(Platform.Api.Caching.PublicPageTags.CreatorOwnerSql, connection);
+        lookup.Parameters.AddWithValue("name", "anna");
+        Assert.Equal(api.Anna, await ReadOwnerAsync(lookup));
+    }
+
+    private static async Task<Guid> ReadOwnerAsync(Npgsql.NpgsqlCommand lookup)
+    {
+        await using var reader = await lookup.ExecuteReaderAsync();
+        Assert.True(await reader.ReadAsync());
+        Assert.True(reader.IsDBNull(0));
+        return reader.GetGuid(1);
+    }
 }
