@@ -18,6 +18,16 @@ public static class Problems
     /// <summary>409: a second checkout while a paid subscription is live.</summary>
     public const string AlreadySubscribedType = "https://platform.local/problems/already-subscribed";
 
+    /// <summary>
+    /// A 429 or 503 that the caller may retry, with <c>Retry-After</c> in whole seconds (at least 1; RFC 9110 §10.2.3)
+    /// set on <paramref name="http"/>'s response.
+    /// </summary>
+    public static ProblemHttpResult RetryLater(HttpContext http, int status, string title, string detail, long retryAfterSeconds)
+    {
+        http.Response.Headers.RetryAfter = Math.Max(1, retryAfterSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(title: title, detail: detail, statusCode: status);
+    }
+
     public static ProblemHttpResult NotFound(string detail) =>
         TypedResults.Problem(detail: detail, statusCode: StatusCodes.Status404NotFound, title: "Not found");
 

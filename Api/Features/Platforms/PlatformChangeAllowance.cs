@@ -1,3 +1,4 @@
+using Platform.Api.Http;
 using Platform.Core.Billing;
 using Platform.Core.Data;
 
@@ -22,9 +23,7 @@ public static class PlatformChangeAllowance
     }
 
     /// <summary>The 429 problem for a used-up allowance, with <c>Retry-After</c>: the seconds until 00:00 UTC.</summary>
-    public static IResult TooMany(DailyEntitlementCheck check, HttpContext http)
-    {
-        http.Response.Headers.RetryAfter = check.Take.SecondsUntilReset(DateTimeOffset.UtcNow).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(title: "Too many account changes", detail: check.Message, statusCode: StatusCodes.Status429TooManyRequests);
-    }
+    public static IResult TooMany(DailyEntitlementCheck check, HttpContext http) =>
+        Problems.RetryLater(http, StatusCodes.Status429TooManyRequests, "Too many account changes", check.Message,
+            check.Take.SecondsUntilReset(DateTimeOffset.UtcNow));
 }

@@ -1,3 +1,4 @@
+using Platform.Api.Http;
 using System.Collections.Concurrent;
 using System.Security.Claims;
 using Microsoft.Extensions.Options;
@@ -65,14 +66,9 @@ public sealed class JobStreamLimits(IOptions<JobStreamOptions> options, TimeProv
             : null;
 
     /// <summary>The 429 problem of a refused stream.</summary>
-    public static IResult TooMany(HttpContext context)
-    {
-        context.Response.Headers.RetryAfter = "5";
-        return TypedResults.Problem(
-            title: "Too many live streams",
-            detail: "Close another stream of a job first (or poll GET /api/jobs/{id}).",
-            statusCode: StatusCodes.Status429TooManyRequests);
-    }
+    public static IResult TooMany(HttpContext context) =>
+        Problems.RetryLater(context, StatusCodes.Status429TooManyRequests, "Too many live streams",
+            "Close another stream of a job first (or poll GET /api/jobs/{id}).", 5);
 
     private void Release(Guid userId)
     {

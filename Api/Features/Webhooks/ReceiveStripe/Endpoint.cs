@@ -68,11 +68,8 @@ public sealed partial class Endpoint(
             if (!unsigned.TryCountFailure(client, out var retryAfter))
             {
                 // Not logged: a flood past the budget must not cost a log record (and its ingestion) per request.
-                HttpContext.Response.Headers.RetryAfter = retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                await Send.ResultAsync(TypedResults.Problem(
-                    title: "Too many requests",
-                    detail: $"Too many unsigned webhook requests from this address; retry after {retryAfter} s.",
-                    statusCode: StatusCodes.Status429TooManyRequests));
+                await Send.ResultAsync(Problems.RetryLater(HttpContext, StatusCodes.Status429TooManyRequests, "Too many requests",
+                    $"Too many unsigned webhook requests from this address; retry after {retryAfter} s.", retryAfter));
                 return;
             }
 
@@ -93,11 +90,9 @@ public sealed partial class Endpoint(
         var pending = writer.TryRecord(new StripeEventToRecord(envelope!, System.Text.Encoding.UTF8.GetString(body), StripeEventSource.Webhook));
         if (pending is null)
         {
-            HttpContext.Response.Headers.RetryAfter = BusyRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            await Send.ResultAsync(TypedResults.Problem(
-                title: "Webhook intake busy",
-                detail: $"Too many Stripe events are waiting to be stored; nothing was stored. Retry after {BusyRetryAfterSeconds} s.",
-                statusCode: StatusCodes.Status503ServiceUnavailable));
+            await Send.ResultAsync(Problems.RetryLater(HttpContext, StatusCodes.Status503ServiceUnavailable, "Webhook intake busy",
+                $"Too many Stripe events are waiting to be stored; nothing was stored. Retry after {BusyRetryAfterSeconds} s.",
+                BusyRetryAfterSeconds));
             return;
         }
 
