@@ -28,7 +28,14 @@ public class JobResultCacheTests(QueueDatabase db) : IClassFixture<QueueDatabase
         var cacheKey = (await db.GetAsync(first.JobId)).CacheKey!;
         await using (var mux = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString))
         {
+            // The result reaches Redis just after the completion is committed (the two are not one transaction).
             var cached = await mux.GetDatabase().StringGetAsync(JobResultCache.Key(EchoCachedArgs.Kind, cacheKey));
+            for (var wait = 0; !cached.HasValue && wait < 50; wait++)
+            {
+                await Task.Delay(100);
+                cached = await mux.GetDatabase().StringGetAsync(JobResultCache.Key(EchoCachedArgs.Kind, cacheKey));
+            }
+
             Assert.True(cached.HasValue);
             Assert.True(await mux.GetDatabase().KeyTimeToLiveAsync(JobResultCache.Key(EchoCachedArgs.Kind, cacheKey)) > TimeSpan.FromMinutes(9));
         }
