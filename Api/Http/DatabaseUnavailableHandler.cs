@@ -8,7 +8,7 @@ namespace Platform.Api.Http;
 
 /// <summary>
 /// Answers a request that failed because the database is unavailable (<see cref="DatabaseOutage.IsOutage"/>: stopped,
-/// restarting, crashed, out of connection slots, a broken connection, a timeout) with 503 and
+/// restarting, crashed, out of connection slots, a broken connection, a statement cut off by a timeout) with 503 and
 /// <c>Retry-After: 5</c> as RFC 9457 problem details, instead of 500 (RFC 9110 §15.6.4: 503 is "temporarily unable",
 /// and Retry-After says when to come back). Every write path is safe to repeat (idempotency keys, Stripe event ids),
 /// and Stripe re-delivers a webhook that got a non-2xx. When the connection itself broke, both pools (<see cref="NpgsqlDataSource"/> and

@@ -13,8 +13,9 @@ public static class DatabaseOutage
     /// <summary>
     /// True when <paramref name="error"/> or one of its inner exceptions is an outage: SQLSTATE class 08 (connection
     /// exception), 53300 (too_many_connections), 57P01-57P03 (admin_shutdown, crash_shutdown, cannot_connect_now: the
-    /// server stopping, crashed or starting), a socket or stream error, or a timeout (PostgreSQL error codes,
-    /// https://www.postgresql.org/docs/current/errcodes-appendix.html).
+    /// server stopping, crashed or starting), 57014 (query_canceled: the server's <c>statement_timeout</c> cut the
+    /// statement off, e.g. while it waited for a lock), a socket or stream error, or a client-side timeout (PostgreSQL
+    /// error codes, https://www.postgresql.org/docs/current/errcodes-appendix.html).
     /// </summary>
     public static bool IsOutage(Exception error)
     {
@@ -25,7 +26,8 @@ public static class DatabaseOutage
                 case PostgresException postgres:
                     return postgres.SqlState.StartsWith("08", StringComparison.Ordinal)
                         || postgres.SqlState is PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.AdminShutdown
-                            or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow;
+                            or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
+                            or PostgresErrorCodes.QueryCanceled;
                 case SocketException or IOException or TimeoutException:
                     return true;
             }

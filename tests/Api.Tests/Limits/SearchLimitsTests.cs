@@ -67,6 +67,29 @@ public sealed class SearchLimitsTests(SearchLimitsHost api) : IClassFixture<Sear
         Assert.Equal("guitar or piano or drums or violin cello", result.GetProperty("query").GetString());
     }
 
+    [Theory]
+    [InlineData("/api/public/search?q=")]
+    [InlineData("/search?q=")]
+    public async Task A_read_cut_off_by_the_statement_timeout_is_503_with_retry_after_not_500(string path)
+    {
+        // A lock held elsewhere (a migration, a long maintenance statement) makes the public read wait past the anonymous
+        // role's statement_timeout: PostgreSQL cancels it with 57014 (query_canceled). That is the server being
+        // temporarily unable to answer (RFC 9110 15.6.4), not a bug in the request.
+        await using var blocker = await api.DataSource.OpenConnectionAsync();
+        await using var transaction = await blocker.BeginTransactionAsync();
+        await using (var command = new NpgsqlCommand("LOCK TABLE content_item, search_word IN ACCESS EXCLUSIVE MODE", blocker, transaction))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        using var client = api.CreateClient();
+        using var response = await client.GetAsync(path + "timeout" + Guid.NewGuid().ToString("N")[..8]);
+        await transaction.RollbackAsync();
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(5), response.Headers.RetryAfter?.Delta);
+    }
+
     [Fact]
     public async Task Anonymous_statements_time_out()
     {
