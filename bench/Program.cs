@@ -2,7 +2,7 @@ using Platform.Bench;
 using Platform.Bench.Peers;
 
 // dotnet run -c Release --project bench -- <suite> [--runs N] [--jobs N] [--history N] [--videos N]
-//   seed --creators N --items M --clicks K     public [--seconds S] [--connections C]
+//   seed --creators N --items M --clicks K     public [--seconds S] [--connections C] [--rows SUBSTRING]
 //   chaos [--seconds S] [--job-rate N] [--webhook-rate N] [--read-rate N] [--sse-every N]
 // Connection strings: ConnectionStrings__platformdb (a role that may create databases), ConnectionStrings__cache.
 var suites = new Dictionary<string, Func<string, int, Task>>

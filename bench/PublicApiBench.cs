@@ -11,12 +11,15 @@ using Platform.Migrations.DemoData;
 namespace Platform.Bench;
 
 /// <summary>
-/// <c>public [--seconds S] [--connections C]</c>: the public API under load from a second process (wrk on loopback).
+/// <c>public [--seconds S] [--connections C] [--rows SUBSTRING]</c>: the public API under load from a second process
+/// (wrk on loopback).
 /// The Api runs as its own process (Release build, Production environment) against the seeded database and Redis,
 /// twice: cold (Discovery:CacheEnabled=false, so every request runs its SQL) and warm (HybridCache on, after a
 /// warm-up pass). Each endpoint cycles through many real URLs (slugs, usernames, categories, search terms sampled
 /// from the database). Per endpoint and mode: latency percentiles with one connection (≈ server time: loopback adds
-/// tens of microseconds) and throughput with C connections.
+/// tens of microseconds) and throughput with C connections. <c>--rows</c> keeps only the rows whose name (the part of
+/// the BENCH name after <c>public.</c>, e.g. <c>seo_content</c>, <c>site_search</c>) contains the substring (ordinal,
+/// case-insensitive), so a regressed row can be re-run alone; no other row is started or printed.
 /// </summary>
 public static partial class PublicApiBench
 {
@@ -34,7 +37,7 @@ public static partial class PublicApiBench
         var version = (string)(await dataSource.CreateCommand("SHOW server_version").ExecuteScalarAsync())!;
         var items = (long)(await dataSource.CreateCommand("SELECT count(*) FROM content_item").ExecuteScalarAsync())!;
         var system = BenchReport.System(version) + $", {items} content items";
-        var endpoints = await EndpointsAsync(dataSource);
+        var endpoints = SelectRows(await EndpointsAsync(dataSource), StringOption(args, "--rows"));
         var folder = Directory.CreateTempSubdirectory("bench-public-");
         try
         {
@@ -129,6 +132,20 @@ public static partial class PublicApiBench
             ("site_search", [.. terms.Select(t => "/search?q=" + E(t))]),
             ("site_creator", [.. users.Select(u => "/@" + u)]),
         ];
+    }
+
+    /// <summary>The rows whose name contains <paramref name="filter"/> (all when null); none matching is an error that lists the names.</summary>
+    internal static List<(string Name, List<string> Paths)> SelectRows(List<(string Name, List<string> Paths)> rows, string? filter)
+    {
+        if (filter is null)
+        {
+            return rows;
+        }
+
+        var kept = rows.Where(r => r.Name.Contains(filter, StringComparison.OrdinalIgnoreCase)).ToList();
+        return kept.Count > 0
+            ? kept
+            : throw new ArgumentException($"--rows {filter} matches no row; rows: {string.Join(", ", rows.Select(r => r.Name))}");
     }
 
     private static string LuaScript(List<string> paths)
@@ -261,6 +278,12 @@ public static partial class PublicApiBench
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static string? StringOption(string[] args, string name)
+    {
+        var index = Array.IndexOf(args, name);
+        return index >= 0 && index + 1 < args.Length && !string.IsNullOrWhiteSpace(args[index + 1]) ? args[index + 1] : null;
     }
 
     private static int Option(string[] args, string name, int fallback)

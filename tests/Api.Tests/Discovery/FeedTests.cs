@@ -69,6 +69,8 @@ public sealed class FeedTests(FeedFixture api) : IClassFixture<FeedFixture>
     [InlineData("sort=popular", 3)]
     [InlineData("sort=recent&category=gaming", 2)]
     [InlineData("sort=popular&tag=speedrun", 2)]
+    [InlineData("sort=recent&tag=speedrun", 2)]
+    [InlineData("sort=recent&tag=chill", 3)]
     public async Task Pages_cover_every_visible_item_once_in_sort_order(string query, int limit)
     {
         using var client = api.CreateClient();

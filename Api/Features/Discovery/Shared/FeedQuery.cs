@@ -6,8 +6,9 @@ namespace Platform.Api.Features.Discovery.Shared;
 
 /// <summary>
 /// The public feed as one keyset-paginated, index-backed query. Each sort walks an index in order
-/// (recent: idx_content_item_feed_recent / _category / _platform / creator; popular: idx_content_item_feed_popular
-/// / 003's per-category index; trending: idx_trending_content_window[_category]_score) and stops after limit+1 rows.
+/// (recent: idx_content_item_feed_recent / _category / _platform / creator, and for a tag idx_content_tag_feed_recent;
+/// popular: idx_content_item_feed_popular / 003's per-category index; trending:
+/// idx_trending_content_window[_category]_score) and stops after limit+1 rows.
 /// With <see cref="Backward"/> the same index is walked the other way from the cursor: the page before it (the
 /// site's <c>rel="prev"</c> links), returned in display order.
 /// </summary>
@@ -47,12 +48,43 @@ public sealed record FeedQuery(
     /// </summary>
     public async Task<FeedSlice> ExecuteSliceAsync(NpgsqlDataSource dataSource, CancellationToken ct)
     {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await ExecuteSliceAsync(connection, ct);
+    }
+
+    /// <summary>As <see cref="ExecuteSliceAsync(NpgsqlDataSource, CancellationToken)"/>, on an open connection (its role applies).</summary>
+    public async Task<FeedSlice> ExecuteSliceAsync(NpgsqlConnection connection, CancellationToken ct)
+    {
         var sql = new StringBuilder("SELECT ").Append(ContentCardReader.Columns);
         var trending = Sort == "trending";
+        var tagWalk = Sort == "recent" && Tag is not null;
+        // Forward: rows after the cursor in display order; backward: rows before it, read nearest first.
+        var (after, before) = Backward ? (">", "<") : ("<", ">");
+        await using var command = connection.CreateCommand();
         if (trending)
         {
             sql.Append(", tc.score FROM trending_content tc JOIN ").Append(ContentCardReader.From)
                .Append(" ON c.id = tc.content_id WHERE tc.time_window = @window AND ");
+            command.Parameters.AddWithValue("window", Window);
+        }
+        else if (tagWalk)
+        {
+            // Newest by tag: the tag's rows of content_tag in feed order (idx_content_tag_feed_recent, migration 030:
+            // item_published_at is the item's date while it is published), joined row by row to the item, so the page
+            // is one ordered walk that stops after limit+1 visible items whatever the tag's size (an EXISTS probe per
+            // item instead leaves the plan to the tag's estimated size, which PostgreSQL cannot know). An item tagged
+            // the same by two sources is listed once: by its row of the first source.
+            sql.Append(" FROM content_tag t JOIN ").Append(ContentCardReader.From).Append(" ON c.id = t.content_id")
+               .Append(" WHERE t.tag = @tag AND t.item_published_at IS NOT NULL")
+               .Append(" AND NOT EXISTS (SELECT 1 FROM content_tag d WHERE d.content_id = t.content_id AND d.tag = t.tag AND d.source < t.source)");
+            if (Cursor is { } tagCursor)
+            {
+                sql.Append($" AND (t.item_published_at, t.content_id) {after} (@after_date, @after_id)");
+                command.Parameters.AddWithValue("after_id", tagCursor.Id);
+                command.Parameters.Add(new NpgsqlParameter("after_date", NpgsqlDbType.TimestampTz) { Value = tagCursor.PublishedAt });
+            }
+
+            sql.Append(" AND ");
         }
         else
         {
@@ -60,11 +92,6 @@ public sealed record FeedQuery(
         }
 
         sql.Append(ContentCardReader.Visible);
-        await using var command = dataSource.CreateCommand();
-        if (trending)
-        {
-            command.Parameters.AddWithValue("window", Window);
-        }
 
         if (Category is not null)
         {
@@ -76,7 +103,11 @@ public sealed record FeedQuery(
 
         if (Tag is not null)
         {
-            sql.Append(" AND EXISTS (SELECT 1 FROM content_tag t WHERE t.content_id = c.id AND t.tag = @tag)");
+            if (!tagWalk)
+            {
+                sql.Append(" AND EXISTS (SELECT 1 FROM content_tag t WHERE t.content_id = c.id AND t.tag = @tag)");
+            }
+
             command.Parameters.AddWithValue("tag", Tag.Trim().ToLowerInvariant());
         }
 
@@ -90,8 +121,7 @@ public sealed record FeedQuery(
         {
             // Resolved first so the planner sees the actual creator id: for a prolific creator it then walks
             // idx_content_item_creator_feed (018: public items only) in order instead of sorting all of their items.
-            await using var lookup = dataSource.CreateCommand(
-                "SELECT public_creator_id(@creator)");
+            await using var lookup = new NpgsqlCommand("SELECT public_creator_id(@creator)", connection);
             lookup.Parameters.AddWithValue("creator", Creator);
             if (await lookup.ExecuteScalarAsync(ct) is not Guid creatorId)
             {
@@ -102,9 +132,7 @@ public sealed record FeedQuery(
             command.Parameters.AddWithValue("creator_id", creatorId);
         }
 
-        // Forward: rows after the cursor in display order; backward: rows before it, read nearest first.
-        var (after, before) = Backward ? (">", "<") : ("<", ">");
-        if (Cursor is { } cursor)
+        if (Cursor is { } cursor && !tagWalk)
         {
             command.Parameters.AddWithValue("after_id", cursor.Id);
             switch (Sort)
@@ -126,6 +154,7 @@ public sealed record FeedQuery(
 
         sql.Append((Sort, Backward) switch
         {
+            _ when tagWalk => Backward ? " ORDER BY t.item_published_at, t.content_id" : " ORDER BY t.item_published_at DESC, t.content_id DESC",
             ("recent", false) => " ORDER BY c.published_at DESC, c.id DESC",
             ("recent", true) => " ORDER BY c.published_at, c.id",
             ("popular", false) => " ORDER BY c.click_count DESC, c.id DESC",
