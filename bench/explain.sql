@@ -9,8 +9,9 @@ EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols FROM :from WHERE :visible ORDER BY c.p
 EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols FROM :from WHERE :visible AND c.category_id = (SELECT id FROM content_category WHERE slug = 'music') ORDER BY c.published_at DESC, c.id DESC LIMIT 21;
 \echo '== feed popular, category'
 EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols FROM :from WHERE :visible AND c.category_id = (SELECT id FROM content_category WHERE slug = 'music') ORDER BY c.click_count DESC, c.id DESC LIMIT 21;
-\echo '== feed tag'
-EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols FROM :from WHERE :visible AND EXISTS (SELECT 1 FROM content_tag t WHERE t.content_id = c.id AND t.tag = 'music-13') ORDER BY c.published_at DESC, c.id DESC LIMIT 21;
+\echo '== feed tag, newest (030: a walk of idx_content_tag_feed_recent; a rare and a popular tag)'
+EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols FROM content_tag t JOIN :from ON c.id = t.content_id WHERE t.tag = 'music-13' AND t.item_published_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM content_tag d WHERE d.content_id = t.content_id AND d.tag = t.tag AND d.source < t.source) AND :visible ORDER BY t.item_published_at DESC, t.content_id DESC LIMIT 21;
+EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols FROM content_tag t JOIN :from ON c.id = t.content_id WHERE t.tag = 'guitar' AND t.item_published_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM content_tag d WHERE d.content_id = t.content_id AND d.tag = t.tag AND d.source < t.source) AND :visible ORDER BY t.item_published_at DESC, t.content_id DESC LIMIT 21;
 \echo '== feed trending, category'
 EXPLAIN (ANALYZE, COSTS OFF) SELECT :cols, tc.score FROM trending_content tc JOIN :from ON c.id = tc.content_id WHERE tc.time_window = '7d' AND :visible AND tc.category_id = (SELECT id FROM content_category WHERE slug = 'music') ORDER BY tc.score DESC, tc.content_id LIMIT 21;
 \echo '== creator page (the Api resolves the id first, as here)'
