@@ -9,10 +9,14 @@ namespace Platform.Workers.Audit;
 /// Appends a batch of events to many Marten streams in one statement, with the rows Marten's own quick append
 /// (<c>mt_quick_append_events</c>, one call per stream) would write: the stream row created at, or moved forward to,
 /// its new version, and one <c>mt_events</c> row per event with the next version of its stream, a sequence number
-/// in batch order, the event type alias, the .NET type and the body from Marten's serializer. Streams are read back
-/// through Marten as usual (<c>FetchStreamAsync</c>); appending through a session afterwards continues the versions.
-/// The projector's outbox replays thousands of events per batch spread over thousands of streams (one per job), where
-/// one function call per stream was most of the projection's cost.
+/// in batch order, the event type alias, the .NET type and the body Marten's serializer reads back. Streams are read
+/// back through Marten as usual (<c>FetchStreamAsync</c>); appending through a session afterwards continues the
+/// versions. The projector's outbox replays thousands of events per batch spread over thousands of streams (one per
+/// job), where one function call per stream was most of the projection's cost.
+/// <para>
+/// The events come either from C# (<see cref="AppendAsync"/>: bodies from Marten's serializer, sent as arrays) or from
+/// a query (<see cref="AppendFromQueryAsync"/>: rows and bodies built by the server, nothing crosses the wire).
+/// </para>
 /// </summary>
 public sealed class BulkEventAppender
 {
@@ -28,12 +32,26 @@ public sealed class BulkEventAppender
             mappings[mapping.EventType] = (mapping.EventTypeName, mapping.DotNetTypeName);
         }
 
+        sql = Statement(
+            """
+            SELECT e.stream_id, e.id, e.type, e.dotnet_type, e.data, e.n
+            FROM unnest(@streams, @ids, @types, @dotnet_types, @bodies)
+                 WITH ORDINALITY AS e(stream_id, id, type, dotnet_type, data, n)
+            """);
+    }
+
+    /// <summary>
+    /// The append statement over <paramref name="input"/>: a query of the columns <c>stream_id</c> (uuid), <c>id</c>
+    /// (the event's uuid), <c>type</c> (Marten's alias), <c>dotnet_type</c>, <c>data</c> (jsonb body) and <c>n</c>
+    /// (bigint, the order of the events: their sequence numbers and stream versions follow it). A row whose
+    /// <c>type</c> is null fails the statement (<c>mt_events.type</c> is NOT NULL): an unknown event is never dropped.
+    /// </summary>
+    public static string Statement(string input)
+    {
         var schema = AuditStore.Schema;
-        sql = $"""
+        return $"""
             WITH input AS (
-                SELECT e.stream_id, e.id, e.type, e.dotnet_type, e.data, e.n
-                FROM unnest(@streams, @ids, @types, @dotnet_types, @bodies)
-                     WITH ORDINALITY AS e(stream_id, id, type, dotnet_type, data, n)
+            {input}
             ), counts AS (
                 SELECT i.stream_id, count(*) AS added FROM input i GROUP BY i.stream_id
             ), streams AS (
@@ -56,6 +74,13 @@ public sealed class BulkEventAppender
             """;
     }
 
+    /// <summary>Marten's type alias and .NET type name of a registered event type.</summary>
+    /// <exception cref="InvalidOperationException">The type is not a registered audit event type.</exception>
+    public (string Alias, string DotNetType) TypeOf(Type eventType) =>
+        mappings.TryGetValue(eventType, out var known)
+            ? known
+            : throw new InvalidOperationException($"{eventType.Name} is not a registered audit event type.");
+
     /// <summary>Appends <paramref name="events"/> (stream id and event, in order) inside the caller's transaction.</summary>
     public async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
         IReadOnlyList<(Guid Stream, object Event)> events, CancellationToken cancellationToken)
@@ -73,9 +98,7 @@ public sealed class BulkEventAppender
         for (var i = 0; i < events.Count; i++)
         {
             var (stream, @event) = events[i];
-            var (alias, dotnetType) = mappings.TryGetValue(@event.GetType(), out var known)
-                ? known
-                : throw new InvalidOperationException($"{@event.GetType().Name} is not a registered audit event type.");
+            var (alias, dotnetType) = TypeOf(@event.GetType());
             streams[i] = stream;
             ids[i] = Guid.CreateVersion7();
             types[i] = alias;
@@ -94,5 +117,17 @@ public sealed class BulkEventAppender
         {
             throw new InvalidOperationException($"Appended {appended} of {events.Count} audit events (an archived stream?).");
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="statement"/> (a <see cref="Statement"/> over a query of the rows to append) inside the
+    /// caller's transaction; returns the number of events appended.
+    /// </summary>
+    public static async Task<int> AppendFromQueryAsync(NpgsqlConnection connection, NpgsqlTransaction transaction,
+        string statement, Action<NpgsqlParameterCollection> parameters, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(statement, connection, transaction);
+        parameters(command.Parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }

@@ -6,12 +6,23 @@ namespace Platform.Workers.Audit;
 
 /// <summary>
 /// Projects <c>job_log</c> (written in the same transaction as every job state change) into Marten's event store,
-/// one stream per job (stream id = job id).
+/// one stream per job (stream id = job id), one event per row (<see cref="JobLogEvents"/>).
+/// <para>
+/// The batch reads only the ids of the next rows (to find gaps, see <see cref="OutboxProjector"/>); the events
+/// themselves are built and appended by the server in one statement straight from <c>job_log</c>
+/// (<see cref="JobLogEvents.Input"/>), so no row or JSON body crosses the wire or is built in C#.
+/// </para>
 /// </summary>
 public sealed class JobAuditProjector(NpgsqlDataSource dataSource, IDocumentStore store, SchemaReadiness schema, ILogger<JobAuditProjector> logger)
     : OutboxProjector(dataSource, store, schema, logger)
 {
     public const string Checkpoint = "job_log";
+
+    private readonly string appendSql = BulkEventAppender.Statement(JobLogEvents.Input);
+
+    private string[]? events;
+    private string[]? aliases;
+    private string[]? dotnetTypes;
 
     protected override string CheckpointId => Checkpoint;
 
@@ -20,39 +31,45 @@ public sealed class JobAuditProjector(NpgsqlDataSource dataSource, IDocumentStor
     protected override async Task<List<OutboxEntry>> ReadAfterAsync(long lastId, CancellationToken cancellationToken)
     {
         await using var command = DataSource.CreateCommand(
-            """
-            SELECT l.id, l.job_id, l.event, l.status, l.attempt, l.worker_id, l.message, (l.details ->> 'progress')::int,
-                   l.created_at, j.job_type, j.queue, j.user_id
-            FROM job_log l
-            -- Only an 'enqueued' row needs its job (type, queue, owner): the one-time filter skips the probe for the
-            -- others (two of every three rows of a no-op job; job_queue's primary key holds a version per state change).
-            LEFT JOIN LATERAL (
-                SELECT q.job_type, q.queue, q.user_id FROM job_queue q WHERE l.event = 'enqueued' AND q.id = l.job_id OFFSET 0
-            ) j ON true
-            WHERE l.id > @last
-            ORDER BY l.id
-            LIMIT @limit
-            """);
+            "SELECT l.id, l.job_id FROM job_log l WHERE l.id > @last ORDER BY l.id LIMIT @limit");
         command.Parameters.AddWithValue("last", lastId);
         command.Parameters.AddWithValue("limit", BatchSize);
         var rows = new List<OutboxEntry>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            var entry = new JobLogEntry(
-                reader.GetInt64(0), reader.GetGuid(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetString(3),
-                reader.IsDBNull(4) ? null : reader.GetInt32(4),
-                reader.IsDBNull(5) ? null : reader.GetString(5),
-                reader.IsDBNull(6) ? null : reader.GetString(6),
-                reader.IsDBNull(7) ? null : reader.GetInt32(7),
-                reader.GetFieldValue<DateTimeOffset>(8),
-                reader.IsDBNull(9) ? null : reader.GetString(9),
-                reader.IsDBNull(10) ? null : reader.GetString(10),
-                reader.IsDBNull(11) ? null : reader.GetGuid(11));
-            rows.Add(new OutboxEntry(entry.Id, [entry.JobId], entry.ToAuditEvent()));
+            rows.Add(new OutboxEntry(reader.GetInt64(0), [reader.GetGuid(1)], null));
         }
 
         return rows;
+    }
+
+    /// <summary>
+    /// One statement appends the events of every row with an id in (<paramref name="lastId"/>, last ready id]. A gap
+    /// the batch gave up waiting for and that has committed since is projected too: the checkpoint moves past it.
+    /// </summary>
+    protected override async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long lastId,
+        IReadOnlyList<OutboxEntry> ready, CancellationToken cancellationToken)
+    {
+        if (events is null)
+        {
+            var types = JobLogEvents.Types.Select(t => (t.Key, Appender.TypeOf(t.Value))).ToList();
+            aliases = types.Select(t => t.Item2.Alias).ToArray();
+            dotnetTypes = types.Select(t => t.Item2.DotNetType).ToArray();
+            events = types.Select(t => t.Key).ToArray();
+        }
+
+        var appended = await BulkEventAppender.AppendFromQueryAsync(connection, transaction, appendSql, parameters =>
+        {
+            parameters.AddWithValue("after", lastId);
+            parameters.AddWithValue("upto", ready[^1].Id);
+            parameters.AddWithValue("events", events);
+            parameters.AddWithValue("aliases", aliases!);
+            parameters.AddWithValue("dotnet_types", dotnetTypes!);
+        }, cancellationToken);
+        if (appended < ready.Count)
+        {
+            throw new InvalidOperationException($"Appended {appended} of {ready.Count} job audit events (an archived stream?).");
+        }
     }
 }

@@ -8,7 +8,10 @@ namespace Platform.Workers.Audit;
 
 /// <summary>A row of an append-only log table, as the event it becomes in one or more audit streams.</summary>
 /// <param name="Id">The row's identity (ascending with insertion).</param>
-public sealed record OutboxEntry(long Id, IReadOnlyList<Guid> Streams, object Event);
+/// <param name="Streams">The streams the event is appended to.</param>
+/// <param name="Event">The event; null when the projector builds its events in SQL (it overrides
+/// <see cref="OutboxProjector.AppendAsync"/>) and reads only the row ids.</param>
+public sealed record OutboxEntry(long Id, IReadOnlyList<Guid> Streams, object? Event);
 
 /// <summary>
 /// Projects an append-only log table (written in the same transaction as the change it records: an outbox) into
@@ -25,7 +28,9 @@ public abstract class OutboxProjector(NpgsqlDataSource dataSource, IDocumentStor
     private static readonly TimeSpan GapWait = TimeSpan.FromMilliseconds(5);
     private const int GapWaits = 20;
     private readonly Dictionary<long, DateTime> gapsSeen = [];
-    private readonly BulkEventAppender appender = new(store);
+
+    /// <summary>The one-statement append of this projector's events.</summary>
+    protected BulkEventAppender Appender { get; } = new(store);
 
     /// <summary>The checkpoint document's id (one per log table).</summary>
     protected abstract string CheckpointId { get; }
@@ -64,21 +69,32 @@ public abstract class OutboxProjector(NpgsqlDataSource dataSource, IDocumentStor
             return 0;
         }
 
-        var events = new List<(Guid Stream, object Event)>(ready.Count);
-        foreach (var row in ready)
-        {
-            foreach (var stream in row.Streams)
-            {
-                events.Add((stream, row.Event));
-            }
-        }
-
-        await appender.AppendAsync(connection, transaction, events, cancellationToken);
+        await AppendAsync(connection, transaction, lastId: checkpoint.LastLogId, ready, cancellationToken);
         checkpoint.LastLogId = ready[^1].Id;
         session.Store(checkpoint);
         await session.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return ready.Count;
+    }
+
+    /// <summary>
+    /// Appends the events of <paramref name="ready"/> (rows after <paramref name="lastId"/> without a gap, in id order)
+    /// inside the batch's transaction. By default each row's <see cref="OutboxEntry.Event"/> goes to each of its streams.
+    /// </summary>
+    protected virtual Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long lastId,
+        IReadOnlyList<OutboxEntry> ready, CancellationToken cancellationToken)
+    {
+        var events = new List<(Guid Stream, object Event)>(ready.Count);
+        foreach (var row in ready)
+        {
+            var @event = row.Event ?? throw new InvalidOperationException($"{TaskName}: row {row.Id} has no event.");
+            foreach (var stream in row.Streams)
+            {
+                events.Add((stream, @event));
+            }
+        }
+
+        return Appender.AppendAsync(connection, transaction, events, cancellationToken);
     }
 
     /// <summary>
