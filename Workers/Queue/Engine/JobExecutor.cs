@@ -58,7 +58,24 @@ internal sealed partial class JobExecutor(
                 return new JobOutcome.Completed(run, cachedResult, definition.CacheTtl);
             }
 
-            var result = await HandleAsync(job, run.Token);
+            JsonNode? result;
+            if (directHandlers.TryGetValue(job.JobType, out var create) && create is not null)
+            {
+                var context = new JobContext(job, workerId, dataSource, scopes);
+                try
+                {
+                    result = await create().HandleAsync(context, run.Token);
+                }
+                finally
+                {
+                    await context.DisposeScopeAsync();
+                }
+            }
+            else
+            {
+                result = await HandleInScopeAsync(job, run.Token);
+            }
+
             metrics.Duration.Record(Stopwatch.GetElapsedTime(started).TotalMilliseconds, run.Tags);
             return run.Reason == StopReason.LeaseLost
                 ? new JobOutcome.LeaseLost(run, "the handler finished after the lease was lost")
@@ -121,22 +138,9 @@ internal sealed partial class JobExecutor(
         return activity;
     }
 
-    /// <summary>Runs the job's handler: one made directly (a scope only if it asks), else one resolved from a scope of its own.</summary>
-    private async Task<JsonNode?> HandleAsync(JobRecord job, CancellationToken cancellationToken)
+    /// <summary>Runs the job's handler resolved (keyed by job type) from a DI scope of its own.</summary>
+    private async Task<JsonNode?> HandleInScopeAsync(JobRecord job, CancellationToken cancellationToken)
     {
-        if (directHandlers.TryGetValue(job.JobType, out var create) && create is not null)
-        {
-            var context = new JobContext(job, workerId, dataSource, scopes);
-            try
-            {
-                return await create().HandleAsync(context, cancellationToken);
-            }
-            finally
-            {
-                await context.DisposeScopeAsync();
-            }
-        }
-
         await using var scope = scopes.CreateAsyncScope();
         var handler = scope.ServiceProvider.GetKeyedService<IJobHandler>(job.JobType)
             ?? throw new PermanentJobFailureException($"No handler for job type '{job.JobType}' in this worker.");
