@@ -48,9 +48,9 @@ public sealed class EchoHandler<TArgs> : JobHandler<TArgs>
         return Echo(args, context);
     }
 
-    /// <summary>The payload as stored (the element itself, not parsed again), or the failure asked for.</summary>
+    /// <summary>The payload as stored (an object node over the element itself, not parsed again), or the failure asked for.</summary>
     private static JsonNode? Echo(TArgs args, JobContext context) =>
         context.Attempt <= args.FailTimes
             ? throw new JobFailureException($"echo was asked to fail {args.FailTimes} time(s); this is attempt {context.Attempt}")
-            : JsonValue.Create(context.Payload);
+            : JsonObject.Create(context.Payload);
 }
