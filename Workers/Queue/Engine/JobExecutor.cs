@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Npgsql;
@@ -25,14 +26,16 @@ internal sealed partial class JobExecutor(
     /// <summary>A handler's time limit when neither the job nor its type sets one.</summary>
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
 
-    /// <summary>
-    /// Per job type, how its handler is made, decided once: a class with only a parameterless constructor that holds
-    /// nothing to dispose is created directly (a new instance per job, as a scoped service would be) and gets its DI
-    /// scope only if it reads <see cref="JobContext.Services"/>; any other is resolved from a scope of its own.
-    /// </summary>
-    private readonly Dictionary<string, Func<IJobHandler>?> directHandlers = handlerTypes
+    /// <summary>The handler class <see cref="JobHandlerRegistration.AddJobHandler{THandler}"/> registered per job type (the last one wins, as in DI).</summary>
+    private readonly Dictionary<string, Type> registeredHandlers = handlerTypes
         .GroupBy(h => h.JobType, StringComparer.Ordinal)
-        .ToDictionary(g => g.Key, g => DirectFactory(g.Last().HandlerType), StringComparer.Ordinal);
+        .ToDictionary(g => g.Key, g => g.Last().HandlerType, StringComparer.Ordinal);
+
+    /// <summary>
+    /// Per job type, decided on its first job: a factory when its handler is made directly (see
+    /// <see cref="DirectHandlerAsync"/>), null when it is resolved from a DI scope per job.
+    /// </summary>
+    private readonly ConcurrentDictionary<string, Func<IJobHandler>?> directHandlers = new(StringComparer.Ordinal);
 
     public async Task<JobOutcome> RunAsync(RunningJob run)
     {
@@ -59,7 +62,8 @@ internal sealed partial class JobExecutor(
             }
 
             JsonNode? result;
-            if (directHandlers.TryGetValue(job.JobType, out var create) && create is not null)
+            var create = directHandlers.TryGetValue(job.JobType, out var known) ? known : await DirectHandlerAsync(job.JobType);
+            if (create is not null)
             {
                 var context = new JobContext(job, workerId, dataSource, scopes);
                 try
@@ -136,6 +140,27 @@ internal sealed partial class JobExecutor(
         activity?.SetTag("job.attempt", job.Attempts);
         activity?.SetTag("job.queue", job.Queue);
         return activity;
+    }
+
+    /// <summary>
+    /// Decides once per job type how its handler is made: directly (a new instance per job, its DI scope created only if it
+    /// reads <see cref="JobContext.Services"/>) when the class registered for it needs nothing from DI and nothing
+    /// disposed (<see cref="DirectFactory"/>) and DI still resolves that very class for the type (a later keyed
+    /// registration replaces it, as tests and hosts do); else from a DI scope per job.
+    /// </summary>
+    private async Task<Func<IJobHandler>?> DirectHandlerAsync(string jobType)
+    {
+        Func<IJobHandler>? create = null;
+        if (registeredHandlers.TryGetValue(jobType, out var type) && DirectFactory(type) is { } factory)
+        {
+            await using var scope = scopes.CreateAsyncScope();
+            if (scope.ServiceProvider.GetKeyedService<IJobHandler>(jobType)?.GetType() == type)
+            {
+                create = factory;
+            }
+        }
+
+        return directHandlers.GetOrAdd(jobType, create);
     }
 
     /// <summary>Runs the job's handler resolved (keyed by job type) from a DI scope of its own.</summary>
