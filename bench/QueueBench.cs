@@ -9,14 +9,17 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 using NpgsqlTypes;
 using Platform.Core.Audit;
+using Platform.Core.Jobs;
+using Platform.Core.Jobs.Args;
 using Platform.Workers.Audit;
 using Platform.Workers.Queue;
 
 namespace Platform.Bench;
 
 /// <summary>
-/// <c>queue [--jobs N]</c>: our queue on a fresh database: batched enqueue (create_jobs_bulk, 1,000 per statement),
-/// no-op processing by one Workers engine in-process (with and without the audit projection), and enqueue→start
+/// <c>queue [--jobs N]</c>: our queue on a fresh database: batched enqueue (create_jobs_bulk, 1,000 per statement, raw;
+/// and through the typed client API, <see cref="JobQueueClient.EnqueueManyAsync"/>, 1,000 <see cref="EchoArgs"/> per
+/// call, as the syncs enqueue), no-op processing by one Workers engine in-process (with and without the audit projection), and enqueue→start
 /// latency when idle.
 /// </summary>
 public static class QueueBench
@@ -26,8 +29,13 @@ public static class QueueBench
     public static async Task RunAsync(string serverConnectionString, int jobs, int history = 0)
     {
         // BENCH_QUEUE_AUDIT_ONLY=1 runs the audited mode alone (measuring the audit trail's cost).
-        var modes = Environment.GetEnvironmentVariable("BENCH_QUEUE_AUDIT_ONLY") is "1" ? new[] { true } : [false, true];
-        foreach (var audit in modes)
+        var auditOnly = Environment.GetEnvironmentVariable("BENCH_QUEUE_AUDIT_ONLY") is "1";
+        if (!auditOnly)
+        {
+            await RunTypedEnqueueAsync(serverConnectionString, jobs);
+        }
+
+        foreach (var audit in auditOnly ? new[] { true } : [false, true])
         {
             await using var database = await BenchDatabase.CreateAsync(serverConnectionString, audit ? "queue_audit" : "queue");
             var system = BenchReport.System(database.ServerVersion);
@@ -192,6 +200,50 @@ public static class QueueBench
         }
 
         return stopwatch.Elapsed.TotalSeconds;
+    }
+
+    /// <summary>
+    /// <c>queue.enqueue_typed</c>: the enqueue the application code uses, on its own fresh database: batches of 1,000
+    /// <see cref="EchoArgs"/> values (built per batch, as a caller builds them) through
+    /// <see cref="JobQueueClient.EnqueueManyAsync"/> on an open connection, one batch after the other (graphile-worker's
+    /// <c>addJobs</c> in <c>peer-graphile</c> takes the same batches).
+    /// </summary>
+    private static async Task RunTypedEnqueueAsync(string serverConnectionString, int jobs)
+    {
+        await using var database = await BenchDatabase.CreateAsync(serverConnectionString, "queue_typed");
+        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        await RunCost.EnableStatementsAsync(dataSource);
+        await using var connection = await dataSource.OpenConnectionAsync();
+        await JobQueueClient.EnqueueManyAsync(connection, null, [new EchoArgs()]); // warm-up (JIT, statement), not counted
+
+        var before = await RunCost.TakeAsync(dataSource);
+        var stopwatch = Stopwatch.StartNew();
+        var created = 0;
+        for (var done = 0; done < jobs; done += EnqueueBatch)
+        {
+            var batch = new IJobArgs[Math.Min(EnqueueBatch, jobs - done)];
+            for (var i = 0; i < batch.Length; i++)
+            {
+                batch[i] = new EchoArgs();
+            }
+
+            created += await JobQueueClient.EnqueueManyAsync(connection, null, batch);
+        }
+
+        var seconds = stopwatch.Elapsed.TotalSeconds;
+        var after = await RunCost.TakeAsync(dataSource);
+        if (created != jobs)
+        {
+            throw new InvalidOperationException($"EnqueueManyAsync created {created} of {jobs} jobs.");
+        }
+
+        BenchReport.Print("queue.enqueue_typed", BenchReport.System(database.ServerVersion), new JsonObject
+        {
+            ["jobs"] = jobs,
+            ["batch"] = EnqueueBatch,
+            ["per_s"] = Math.Round(jobs / seconds),
+            ["cost"] = after.PerJob(before, jobs),
+        });
     }
 
     /// <summary>One job at a time into an idle, running queue: started_at − created_at (both the server's clock).</summary>

@@ -26,7 +26,10 @@ public static class JobPayload
     private static readonly IReadOnlyDictionary<string, string> NoErrors = new Dictionary<string, string>();
 
     /// <summary>The payload JSON of <paramref name="args"/> (its runtime type's properties, snake_case).</summary>
-    public static string Serialize(IJobArgs args) => JsonSerializer.Serialize(args, args.GetType(), Options);
+    public static string Serialize(IJobArgs args) => Serialize(args, args.GetType());
+
+    /// <summary>The payload JSON of <paramref name="args"/>, whose runtime type is <paramref name="runtimeType"/> (taken once by a caller serializing many).</summary>
+    public static string Serialize(IJobArgs args, Type runtimeType) => JsonSerializer.Serialize(args, Options.GetTypeInfo(runtimeType));
 
     /// <summary>
     /// Binds a payload to <typeparamref name="TArgs"/> by type: deserializes it. On failure the result names each

@@ -56,9 +56,8 @@ public static class JobQueueClient
         }
 
         await using var batch = new NpgsqlBatch(connection, transaction);
-        foreach (var kind in jobs.GroupBy(j => j.JobType.Name, StringComparer.Ordinal))
+        foreach (var (definition, payloads) in SerializeByType(jobs))
         {
-            var definition = Cataloged(kind.First().JobType);
             var command = new NpgsqlBatchCommand(
                 """
                 SELECT create_jobs_bulk(
@@ -66,11 +65,8 @@ public static class JobQueueClient
                     p_priority => @priority, p_run_at => @run_at, p_max_attempts => @max_attempts,
                     p_timeout_seconds => @timeout_seconds, p_trace_parent => @trace_parent, p_trace_state => @trace_state)
                 """);
-            command.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb)
-            {
-                Value = kind.Select(JobPayload.Serialize).ToArray(),
-            });
-            AddOptions(command.Parameters, definition, options);
+            command.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = payloads });
+            AddOptions(command.Parameters, Cataloged(definition), options);
             batch.BatchCommands.Add(command);
         }
 
@@ -91,6 +87,51 @@ public static class JobQueueClient
         while (await reader.NextResultAsync(cancellationToken));
 
         return created;
+    }
+
+    /// <summary>
+    /// The payload JSON of every job, grouped by job type in order of first appearance: one pass, each payload
+    /// serialized once with its runtime type's cached contract (<see cref="JobPayload.Serialize(IJobArgs, Type)"/>).
+    /// </summary>
+    private static List<(JobTypeDefinition Definition, List<string> Payloads)> SerializeByType(IEnumerable<IJobArgs> jobs)
+    {
+        var groups = new List<(JobTypeDefinition Definition, List<string> Payloads)>(2);
+        var capacity = jobs.TryGetNonEnumeratedCount(out var count) ? count : 0;
+        List<string>? current = null;
+        JobTypeDefinition? currentDefinition = null;
+        Type? currentType = null;
+        foreach (var args in jobs)
+        {
+            var type = args.GetType();
+            if (type != currentType)
+            {
+                var definition = args.JobType;
+                currentType = type;
+                if (!ReferenceEquals(definition, currentDefinition))
+                {
+                    currentDefinition = definition;
+                    current = null;
+                    foreach (var group in groups)
+                    {
+                        if (ReferenceEquals(group.Definition, definition))
+                        {
+                            current = group.Payloads;
+                            break;
+                        }
+                    }
+
+                    if (current is null)
+                    {
+                        current = new List<string>(groups.Count == 0 ? capacity : 0);
+                        groups.Add((definition, current));
+                    }
+                }
+            }
+
+            current!.Add(JobPayload.Serialize(args, type));
+        }
+
+        return groups;
     }
 
     private static async Task<EnqueueResult> CreateJobAsync(

@@ -69,7 +69,7 @@ public sealed record JobRecord(
             return null;
         }
 
-        using var document = JsonDocument.Parse(reader.GetString(ordinal));
-        return document.RootElement.Clone();
+        // One parse into an element that owns its (unpooled) buffer: no pooled document and no clone of it.
+        return JsonElement.Parse(reader.GetString(ordinal));
     }
 }

@@ -13,7 +13,24 @@ namespace Platform.Workers.Handlers;
 public sealed class EchoHandler<TArgs> : JobHandler<TArgs>
     where TArgs : class, IEchoArgs, IJobArgs<TArgs>
 {
-    protected override async Task<JsonNode?> HandleAsync(TArgs args, JobContext context, CancellationToken cancellationToken)
+    protected override Task<JsonNode?> HandleAsync(TArgs args, JobContext context, CancellationToken cancellationToken)
+    {
+        if (args.ProgressSteps > 0 || args.DelayMs > 0)
+        {
+            return WaitThenEchoAsync(args, context, cancellationToken);
+        }
+
+        try
+        {
+            return Task.FromResult(Echo(args, context));
+        }
+        catch (JobFailureException failure)
+        {
+            return Task.FromException<JsonNode?>(failure);
+        }
+    }
+
+    private static async Task<JsonNode?> WaitThenEchoAsync(TArgs args, JobContext context, CancellationToken cancellationToken)
     {
         if (args.ProgressSteps > 0)
         {
@@ -23,16 +40,17 @@ public sealed class EchoHandler<TArgs> : JobHandler<TArgs>
                 await context.ReportProgressAsync(step * 100 / args.ProgressSteps, $"step {step} of {args.ProgressSteps}", cancellationToken);
             }
         }
-        else if (args.DelayMs > 0)
+        else
         {
             await Task.Delay(args.DelayMs, cancellationToken);
         }
 
-        if (context.Attempt <= args.FailTimes)
-        {
-            throw new JobFailureException($"echo was asked to fail {args.FailTimes} time(s); this is attempt {context.Attempt}");
-        }
-
-        return JsonNode.Parse(context.Payload.GetRawText());
+        return Echo(args, context);
     }
+
+    /// <summary>The payload as stored (an object node over the element itself, not parsed again), or the failure asked for.</summary>
+    private static JsonNode? Echo(TArgs args, JobContext context) =>
+        context.Attempt <= args.FailTimes
+            ? throw new JobFailureException($"echo was asked to fail {args.FailTimes} time(s); this is attempt {context.Attempt}")
+            : JsonObject.Create(context.Payload);
 }

@@ -3,6 +3,12 @@ using Platform.Core.Jobs;
 
 namespace Platform.Workers.Queue;
 
+/// <summary>
+/// Which handler class runs <paramref name="JobType"/>: registered by <see cref="JobHandlerRegistration.AddJobHandler{THandler}"/>
+/// next to the keyed service, so the engine can tell once per job type whether a handler needs a DI scope at all.
+/// </summary>
+public sealed record JobHandlerType(string JobType, Type HandlerType);
+
 public static class JobHandlerRegistration
 {
     /// <summary>
@@ -28,6 +34,7 @@ public static class JobHandlerRegistration
         }
 
         services.AddKeyedScoped<IJobHandler, THandler>(definition.Name);
+        services.AddSingleton(new JobHandlerType(definition.Name, typeof(THandler)));
         return services;
     }
 

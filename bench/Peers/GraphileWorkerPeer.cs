@@ -5,7 +5,8 @@ namespace Platform.Bench.Peers;
 
 /// <summary>
 /// <c>peer-graphile</c>: graphile-worker (npm, version pinned in bench/Peers/graphile-worker/package.json) on the same
-/// PostgreSQL server: N no-op jobs enqueued with addJobs in batches of 1,000, then drained by one runner
+/// PostgreSQL server: N no-op jobs enqueued with addJobs in batches of 1,000 (after one untimed warm-up job; with the
+/// enqueue's cost per job, as the queue suite's <c>cost</c>: node's CPU, the server's CPU with <c>BENCH_PG_PID</c>, WAL), then drained by one runner
 /// (concurrency 24, local queue 500, batched completion). Each run gets a fresh database; node does the work
 /// (bench/Peers/graphile-worker/bench.mjs) and this prints its figures as BENCH lines, the median over the runs.
 /// </summary>
@@ -68,6 +69,18 @@ public static class GraphileWorkerPeer
             foreach (var (k, v) in extra)
             {
                 figures[k] = v?.DeepClone();
+            }
+
+            if (results.All(r => r[key]?["cost"] is JsonObject))
+            {
+                // bench.mjs measures the enqueue's cost per job (the queue suite's `cost` fields): the median of each over the runs.
+                var cost = new JsonObject();
+                foreach (var (field, _) in results[0][key]!["cost"]!.AsObject())
+                {
+                    cost[field] = BenchReport.Median(results.Select(r => r[key]!["cost"]![field]!.GetValue<double>()).ToList());
+                }
+
+                figures["cost"] = cost;
             }
 
             figures["settings"] = settings.DeepClone();

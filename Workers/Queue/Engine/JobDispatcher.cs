@@ -10,8 +10,8 @@ namespace Platform.Workers.Queue.Engine;
 /// The queue engine of one Workers process, composed of: a <see cref="QueueProducer"/> per queue served (claim loop,
 /// local buffer, executor slots running <see cref="JobExecutor"/>), one <see cref="CompletionWriter"/> (outcomes back
 /// to the database, completions in batches, backpressure), one <see cref="LeaseHeartbeat"/>, one
-/// <see cref="QueueListener"/> (wake-ups and cancel requests over LISTEN) and <see cref="RunningJobs"/>, the jobs held
-/// here. It owns startup (once the schema is ready) and shutdown: buffered jobs are released at once, running ones get
+/// <see cref="QueueListener"/> (wake-ups and cancel requests over LISTEN), one <see cref="JobTimeouts"/> (the running
+/// jobs' time limits) and <see cref="RunningJobs"/>, the jobs held here. It owns startup (once the schema is ready) and shutdown: buffered jobs are released at once, running ones get
 /// <see cref="WorkerOptions.ShutdownGrace"/> to finish, then their tokens fire and they are released (the interrupted
 /// attempt does not count). Several processes share the work safely.
 /// </summary>
@@ -29,10 +29,12 @@ public sealed partial class JobDispatcher : BackgroundService
     private readonly CompletionWriter writer;
     private readonly LeaseHeartbeat heartbeat;
     private readonly QueueListener listener;
+    private readonly JobTimeouts timeouts;
 
     public JobDispatcher(
         NpgsqlDataSource dataSource,
         IServiceScopeFactory scopes,
+        IEnumerable<JobHandlerType> handlerTypes,
         IOptions<WorkerOptions> options,
         QueueMetrics metrics,
         JobResultCache resultCache,
@@ -49,7 +51,7 @@ public sealed partial class JobDispatcher : BackgroundService
         writer = new CompletionWriter(
             sql, dataSource, running, resultCache, metrics, this.options.CompletionBatchSize, this.options.CompletionWriters,
             WakeAll, loggers.CreateLogger<CompletionWriter>());
-        var executor = new JobExecutor(scopes, dataSource, resultCache, retryPolicy, metrics, WorkerId, loggers.CreateLogger<JobExecutor>());
+        var executor = new JobExecutor(scopes, handlerTypes, dataSource, resultCache, retryPolicy, metrics, WorkerId, loggers.CreateLogger<JobExecutor>());
         producers = this.options.Queues.Where(q => q.Value > 0)
             .Select(q => new QueueProducer(
                 q.Key, q.Value, this.options.Prefetch ?? q.Value, this.options.ClaimBatchSize, this.options.PollInterval, lease,
@@ -57,6 +59,7 @@ public sealed partial class JobDispatcher : BackgroundService
             .ToList();
         producersByQueue = producers.ToDictionary(p => p.Name);
         heartbeat = new LeaseHeartbeat(sql, running, this.options.HeartbeatInterval, lease, loggers.CreateLogger<LeaseHeartbeat>());
+        timeouts = new JobTimeouts(running);
         listener = new QueueListener(
             dataSource, this.options.ListenCheckInterval, Wake, WakeAll, running, loggers.CreateLogger<QueueListener>());
     }
@@ -74,6 +77,7 @@ public sealed partial class JobDispatcher : BackgroundService
         using var background = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         var listening = listener.RunAsync(background.Token);
         var beating = heartbeat.RunAsync(background.Token);
+        var timing = timeouts.RunAsync(background.Token);
         var writing = writer.RunAsync();
         var slots = producers.Select(p => p.RunSlotsAsync()).ToList();
         await Task.WhenAll(producers.Select(p => p.ClaimLoopAsync(stoppingToken)));
@@ -112,7 +116,7 @@ public sealed partial class JobDispatcher : BackgroundService
         await writer.ReleaseAsync(running.All());
 
         await background.CancelAsync();
-        await Task.WhenAll(listening, beating).ContinueWith(_ => { }, TaskScheduler.Default);
+        await Task.WhenAll(listening, beating, timing).ContinueWith(_ => { }, TaskScheduler.Default);
         LogStopped(WorkerId);
     }
 

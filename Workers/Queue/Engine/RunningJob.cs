@@ -16,13 +16,13 @@ internal enum StopReason
 /// <summary>
 /// A job claimed by this process and not yet written back: the token its handler gets, why that token fired, and
 /// until when its lease lasts as far as this process knows (a monotonic <see cref="Stopwatch"/> timestamp, moved on by
-/// every heartbeat that reached the database; the database's own <c>locked_until</c> is never earlier).
+/// every heartbeat that reached the database; the database's own <c>locked_until</c> is never earlier), and when its
+/// time limit runs out (also a <see cref="Stopwatch"/> timestamp, checked by <see cref="JobTimeouts"/>: no timer per job).
 /// </summary>
 internal sealed class RunningJob(JobRecord job) : IDisposable
 {
     private readonly CancellationTokenSource source = new();
-    private CancellationTokenSource? timeoutSource;
-    private CancellationTokenRegistration timeoutRegistration;
+    private long timeoutAt = long.MaxValue;
     private int reason;
     private long leaseExpiresAt = long.MinValue;
     private bool awaitsBatchWrite;
@@ -30,6 +30,9 @@ internal sealed class RunningJob(JobRecord job) : IDisposable
     public JobRecord Job { get; } = job;
 
     public CancellationToken Token => source.Token;
+
+    /// <summary>The job's metric tags: <c>job_type</c> and <c>queue</c> (a value built on use; nothing is stored per job).</summary>
+    public TagList Tags => new() { { "job_type", Job.JobType }, { "queue", Job.Queue } };
 
     /// <summary>
     /// Queued for a completion batch, whose statement may hold this job's row: the heartbeat leaves the job alone then
@@ -59,18 +62,19 @@ internal sealed class RunningJob(JobRecord job) : IDisposable
     }
 
     /// <summary>The job's time limit counts from when its handler starts, not from when it was claimed.</summary>
-    public void StartTimeout(TimeSpan timeout)
-    {
-        timeoutSource = new CancellationTokenSource(timeout);
-        timeoutRegistration = timeoutSource.Token.Register(() => Stop(StopReason.Timeout));
-    }
+    public void StartTimeout(TimeSpan timeout) =>
+        Volatile.Write(ref timeoutAt, Stopwatch.GetTimestamp() + (long)Math.Min(timeout.TotalSeconds * Stopwatch.Frequency, long.MaxValue / 2));
 
     /// <summary>The handler returned: its time limit no longer applies while its outcome is written.</summary>
-    public void StopTimeout()
+    public void StopTimeout() => Volatile.Write(ref timeoutAt, long.MaxValue);
+
+    /// <summary>Fires the token for <see cref="StopReason.Timeout"/> when the time limit ran out by <paramref name="now"/> (a <see cref="Stopwatch"/> timestamp).</summary>
+    public void StopIfOverdue(long now)
     {
-        timeoutRegistration.Dispose();
-        timeoutSource?.Dispose();
-        timeoutSource = null;
+        if (now >= Volatile.Read(ref timeoutAt))
+        {
+            Stop(StopReason.Timeout);
+        }
     }
 
     /// <summary>Fires the token for <paramref name="why"/> unless it fired already.</summary>
@@ -88,9 +92,5 @@ internal sealed class RunningJob(JobRecord job) : IDisposable
         }
     }
 
-    public void Dispose()
-    {
-        StopTimeout();
-        source.Dispose();
-    }
+    public void Dispose() => source.Dispose();
 }

@@ -54,6 +54,15 @@ internal sealed class RunningJobs
         }
     }
 
+    /// <summary>Fires the token of every job whose time limit ran out by <paramref name="now"/> (<see cref="JobTimeouts"/>).</summary>
+    public void StopOverdue(long now)
+    {
+        foreach (var pair in jobs)
+        {
+            pair.Value.StopIfOverdue(now);
+        }
+    }
+
     /// <summary>
     /// The ids whose leases the heartbeat renews: every job held, except those lost to a rescue and those queued for a
     /// completion batch that has not failed (<see cref="RunningJob.AwaitsBatchWrite"/>).
