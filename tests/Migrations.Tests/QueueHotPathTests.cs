@@ -140,6 +140,45 @@ public class QueueHotPathTests(MigratedDatabase db) : IClassFixture<MigratedData
         Assert.Equal(500L, await db.ScalarAsync<long>("SELECT count(*) FROM job_queue WHERE queue = 'stale' AND status = 'processing'"));
     }
 
+    /// <summary>
+    /// Once statistics know the table is large, a join of the claim's candidates to job_queue was planned as a hash
+    /// join over a sequential scan of every row, finished jobs included (031): the update must probe the primary key.
+    /// </summary>
+    [Fact]
+    public async Task A_claim_updates_its_candidates_through_the_primary_key_in_a_large_table()
+    {
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await using (var fill = new NpgsqlCommand(
+            """
+            SELECT create_jobs_bulk(NULL, 'echo', array_agg('{}'::jsonb), 'large') FROM generate_series(1, 20000);
+            ANALYZE job_queue;
+            """, connection))
+        {
+            await fill.ExecuteNonQueryAsync();
+        }
+
+        var plans = new List<string>();
+        connection.Notice += (_, e) => plans.Add(e.Notice.MessageText);
+        await using (var explain = new NpgsqlCommand(
+            """
+            LOAD 'auto_explain';
+            SET auto_explain.log_min_duration = 0;
+            SET auto_explain.log_nested_statements = on;
+            SET auto_explain.log_level = notice;
+            SET client_min_messages = notice;
+            SELECT count(*) FROM claim_jobs('large', 'w-large', 500, 30);
+            """, connection))
+        {
+            await explain.ExecuteNonQueryAsync();
+        }
+
+        var claim = Assert.Single(plans, p => p.Contains("FOR NO KEY UPDATE SKIP LOCKED", StringComparison.Ordinal));
+        var update = claim[claim.IndexOf("Update on job_queue", StringComparison.Ordinal)..];
+        Assert.DoesNotContain("Seq Scan on job_queue", update, StringComparison.Ordinal);
+        Assert.Contains("Index Scan using job_queue_pkey", update, StringComparison.Ordinal);
+        Assert.Equal(500L, await db.ScalarAsync<long>("SELECT count(*) FROM job_queue WHERE queue = 'large' AND status = 'processing'"));
+    }
+
     [Fact]
     public async Task Batch_functions_notify_in_arrays_of_16_and_single_changes_notify_one_object()
     {
