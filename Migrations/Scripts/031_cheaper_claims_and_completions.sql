@@ -5,9 +5,10 @@
 --     the planner hashed the candidates against a sequential scan of the whole table, finished jobs included: every
 --     claim of 500 read all 20,000 rows of a 20,000-job table (30 ms of the claim's 35 ms). Now the UPDATE's
 --     condition is j.id = ANY (ARRAY(SELECT id FROM candidates)), which the planner answers with one job_queue_pkey
---     probe per id whatever the statistics say (QueueHotPathTests pins the plan). Measured in one session
---     (create_jobs_bulk of 50,000, then claim_jobs/complete_jobs in batches of 500, backend CPU from /proc, three
---     runs each, loaded machine): claim+complete 74-90 -> 48-61 ms of server CPU per 1,000 jobs.
+--     probe per id whatever the statistics say (QueueHotPathTests pins the plan).
+--   Measured with bench/queue-sql-loop.sh (one session, no listener: create_jobs_bulk of 50,000, then
+--   claim_jobs/complete_jobs in batches of 500, backend CPU from /proc; three alternating runs each, loaded machine):
+--   claim+complete 81-113 -> 44-60 ms of server CPU per 1,000 jobs, most of it from the first change; bench/README.md.
 --   * claims and completions of jobs without an owner no longer notify job_progress (the lead's decision on
 --     issue 14). claim_jobs() and complete_jobs() sent every claimed or completed job. The channel's readers are
 --     the Api's live job streams, which serve a job to its owner only (JobEventStream.FindAsync reads it under RLS,
