@@ -5,7 +5,7 @@
 --     the planner hashed the candidates against a sequential scan of the whole table, finished jobs included: every
 --     claim of 500 read all 20,000 rows of a 20,000-job table (30 ms of the claim's 35 ms). Now the UPDATE's
 --     condition is j.id = ANY (ARRAY(SELECT id FROM candidates)), which the planner answers with one job_queue_pkey
---     probe per id whatever the statistics say (QueueHotPathTests pins the plan).
+--     probe per id (QueueHotPathTests pins that plan with statistics of a 20,000-job table).
 --   Measured with bench/queue-sql-loop.sh (one session, no listener: create_jobs_bulk of 50,000, then
 --   claim_jobs/complete_jobs in batches of 500, backend CPU from /proc; three alternating runs each, loaded machine):
 --   claim+complete 81-113 -> 44-60 ms of server CPU per 1,000 jobs, most of it from the first change; bench/README.md.
