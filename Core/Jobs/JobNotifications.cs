@@ -5,7 +5,8 @@ namespace Platform.Core.Jobs;
 
 /// <summary>
 /// One job's state change as NOTIFY <c>job_progress</c> carries it: the SQL function <c>job_change()</c> (migration
-/// 008) builds it for every claim, completion, failure, retry, progress report, release, rescue and cancel request.
+/// 008) builds it for every claim, completion, failure, retry, progress report, release, rescue and cancel request,
+/// except claims and completions of jobs without an owner (<see cref="UserId"/> null; migration 031), which no reader needs.
 /// A cancel request is a change with <see cref="CancelRequested"/> true. The result is not sent (NOTIFY payloads are
 /// limited to 8000 bytes): readers re-read the job for it.
 /// </summary>

@@ -10,10 +10,11 @@ namespace Platform.Migrations.Tests;
 /// </summary>
 public class QueueHotPathTests(MigratedDatabase db) : IClassFixture<MigratedDatabase>
 {
-    private async Task<List<Guid>> CreateJobsAsync(string queue, int count, int priority = 0, string runAt = "now()")
+    private async Task<List<Guid>> CreateJobsAsync(string queue, int count, int priority = 0, string runAt = "now()", Guid? owner = null)
     {
         await using var command = db.DataSource.CreateCommand(
-            $"SELECT c.id FROM generate_series(1, @count) g, LATERAL create_job(NULL, 'echo', jsonb_build_object('n', g), p_queue => @queue, p_priority => @priority, p_run_at => {runAt}) c");
+            $"SELECT c.id FROM generate_series(1, @count) g, LATERAL create_job(@owner, 'echo', jsonb_build_object('n', g), p_queue => @queue, p_priority => @priority, p_run_at => {runAt}) c");
+        command.Parameters.AddWithValue("owner", NpgsqlTypes.NpgsqlDbType.Uuid, (object?)owner ?? DBNull.Value);
         command.Parameters.AddWithValue("queue", queue);
         command.Parameters.AddWithValue("priority", priority);
         command.Parameters.AddWithValue("count", count);
@@ -139,10 +140,50 @@ public class QueueHotPathTests(MigratedDatabase db) : IClassFixture<MigratedData
         Assert.Equal(500L, await db.ScalarAsync<long>("SELECT count(*) FROM job_queue WHERE queue = 'stale' AND status = 'processing'"));
     }
 
+    /// <summary>
+    /// Once statistics know the table is large, a join of the claim's candidates to job_queue was planned as a hash
+    /// join over a sequential scan of every row, finished jobs included (031): the update must probe the primary key.
+    /// </summary>
+    [Fact]
+    public async Task A_claim_updates_its_candidates_through_the_primary_key_in_a_large_table()
+    {
+        await using var connection = await db.DataSource.OpenConnectionAsync();
+        await using (var fill = new NpgsqlCommand(
+            """
+            SELECT create_jobs_bulk(NULL, 'echo', array_agg('{}'::jsonb), 'large') FROM generate_series(1, 20000);
+            ANALYZE job_queue;
+            """, connection))
+        {
+            await fill.ExecuteNonQueryAsync();
+        }
+
+        var plans = new List<string>();
+        connection.Notice += (_, e) => plans.Add(e.Notice.MessageText);
+        await using (var explain = new NpgsqlCommand(
+            """
+            LOAD 'auto_explain';
+            SET auto_explain.log_min_duration = 0;
+            SET auto_explain.log_nested_statements = on;
+            SET auto_explain.log_level = notice;
+            SET client_min_messages = notice;
+            SELECT count(*) FROM claim_jobs('large', 'w-large', 500, 30);
+            """, connection))
+        {
+            await explain.ExecuteNonQueryAsync();
+        }
+
+        var claim = Assert.Single(plans, p => p.Contains("FOR NO KEY UPDATE SKIP LOCKED", StringComparison.Ordinal));
+        var update = claim[claim.IndexOf("Update on job_queue", StringComparison.Ordinal)..];
+        Assert.DoesNotContain("Seq Scan on job_queue", update, StringComparison.Ordinal);
+        Assert.Contains("Index Scan using job_queue_pkey", update, StringComparison.Ordinal);
+        Assert.Equal(500L, await db.ScalarAsync<long>("SELECT count(*) FROM job_queue WHERE queue = 'large' AND status = 'processing'"));
+    }
+
     [Fact]
     public async Task Batch_functions_notify_in_arrays_of_16_and_single_changes_notify_one_object()
     {
-        await CreateJobsAsync("notify", 20);
+        var owner = await db.ScalarAsync<Guid>("INSERT INTO users (id) VALUES (gen_random_uuid()) RETURNING id");
+        await CreateJobsAsync("notify", 20, owner: owner);
         await using var listener = await db.DataSource.OpenConnectionAsync();
         var payloads = new List<string>();
         listener.Notification += (_, e) => payloads.Add(e.Payload);
@@ -166,6 +207,7 @@ public class QueueHotPathTests(MigratedDatabase db) : IClassFixture<MigratedData
         var onClaim = await DrainAsync();
         Assert.Equal([16, 4], onClaim.Select(n => n.GetArrayLength()));
         Assert.All(onClaim.SelectMany(n => n.EnumerateArray()), c => Assert.Equal("processing", c.GetProperty("status").GetString()));
+        Assert.All(onClaim.SelectMany(n => n.EnumerateArray()), c => Assert.Equal(owner, c.GetProperty("user_id").GetGuid()));
         Assert.Equal(claimed.Order(), onClaim.SelectMany(n => n.EnumerateArray()).Select(c => c.GetProperty("id").GetGuid()).Order());
 
         await db.ScalarAsync<long>($"SELECT count(*) FROM heartbeat_jobs('w-notify', ARRAY['{string.Join("','", claimed)}']::uuid[], 30)");
@@ -180,5 +222,55 @@ public class QueueHotPathTests(MigratedDatabase db) : IClassFixture<MigratedData
         var onComplete = await DrainAsync();
         Assert.Equal([16, 4], onComplete.Select(n => n.GetArrayLength()));
         Assert.All(onComplete.SelectMany(n => n.EnumerateArray()), c => Assert.Equal("completed", c.GetProperty("status").GetString()));
+    }
+
+    /// <summary>
+    /// Changed deliberately by 031 (the lead's decision on issue 14): a claim or completion of a job without an owner
+    /// (user_id NULL: schedules, syncs, webhooks) sends nothing on job_progress. Its readers are the owner's live
+    /// streams (which never serve a job without an owner: RLS) and the Workers' cancel watch (fed by cancel_job()'s row
+    /// change, which still notifies, as do release, rescue and failure). In a batch of owned and system jobs only the
+    /// owned ones are sent.
+    /// </summary>
+    [Fact]
+    public async Task Claims_and_completions_of_jobs_without_an_owner_do_not_notify()
+    {
+        var owner = await db.ScalarAsync<Guid>("INSERT INTO users (id) VALUES (gen_random_uuid()) RETURNING id");
+        var system = await CreateJobsAsync("notify-system", 3);
+        var owned = await CreateJobsAsync("notify-system", 2, owner: owner);
+        await using var listener = await db.DataSource.OpenConnectionAsync();
+        var payloads = new List<string>();
+        listener.Notification += (_, e) => payloads.Add(e.Payload);
+        await using (var listen = new NpgsqlCommand("LISTEN job_progress", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        async Task<List<Guid>> DrainIdsAsync()
+        {
+            while (await listener.WaitAsync(TimeSpan.FromMilliseconds(300)))
+            {
+            }
+
+            var ids = payloads.SelectMany(p => JsonDocument.Parse(p).RootElement.EnumerateArray())
+                .Select(c => c.GetProperty("id").GetGuid()).ToList();
+            payloads.Clear();
+            return ids;
+        }
+
+        var claimed = await ClaimAsync("notify-system", "w-system", 10);
+        Assert.Equal(system.Concat(owned).Order(), claimed.Order());
+        Assert.Equal(owned.Order(), (await DrainIdsAsync()).Order());
+
+        Assert.Equal(5, await CompleteAsync("w-system", claimed));
+        Assert.Equal(owned.Order(), (await DrainIdsAsync()).Order());
+
+        // Only system jobs in the batch: no notification at all.
+        var onlySystem = await CreateJobsAsync("notify-system", 2);
+        var claimedSystem = await ClaimAsync("notify-system", "w-system", 10);
+        Assert.Equal(onlySystem.Order(), claimedSystem.Order());
+        Assert.Equal(2, await CompleteAsync("w-system", claimedSystem));
+        Assert.Empty(await DrainIdsAsync());
+        Assert.Equal(10L, await db.ScalarAsync<long>(
+            $"SELECT count(*) FROM job_log WHERE job_id IN ('{string.Join("','", system.Concat(onlySystem))}') AND event IN ('claimed', 'completed')"));
     }
 }
