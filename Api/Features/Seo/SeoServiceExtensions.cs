@@ -11,6 +11,9 @@ public static class SeoServiceExtensions
         builder.Services.AddSingleton<SeoContext>();
         builder.Services.AddSingleton<PageRenderer>();
         builder.Services.AddSingleton<SitemapPlanner>();
+        // First of the problem-details writers (the service asks each in registration order, and AddProblemDetails
+        // registered the default JSON writer already): a browser's failed page is the site's error page.
+        builder.Services.Insert(0, ServiceDescriptor.Singleton<IProblemDetailsWriter, SitePageProblemWriter>());
         return builder;
     }
 

@@ -143,6 +143,34 @@ public sealed class PublicEndpointsTests(PublicEndpointsFixture api) : IClassFix
         Assert.Equal(before, await api.ScalarAsync<long>("SELECT count(*) FROM content_item"));
     }
 
+    /// <summary>
+    /// Characters outside the BMP are text like any other: styled titles ("𝐁𝐨𝐥𝐝", mathematical alphanumerics, common
+    /// on YouTube) and CJK extension B (𠮷 of 𠮷野家) are indexed by PostgreSQL's parser, so the search box must keep
+    /// them; only unpaired surrogates are dropped.
+    /// </summary>
+    [Theory]
+    [InlineData("𝐁𝐨𝐥𝐝")]
+    [InlineData("𠮷野家")]
+    public async Task Search_keeps_characters_outside_the_basic_multilingual_plane(string word)
+    {
+        var slug = await api.ScalarAsync<string>($"""
+            WITH creator AS (
+                INSERT INTO users (username, display_name, is_public, email)
+                VALUES ('astral_{Guid.NewGuid():N}'::text, 'Astral', true, 'astral_{Guid.NewGuid():N}@example.test')
+                RETURNING id)
+            INSERT INTO content_item (creator_id, platform, external_id, title, status, published_at)
+            SELECT id, 'feed', 'astral-{Guid.NewGuid():N}', '{word} ramen night', 'published', now() FROM creator
+            RETURNING slug
+            """);
+        using var client = api.CreateClient();
+
+        var result = await client.GetJsonAsync("/api/public/search?q=" + Uri.EscapeDataString(word));
+
+        Assert.Equal(word, result.GetProperty("query").GetString());
+        Assert.Equal("fulltext", result.GetProperty("mode").GetString());
+        Assert.Equal([slug], result.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("content").GetProperty("slug").GetString()));
+    }
+
     [Fact]
     public async Task A_very_long_query_is_cut_not_rejected_and_a_missing_one_is_400()
     {

@@ -34,6 +34,18 @@ public sealed class RateLimitTests(TightRateLimitHost api) : IClassFixture<Tight
         using var problem = JsonDocument.Parse(await limited.Content.ReadAsStringAsync());
         Assert.Equal(429, problem.RootElement.GetProperty("status").GetInt32());
 
+        // A browser over the limit on a site page sees the site's 429 page (with Retry-After), not raw JSON.
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/category/news");
+        request.Headers.TryAddWithoutValidation("Accept", "text/html,application/xhtml+xml,*/*;q=0.8");
+        using var page = await client.SendAsync(request);
+        Assert.Equal(HttpStatusCode.TooManyRequests, page.StatusCode);
+        Assert.NotNull(page.Headers.RetryAfter?.Delta);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        Assert.True(page.Headers.CacheControl?.NoStore, "a 429 page must not be cached");
+        var html = await page.Content.ReadAsStringAsync();
+        Assert.Contains("<h1>Too many requests</h1>", html);
+        Assert.Contains("class=\"brand\"", html);
+
         using var health = await client.GetAsync("/health");
         Assert.Equal(HttpStatusCode.OK, health.StatusCode);
     }

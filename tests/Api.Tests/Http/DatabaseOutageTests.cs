@@ -120,6 +120,36 @@ public sealed class DatabaseOutageTests(DatabaseOutageHost api) : IClassFixture<
     }
 
     [Fact]
+    public async Task While_postgres_is_down_a_site_page_a_browser_asks_for_is_a_503_page_in_the_layout_not_problem_json()
+    {
+        using var client = api.CreateClient();
+        GoDown();
+        try
+        {
+            // A browser (Accept: text/html) opening a page no cache holds: it must see the site's error page, not raw JSON.
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/tag/outage-{Guid.NewGuid():N}");
+            request.Headers.TryAddWithoutValidation("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+            using var page = await client.SendAsync(request);
+            Assert.Equal(HttpStatusCode.ServiceUnavailable, page.StatusCode);
+            Assert.Equal(TimeSpan.FromSeconds(5), page.Headers.RetryAfter?.Delta);
+            Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+            Assert.True(page.Headers.CacheControl?.NoStore, "an outage page must not be cached");
+            var html = await page.Content.ReadAsStringAsync();
+            Assert.Contains("class=\"brand\"", html); // the site's layout
+            Assert.Contains("<meta name=\"robots\" content=\"noindex\">", html);
+            Assert.Contains("<h1>Temporarily unavailable</h1>", html);
+
+            // The JSON API and clients that do not ask for HTML keep RFC 9457 problem details.
+            using var plain = await client.GetAsync($"/tag/outage-{Guid.NewGuid():N}");
+            await AssertUnavailableProblemAsync(plain);
+        }
+        finally
+        {
+            api.Proxy.RefuseNew = false;
+        }
+    }
+
+    [Fact]
     public async Task While_postgres_is_down_cached_public_reads_still_answer()
     {
         using var client = api.CreateClient();

@@ -1,6 +1,7 @@
 using System.Text;
 using Npgsql;
 using Platform.Api.Features.Discovery.Shared;
+using Platform.Core.Data;
 
 namespace Platform.Api.Features.Discovery.Search;
 
@@ -72,14 +73,20 @@ public static class SearchQuery
         return string.Join(' ', kept);
     }
 
-    /// <summary>Drops control characters (Postgres text cannot hold NUL), collapses whitespace, caps the length.</summary>
+    /// <summary>
+    /// Makes the text storable (<see cref="PostgresText.Clean"/>: U+0000 removed, an unpaired surrogate becomes U+FFFD),
+    /// reads control characters, whitespace and U+FFFD as word separators, collapses them, lower-cases, and cuts at
+    /// <see cref="MaxQueryLength"/> UTF-16 code units on a text-element boundary (<see cref="PostgresText.Truncate"/>).
+    /// Characters outside the BMP (surrogate pairs: 𠮷, styled letters such as 𝐁) are kept: PostgreSQL indexes them.
+    /// </summary>
     public static string Normalize(string? q)
     {
-        var builder = new StringBuilder(Math.Min(q?.Length ?? 0, MaxQueryLength));
+        var text = PostgresText.Clean(q) ?? string.Empty;
+        var builder = new StringBuilder(Math.Min(text.Length, MaxQueryLength + 1));
         var space = false;
-        foreach (var ch in q ?? string.Empty)
+        foreach (var rune in text.EnumerateRunes())
         {
-            if (char.IsControl(ch) || char.IsWhiteSpace(ch) || char.IsSurrogate(ch))
+            if (Rune.IsControl(rune) || Rune.IsWhiteSpace(rune) || rune == Rune.ReplacementChar)
             {
                 space = builder.Length > 0;
                 continue;
@@ -91,14 +98,14 @@ public static class SearchQuery
                 space = false;
             }
 
-            builder.Append(ch);
-            if (builder.Length >= MaxQueryLength)
+            builder.Append(rune.ToString());
+            if (builder.Length > MaxQueryLength)
             {
-                break;
+                break; // enough to cut at a text-element boundary below
             }
         }
 
-        return builder.ToString().Trim().ToLowerInvariant();
+        return PostgresText.Truncate(builder.ToString(), MaxQueryLength)!.Trim().ToLowerInvariant();
     }
 
     public static async Task<Response> ExecuteAsync(NpgsqlDataSource dataSource, string q, string? category, int limit, CancellationToken ct)

@@ -5,7 +5,7 @@ using Platform.Api.Features.Discovery.Shared;
 
 namespace Platform.Api.Features.Seo.Shared;
 
-/// <summary>What every page needs: the public origin (for canonical URLs) and the error pages (400, 404, 410) in the site layout.</summary>
+/// <summary>What every page needs: the public origin (for canonical URLs) and the error pages (400, 404, 410; 429 and 5xx through <see cref="SitePageProblemWriter"/>) in the site layout.</summary>
 public sealed class SeoContext(IOptions<DiscoveryOptions> options)
 {
     public const string SiteName = "Creator Discovery";
@@ -34,7 +34,7 @@ public sealed class SeoContext(IOptions<DiscoveryOptions> options)
         WriteErrorPageAsync(context, StatusCodes.Status400BadRequest, "Bad request", sentence, "no-store", ct);
 
     /// <summary>A noindex page in the site layout with <paramref name="title"/> as heading and <paramref name="sentence"/> (plain text) as its paragraph and description.</summary>
-    private static async Task WriteErrorPageAsync(HttpContext context, int status, string title, string sentence, string cacheControl, CancellationToken ct)
+    internal static async Task WriteErrorPageAsync(HttpContext context, int status, string title, string sentence, string cacheControl, CancellationToken ct)
     {
         var services = context.RequestServices;
         var model = new ErrorPageModel(title, sentence, services.GetRequiredService<SeoContext>().BaseUrl(context));
