@@ -33,6 +33,37 @@ public static class Html
         return collapsed[..(cut > max / 2 ? cut : max - 1)].TrimEnd(',', '.', ';', ':') + "…";
     }
 
+    /// <summary>
+    /// Text for where no markup can isolate it (<c>&lt;title&gt;</c>, <c>&lt;meta content&gt;</c>, attribute values a
+    /// browser shows as a tooltip or label): the explicit bidi embedding, override and isolate controls of Unicode
+    /// UAX #9 (LRE, RLE, PDF, LRO, RLO: U+202A-U+202E; LRI, RLI, FSI, PDI: U+2066-U+2069) removed, so an unclosed RLO in a
+    /// title or name cannot reorder the page's own text after it (" – Creator Discovery"). The implicit marks (LRM,
+    /// RLM, ALM) stay: they affect nothing beyond their neighbours. Returns the same instance when there is nothing
+    /// to remove. In markup, user text is isolated instead (<c>&lt;bdi&gt;</c> or <c>dir="auto"</c>, HTML's
+    /// bidirectional isolation), which keeps the controls working inside it.
+    /// </summary>
+    public static string WithoutBidiControls(string text)
+    {
+        if (text.AsSpan().IndexOfAnyInRange('\u202A', '\u202E') < 0 && text.AsSpan().IndexOfAnyInRange('\u2066', '\u2069') < 0)
+        {
+            return text;
+        }
+
+        return string.Create(text.Length - text.Count(IsExplicitBidiControl), text, static (span, source) =>
+        {
+            var n = 0;
+            foreach (var c in source)
+            {
+                if (!IsExplicitBidiControl(c))
+                {
+                    span[n++] = c;
+                }
+            }
+        });
+    }
+
+    private static bool IsExplicitBidiControl(char c) => c is (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
+
     public static string JsonLd(object value) => JsonSerializer.Serialize(value, JsonLdOptions);
 
     /// <summary>ISO 8601 duration (PT1H2M3S) for schema.org.</summary>
