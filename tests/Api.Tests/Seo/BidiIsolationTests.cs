@@ -108,3 +108,21 @@ public sealed class BidiIsolationTests(BidiFixture api) : IClassFixture<BidiFixt
         return depth == 0;
     }
 }
+
+public sealed class WithoutBidiControlsTests
+{
+    [Theory]
+    [InlineData("plain", "plain")]
+    [InlineData("a\u202Eb\u202Cc", "abc")]
+    [InlineData("\u202A\u202B\u202D\u2066\u2067\u2068\u2069x", "x")]
+    [InlineData("\u200Eleft\u200Fright\u061C", "\u200Eleft\u200Fright\u061C")] // the implicit marks stay
+    public void Removes_the_explicit_embedding_override_and_isolate_controls_only(string text, string expected) =>
+        Assert.Equal(expected, Platform.Api.Features.Seo.Shared.Html.WithoutBidiControls(text));
+
+    [Fact]
+    public void Returns_the_same_instance_when_nothing_is_removed()
+    {
+        var text = "nothing to remove";
+        Assert.Same(text, Platform.Api.Features.Seo.Shared.Html.WithoutBidiControls(text));
+    }
+}
