@@ -29,18 +29,9 @@ public class CompleteJobsTests(MigratedDatabase db) : IClassFixture<MigratedData
         Guid[] ids = [.. held!, other![0]];
         var results = ids.Select((_, i) => $$"""{"n": {{i}}}""").ToArray();
 
-        var plans = new List<string>();
-        connection.Notice += (_, e) => plans.Add(e.Notice.MessageText);
+        var plans = await AutoExplain.EnableAsync(connection);
         int completed;
-        await using (var complete = new NpgsqlCommand(
-            """
-            LOAD 'auto_explain';
-            SET auto_explain.log_min_duration = 0;
-            SET auto_explain.log_nested_statements = on;
-            SET auto_explain.log_level = notice;
-            SET client_min_messages = notice;
-            SELECT complete_jobs('w-plan', @ids, @results::jsonb[]);
-            """, connection))
+        await using (var complete = new NpgsqlCommand("SELECT complete_jobs('w-plan', @ids, @results::jsonb[])", connection))
         {
             complete.Parameters.AddWithValue("ids", ids);
             complete.Parameters.AddWithValue("results", results);

@@ -119,19 +119,10 @@ public class QueueHotPathTests(MigratedDatabase db) : IClassFixture<MigratedData
             await bulk.ExecuteNonQueryAsync();
         }
 
-        var plans = new List<string>();
-        connection.Notice += (_, e) => plans.Add(e.Notice.MessageText);
-        await using (var explain = new NpgsqlCommand(
-            """
-            LOAD 'auto_explain';
-            SET auto_explain.log_min_duration = 0;
-            SET auto_explain.log_nested_statements = on;
-            SET auto_explain.log_level = notice;
-            SET client_min_messages = notice;
-            SELECT count(*) FROM claim_jobs('stale', 'w-stale', 500, 30);
-            """, connection))
+        var plans = await AutoExplain.EnableAsync(connection);
+        await using (var claimJobs = new NpgsqlCommand("SELECT count(*) FROM claim_jobs('stale', 'w-stale', 500, 30)", connection))
         {
-            await explain.ExecuteNonQueryAsync();
+            await claimJobs.ExecuteNonQueryAsync();
         }
 
         var claim = Assert.Single(plans, p => p.Contains("FOR NO KEY UPDATE SKIP LOCKED", StringComparison.Ordinal));
@@ -157,19 +148,10 @@ public class QueueHotPathTests(MigratedDatabase db) : IClassFixture<MigratedData
             await fill.ExecuteNonQueryAsync();
         }
 
-        var plans = new List<string>();
-        connection.Notice += (_, e) => plans.Add(e.Notice.MessageText);
-        await using (var explain = new NpgsqlCommand(
-            """
-            LOAD 'auto_explain';
-            SET auto_explain.log_min_duration = 0;
-            SET auto_explain.log_nested_statements = on;
-            SET auto_explain.log_level = notice;
-            SET client_min_messages = notice;
-            SELECT count(*) FROM claim_jobs('large', 'w-large', 500, 30);
-            """, connection))
+        var plans = await AutoExplain.EnableAsync(connection);
+        await using (var claimJobs = new NpgsqlCommand("SELECT count(*) FROM claim_jobs('large', 'w-large', 500, 30)", connection))
         {
-            await explain.ExecuteNonQueryAsync();
+            await claimJobs.ExecuteNonQueryAsync();
         }
 
         var claim = Assert.Single(plans, p => p.Contains("FOR NO KEY UPDATE SKIP LOCKED", StringComparison.Ordinal));
