@@ -18,7 +18,17 @@ namespace Platform.Api.Features.Discovery.Search;
 public static class SearchQuery
 {
     public const int MaxQueryLength = 200;
+    /// <summary>Matches the GIN path reads at most (in index order) to rank; past it a word's result is the best of a sample.</summary>
     public const int CandidateCap = 1000;
+
+    /// <summary>
+    /// The share of published items (PostgreSQL's per-word statistics) from which every word of a query counts as common
+    /// and its candidates are the newest matches, found by walking the recency index, instead of the GIN index's.
+    /// </summary>
+    public const double CommonFraction = 0.02;
+
+    /// <summary>Newest items the walk for a common query reads at most before falling back to the GIN index.</summary>
+    public const int WalkBudget = 4000;
 
     /// <summary>Distinct words kept of a query (the rest are dropped: they would only narrow an AND search further).</summary>
     public const int MaxWords = 8;
@@ -115,7 +125,25 @@ public static class SearchQuery
             return new Response(q, "fulltext", []);
         }
 
-        var hits = await RunAsync(dataSource, FullTextSql(category), q, category, limit, ct);
+        // One connection for the whole search.
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await ExecuteAsync(connection, q, category, limit, ct);
+    }
+
+    /// <summary>
+    /// The search on an open connection (a role that may read public content). Its statements are prepared: planned
+    /// once per connection, not per request (the plan does not depend on the text, which reaches the tsquery through
+    /// the query CTE).
+    /// </summary>
+    public static async Task<Response> ExecuteAsync(NpgsqlConnection connection, string q, string? category, int limit, CancellationToken ct)
+    {
+        if (q.Length == 0)
+        {
+            return new Response(q, "fulltext", []);
+        }
+
+        var sql = FullTextSql(category);
+        var hits = await RunAsync(connection, sql, q, category, limit, ct);
         if (hits.Count > 0 || q.Length < 3)
         {
             return new Response(q, "fulltext", hits);
@@ -123,45 +151,92 @@ public static class SearchQuery
 
         // Typo fallback: each word that is not a title word becomes the most similar one that is (search_word,
         // migration 009), and the corrected text runs as the same ranked full-text search.
-        var corrected = await CorrectAsync(dataSource, q, ct);
+        var corrected = await CorrectAsync(connection, q, ct);
         if (corrected is null)
         {
             return new Response(q, "fuzzy", [], null);
         }
 
-        return new Response(q, "fuzzy", await RunAsync(dataSource, FullTextSql(category), corrected, category, limit, ct), corrected);
+        return new Response(q, "fuzzy", await RunAsync(connection, sql, corrected, category, limit, ct), corrected);
     }
 
-    // Rank the capped candidates from the GIN index alone, keep the best few, and only then join the card columns and
-    // check visibility (a private creator's hits are dropped there, so 4x the limit is kept).
-    private static string FullTextSql(string? category) => $"""
-        WITH query AS (SELECT websearch_to_tsquery('english', @q) AS tsq),
-        candidates AS (
-            SELECT c.id, c.published_at, ts_rank(c.search_vector, query.tsq) AS rank
-            FROM content_item c, query
-            WHERE numnode(query.tsq) > 0 AND c.search_vector @@ query.tsq AND c.status = 'published'
-              {(category is null ? "" : "AND c.category_id = (SELECT id FROM content_category WHERE slug = @category)")}
-            LIMIT {CandidateCap}
-        ),
-        best AS (
-            SELECT id, rank FROM candidates ORDER BY rank DESC, published_at DESC, id DESC LIMIT @limit * 4
-        )
-        SELECT {ContentCardReader.Columns}, best.rank
-        FROM best
-        JOIN {ContentCardReader.From} ON c.id = best.id
-        WHERE {ContentCardReader.Visible}
-        ORDER BY best.rank DESC, c.published_at DESC, c.id DESC
-        LIMIT @limit
-        """;
+    // Two ways to the candidates, chosen per query in the statement itself (one round trip):
+    // * recent: when the planner's statistics (pg_stats.most_common_elems of content_item.search_vector, kept by
+    //   ANALYZE) say every word of the query is in at least CommonFraction of the rows, walk the feed's recency index
+    //   (idx_content_item_feed_recent, or idx_content_item_feed_category) newest first, test each row with @@ and
+    //   stop at limit * 4 matches: a common word is found within a few hundred rows, where its GIN bitmap would hold
+    //   tens of thousands. The walk reads at most WalkBudget rows (words that are common alone can be rare together).
+    // * indexed: otherwise, or when the walk found fewer than limit * 4, the GIN index (idx_content_item_search_vector)
+    //   as before, reading at most CandidateCap matches.
+    // The best limit * 4 candidates by ts_rank are then joined to the card columns and checked for visibility (a
+    // private creator's hits are dropped there, hence 4x the limit).
+    private const string TitleWeights = "{a}"; // search_vector's title lexemes carry weight A (migration 001)
+
+    private static string FullTextSql(string? category)
+    {
+        string InCategory(string alias) =>
+            category is null ? "" : $"AND {alias}.category_id = (SELECT id FROM content_category WHERE slug = @category)";
+
+        return $"""
+            WITH query AS (SELECT websearch_to_tsquery('english', @q) AS tsq),
+            common AS (
+                SELECT coalesce(min(coalesce(s.most_common_elem_freqs[array_position(s.most_common_elems::text::text[], l.lexeme)], 0)), 0)
+                           >= {CommonFraction.ToString(System.Globalization.CultureInfo.InvariantCulture)} AS yes
+                FROM unnest(tsvector_to_array(to_tsvector('english', @q))) AS l(lexeme)
+                LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = 'content_item' AND s.attname = 'search_vector'
+            ),
+            walk AS (
+                SELECT c.id, c.published_at, c.search_vector @@ query.tsq AS hit,
+                       c.search_vector @@ query.tsq AND ts_filter(c.search_vector, '{TitleWeights}') @@ query.tsq AS title_hit,
+                       CASE WHEN c.search_vector @@ query.tsq THEN ts_rank(c.search_vector, query.tsq) END AS rank
+                FROM (SELECT newest.id, newest.published_at, newest.search_vector
+                      FROM content_item newest
+                      WHERE newest.status = 'published' {InCategory("newest")}
+                      ORDER BY newest.published_at DESC, newest.id DESC
+                      LIMIT {WalkBudget}) c, query
+                WHERE (SELECT yes FROM common) AND numnode(query.tsq) > 0
+            ),
+            recent AS (
+                SELECT id, published_at, rank
+                FROM (SELECT w.id, w.published_at, w.rank, w.hit,
+                             count(*) FILTER (WHERE w.title_hit) OVER newest AS titles,
+                             count(*) FILTER (WHERE w.hit) OVER newest AS matches
+                      FROM walk w
+                      WINDOW newest AS (ORDER BY w.published_at DESC, w.id DESC ROWS UNBOUNDED PRECEDING)) counted
+                WHERE counted.titles <= @limit * 4 AND counted.matches <= @limit * 16 AND counted.hit
+            ),
+            indexed AS (
+                SELECT matching.id, matching.published_at, ts_rank(matching.search_vector, query.tsq) AS rank
+                FROM content_item matching, query
+                WHERE (SELECT count(*) FROM recent) < @limit * 4
+                  AND numnode(query.tsq) > 0 AND matching.search_vector @@ query.tsq AND matching.status = 'published' {InCategory("matching")}
+                LIMIT {CandidateCap}
+            ),
+            candidates AS (
+                SELECT id, published_at, rank FROM recent WHERE (SELECT count(*) FROM recent) >= @limit * 4
+                UNION ALL
+                SELECT id, published_at, rank FROM indexed
+            ),
+            best AS (
+                SELECT id, rank FROM candidates ORDER BY rank DESC, published_at DESC, id DESC LIMIT @limit * 4
+            )
+            SELECT {ContentCardReader.Columns}, best.rank
+            FROM best
+            JOIN {ContentCardReader.From} ON c.id = best.id
+            WHERE {ContentCardReader.Visible}
+            ORDER BY best.rank DESC, c.published_at DESC, c.id DESC
+            LIMIT @limit
+            """;
+    }
 
     /// <summary>
     /// The query with the first <see cref="MaxCorrectedWords"/> words of 3-40 letters that no title holds replaced by
     /// the most similar title word (pg_trgm similarity ≥ 0.3, then the most frequent); null when nothing was replaced
     /// (so there is nothing new to search).
     /// </summary>
-    private static async Task<string?> CorrectAsync(NpgsqlDataSource dataSource, string q, CancellationToken ct)
+    private static async Task<string?> CorrectAsync(NpgsqlConnection connection, string q, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(
+        await using var command = new NpgsqlCommand(
             """
             WITH words AS (
                 SELECT t.word, t.position
@@ -189,17 +264,19 @@ public static class SearchQuery
             SELECT string_agg(coalesce(c.replacement, c.word), ' ' ORDER BY c.position),
                    bool_or(c.replacement IS DISTINCT FROM c.word AND c.replacement IS NOT NULL)
             FROM corrected c
-            """);
+            """,
+            connection);
         command.Parameters.AddWithValue("q", q);
         command.Parameters.AddWithValue("max_corrected", MaxCorrectedWords);
+        await command.PrepareAsync(ct);
         await using var reader = await command.ExecuteReaderAsync(ct);
         return await reader.ReadAsync(ct) && !reader.IsDBNull(1) && reader.GetBoolean(1) ? reader.GetString(0) : null;
     }
 
     private static async Task<List<SearchHit>> RunAsync(
-        NpgsqlDataSource dataSource, string sql, string q, string? category, int limit, CancellationToken ct)
+        NpgsqlConnection connection, string sql, string q, string? category, int limit, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(sql);
+        await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("q", q);
         command.Parameters.AddWithValue("limit", limit);
         if (category is not null)
@@ -207,6 +284,7 @@ public static class SearchQuery
             command.Parameters.AddWithValue("category", category);
         }
 
+        await command.PrepareAsync(ct);
         await using var reader = await command.ExecuteReaderAsync(ct);
         var hits = new List<SearchHit>(limit);
         while (await reader.ReadAsync(ct))
