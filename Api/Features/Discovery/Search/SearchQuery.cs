@@ -7,28 +7,31 @@ namespace Platform.Api.Features.Discovery.Search;
 
 /// <summary>
 /// Full-text search over title (weight A) and description (B) with websearch_to_tsquery (never a syntax error,
-/// whatever the text) on the GIN index idx_content_item_search_vector, ranked by ts_rank; when that finds nothing
-/// (a typo), the words no title holds are corrected to the most similar title words (search_word, pg_trgm) and the
-/// corrected text is searched the same way. The text is always a bound parameter. Ranking reads at most
-/// <see cref="CandidateCap"/> matches so a very common word stays fast: for such words the result is the best of a
-/// sample, not of every match. What one query may cost is bounded by <see cref="Bound"/> (distinct words, at most
-/// <see cref="MaxWords"/>, at most <see cref="MaxOrTerms"/> <c>or</c>s) and by correcting at most
-/// <see cref="MaxCorrectedWords"/> words; the anonymous role's <c>statement_timeout</c> bounds the rest.
+/// whatever the text), ranked by ts_rank, ties newest first; when that finds nothing (a typo), the words no title holds
+/// are corrected to the most similar title words (search_word, pg_trgm) and the corrected text is searched the same
+/// way. The text is always a bound parameter. Which matches are ranked, so that no word costs more than a few thousand
+/// row reads: for a query of common words (each in at least <see cref="CommonFraction"/> of the rows by PostgreSQL's
+/// own statistics) the newest ones, read newest first from the recency index until 4 × limit of them match in the title
+/// or 16 × limit at all (at most <see cref="WalkBudget"/> rows); otherwise (or when that finds fewer than 4 × limit)
+/// at most <see cref="CandidateCap"/> matches of the GIN index idx_content_item_search_vector. What one query may cost
+/// is further bounded by <see cref="Bound"/> (distinct words, at most <see cref="MaxWords"/>, at most
+/// <see cref="MaxOrTerms"/> <c>or</c>s) and by correcting at most <see cref="MaxCorrectedWords"/> words; the anonymous
+/// role's <c>statement_timeout</c> bounds the rest.
 /// </summary>
 public static class SearchQuery
 {
     public const int MaxQueryLength = 200;
     /// <summary>Matches the GIN path reads at most (in index order) to rank; past it a word's result is the best of a sample.</summary>
-    public const int CandidateCap = 1000;
+    public const int CandidateCap = 300;
 
     /// <summary>
     /// The share of published items (PostgreSQL's per-word statistics) from which every word of a query counts as common
     /// and its candidates are the newest matches, found by walking the recency index, instead of the GIN index's.
     /// </summary>
-    public const double CommonFraction = 0.02;
+    public const double CommonFraction = 0.04;
 
     /// <summary>Newest items the walk for a common query reads at most before falling back to the GIN index.</summary>
-    public const int WalkBudget = 4000;
+    public const int WalkBudget = 3000;
 
     /// <summary>Distinct words kept of a query (the rest are dropped: they would only narrow an AND search further).</summary>
     public const int MaxWords = 8;
