@@ -30,7 +30,7 @@ builder.Services.AddMarten(options => AuditStore.Configure(options)).UseNpgsqlDa
 // HTTP concerns. Authentication's settings are checked first: outside Development a missing issuer or key stops the
 // start with its own message.
 builder.AddPlatformAuth();
-builder.Services.AddProblemDetails();
+builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Customize);
 builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>(); // database down: 503 + Retry-After, not 500
 builder.AddPublicHostFilter(); // outside Development: Discovery:PublicBaseUrl required, other Hosts refused
 builder.AddCrossOrigin(); // Cors:AllowedOrigins for user endpoints; public reads from any origin, no credentials

@@ -164,6 +164,13 @@ public class JobsApiTests(ApiHost api) : IClassFixture<ApiHost>
         Assert.Equal("application/problem+json", malformed.Content.Headers.ContentType?.MediaType);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+
+        // One snake_case name for the trace, whether FastEndpoints (400) or ASP.NET Core (404) wrote the problem.
+        foreach (var problem in new[] { await JsonAsync(malformed), await JsonAsync(unknown) })
+        {
+            Assert.True(problem.TryGetProperty("trace_id", out _), problem.ToString());
+            Assert.False(problem.TryGetProperty("traceId", out _), problem.ToString());
+        }
     }
 
     [Fact]
