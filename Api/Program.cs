@@ -76,8 +76,10 @@ app.UseRateLimiter();
 app.UseAuthorization();
 app.UseMiddleware<EnsureUserMiddleware>();
 
-// 6. Input text PostgreSQL cannot store (U+0000, lone surrogates) is refused with a 400 before any endpoint sees it.
+// 6. Input text PostgreSQL cannot store (U+0000, lone surrogates, numbers beyond numeric) is refused with a 400, and a
+//    body without a Content-Type with a 415, before any endpoint sees them.
 app.UseMiddleware<StorableTextMiddleware>();
+app.UseMiddleware<MissingContentTypeMiddleware>();
 
 // 7. Features: the job streams (WebSocket, SSE), the endpoints, the OpenAPI document, the site's 404 page for any
 //    other GET (problem details under /api/), and the health probes (rate-limited: they are anonymous).

@@ -77,6 +77,26 @@ public class JobsApiTests(ApiHost api) : IClassFixture<ApiHost>
     }
 
     [Fact]
+    public async Task A_body_without_a_content_type_answers_415_problem_details()
+    {
+        using var client = api.CreateClient(alice);
+
+        using var bodiless = await client.PostAsync("/api/jobs", null);
+        using var untyped = new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = new ByteArrayContent("""{"type":"echo"}"""u8.ToArray()) };
+        using var withoutType = await client.SendAsync(untyped);
+        using var anonymous = await api.CreateClient().PostAsync("/api/jobs", null);
+
+        foreach (var response in new[] { bodiless, withoutType })
+        {
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType); // FastEndpoints' own 415 had no body
+            Assert.Contains("application/json", (await JsonAsync(response)).GetProperty("detail").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+
+    [Fact]
     public async Task Without_a_valid_token_the_jobs_api_answers_401()
     {
         using var anonymous = api.CreateClient();
