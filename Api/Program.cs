@@ -65,7 +65,7 @@ app.UsePublicHostFilter();
 // 3. CORS before authentication: a preflight carries no credentials.
 app.UseCrossOrigin();
 
-// 4. Bodies: size limits per endpoint, and an empty JSON body read as {}.
+// 4. Bodies: size limits per endpoint, and the Content-Type of a GET, HEAD or DELETE without a body ignored.
 app.UseRequestBodyLimits();
 app.UseMiddleware<EmptyBodyMiddleware>();
 
