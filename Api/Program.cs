@@ -30,7 +30,7 @@ builder.Services.AddMarten(options => AuditStore.Configure(options)).UseNpgsqlDa
 // HTTP concerns. Authentication's settings are checked first: outside Development a missing issuer or key stops the
 // start with its own message.
 builder.AddPlatformAuth();
-builder.Services.AddProblemDetails();
+builder.Services.AddProblemDetails(options => options.CustomizeProblemDetails = Problems.Customize);
 builder.Services.AddExceptionHandler<DatabaseUnavailableHandler>(); // database down: 503 + Retry-After, not 500
 builder.AddPublicHostFilter(); // outside Development: Discovery:PublicBaseUrl required, other Hosts refused
 builder.AddCrossOrigin(); // Cors:AllowedOrigins for user endpoints; public reads from any origin, no credentials
@@ -65,7 +65,7 @@ app.UsePublicHostFilter();
 // 3. CORS before authentication: a preflight carries no credentials.
 app.UseCrossOrigin();
 
-// 4. Bodies: size limits per endpoint, and an empty JSON body read as {}.
+// 4. Bodies: size limits per endpoint, and the Content-Type of a GET, HEAD or DELETE without a body ignored.
 app.UseRequestBodyLimits();
 app.UseMiddleware<EmptyBodyMiddleware>();
 
@@ -76,8 +76,10 @@ app.UseRateLimiter();
 app.UseAuthorization();
 app.UseMiddleware<EnsureUserMiddleware>();
 
-// 6. Input text PostgreSQL cannot store (U+0000, lone surrogates) is refused with a 400 before any endpoint sees it.
+// 6. Input text PostgreSQL cannot store (U+0000, lone surrogates, numbers beyond numeric) is refused with a 400, and a
+//    body without a Content-Type with a 415, before any endpoint sees them.
 app.UseMiddleware<StorableTextMiddleware>();
+app.UseMiddleware<MissingContentTypeMiddleware>();
 
 // 7. Features: the job streams (WebSocket, SSE), the endpoints, the OpenAPI document, the site's 404 page for any
 //    other GET (problem details under /api/), and the health probes (rate-limited: they are anonymous).

@@ -8,10 +8,23 @@ namespace Platform.Api.Http;
 /// results for endpoints (<see cref="ProblemHttpResult"/>, sent with <c>Send.ResultAsync</c>), the problem types the
 /// Api documents (a <c>type</c> URI each), and <see cref="WriteAsync"/> for middlewares and for endpoints that write
 /// the response themselves (FastEndpoints' <c>Send.NotFoundAsync</c> sends no body). Everything goes through
-/// <see cref="IProblemDetailsService"/>, which adds the <c>trace_id</c>.
+/// <see cref="IProblemDetailsService"/>, which adds the <c>trace_id</c> (<see cref="Customize"/>).
 /// </summary>
 public static class Problems
 {
+    /// <summary>
+    /// The <see cref="ProblemDetailsOptions.CustomizeProblemDetails"/> of every problem ASP.NET Core writes (results,
+    /// status-code pages, the exception handler): its <c>traceId</c> member is written <c>trace_id</c>, as the rest of the
+    /// Api's JSON and FastEndpoints' validation problems are, so a client reads one name whatever wrote the problem.
+    /// </summary>
+    public static void Customize(ProblemDetailsContext context)
+    {
+        if (context.ProblemDetails.Extensions.Remove("traceId", out var traceId))
+        {
+            context.ProblemDetails.Extensions["trace_id"] = traceId;
+        }
+    }
+
     /// <summary>403: the plan's limit is reached (extensions <c>entitlement</c>, <c>tier</c>, <c>limit</c>, <c>used</c>, <c>upgrade</c>).</summary>
     public const string PlanLimitType = "https://platform.local/problems/plan-limit";
 

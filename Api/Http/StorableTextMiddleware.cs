@@ -8,8 +8,9 @@ namespace Platform.Api.Http;
 /// <summary>
 /// Refuses, with a 400 problem naming each field, request text that PostgreSQL cannot store: U+0000 and unpaired
 /// UTF-16 surrogates (see <see cref="PostgresText"/>) and JSON strings that are not UTF-8, in route values, query
-/// parameters and JSON bodies (string values and property names, <c>\u0000</c>/<c>\ud800</c> escapes included; the
-/// field is named by its JSON path, e.g. <c>payload.items[1]</c>). A client that sends them has a bug, and silently
+/// parameters and JSON bodies (string values and property names, <c>\u0000</c>/<c>\ud800</c> escapes included, and
+/// numbers beyond <c>numeric</c>'s range such as <c>1e1000000</c>; the field is named by its JSON path, e.g.
+/// <c>payload.items[1]</c>). A client that sends them has a bug, and silently
 /// changing its data would hide it; text the platform receives from others (Stripe events, feeds, remote errors) is
 /// cleaned instead, where it is stored. An endpoint that makes some input storable itself says so with
 /// <see cref="TextCleanedByEndpoint"/> (the Stripe webhook's body, whose signature covers the exact bytes; the search
@@ -20,6 +21,9 @@ public sealed class StorableTextMiddleware(RequestDelegate next)
 {
     private const string Reason =
         "Text may not contain U+0000 or unpaired UTF-16 surrogates, and must be UTF-8 (PostgreSQL cannot store anything else).";
+
+    private const string BodyReason =
+        "Text may not contain U+0000 or unpaired UTF-16 surrogates, and must be UTF-8; a number may have at most 16383 digits after the decimal point and 131072 before it (PostgreSQL cannot store anything else).";
 
     public async Task InvokeAsync(HttpContext context)
     {
@@ -47,7 +51,7 @@ public sealed class StorableTextMiddleware(RequestDelegate next)
             var field = await FindUnstorableBodyFieldAsync(context.Request);
             if (field is not null)
             {
-                failures.Add(new ValidationFailure(field, Reason));
+                failures.Add(new ValidationFailure(field, BodyReason));
             }
         }
 
@@ -73,7 +77,7 @@ public sealed class StorableTextMiddleware(RequestDelegate next)
         buffer.Position = 0;
         request.Body = buffer;
         var json = buffer.GetBuffer().AsSpan(0, (int)buffer.Length);
-        if (json.IndexOf("\\u"u8) < 0 && System.Text.Unicode.Utf8.IsValid(json))
+        if (!PostgresText.MayHoldUnstorableJson(json))
         {
             return null; // the common case: raw, U+0000 is not valid JSON and a lone surrogate is not valid UTF-8
         }

@@ -168,7 +168,8 @@ public static class PostgresText
     /// <summary>
     /// The path (<c>payload.items[2].note</c>, property names as written) of the first string value or property name
     /// in <paramref name="utf8Json"/> that PostgreSQL cannot store (see <see cref="IsStorable"/>; also bytes that are
-    /// not UTF-8), or null when there is none.
+    /// not UTF-8), or of the first number <c>jsonb</c> cannot hold (<see cref="IsStorableJsonNumber"/>), or null when
+    /// there is none.
     /// </summary>
     /// <exception cref="JsonException">The text is not JSON.</exception>
     public static string? FindUnstorableJsonString(ReadOnlySpan<byte> utf8Json)
@@ -214,6 +215,10 @@ public static class PostgresText
             {
                 return PathOf(containers, segment);
             }
+            else if (reader.TokenType == JsonTokenType.Number && !IsStorableJsonNumber(reader.ValueSpan))
+            {
+                return PathOf(containers, segment);
+            }
         }
 
         return null;
@@ -238,6 +243,103 @@ public static class PostgresText
 
             return path.Length == 0 ? "$" : path.ToString();
         }
+    }
+
+    /// <summary>
+    /// False when <paramref name="utf8Json"/> certainly holds nothing <see cref="FindUnstorableJsonString"/> would name
+    /// (no <c>\u</c> escape, valid UTF-8, no number with an exponent, too short for a fraction of more than
+    /// <see cref="NumericMaxScale"/> digits), so the common request body is not parsed twice; true when it may.
+    /// </summary>
+    public static bool MayHoldUnstorableJson(ReadOnlySpan<byte> utf8Json)
+    {
+        if (utf8Json.Length > NumericMaxScale || utf8Json.IndexOf("\\u"u8) >= 0 || !System.Text.Unicode.Utf8.IsValid(utf8Json))
+        {
+            return true;
+        }
+
+        // An exponent: a digit followed by e or E (also found in strings such as "2e", which only costs the parse).
+        var offset = 0;
+        int found;
+        while ((found = utf8Json[offset..].IndexOfAny((byte)'e', (byte)'E')) >= 0)
+        {
+            offset += found + 1;
+            if (offset > 1 && char.IsAsciiDigit((char)utf8Json[offset - 2]))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>The most digits after the decimal point PostgreSQL's <c>numeric</c> holds (<c>NUMERIC_DSCALE_MAX</c>).</summary>
+    public const int NumericMaxScale = 16383;
+
+    /// <summary>The highest power of ten of a digit PostgreSQL's <c>numeric</c> holds (131,072 digits before the point).</summary>
+    public const int NumericMaxExponent = 131071;
+
+    /// <summary>
+    /// Whether <c>jsonb</c> can hold the JSON number <paramref name="number"/> (RFC 8259 section 6, as the reader
+    /// validated it): <c>jsonb</c> stores numbers as <c>numeric</c>, which refuses, with SQLSTATE 22003 ("value overflows
+    /// numeric format"), a number written with more than <see cref="NumericMaxScale"/> digits after the decimal point
+    /// (counting those an exponent moves there: <c>1e-16384</c>, <c>0.0e-16383</c>), one whose first significant digit
+    /// stands above 10^<see cref="NumericMaxExponent"/> (<c>1e131072</c>), and any exponent from ±1,073,741,823 on
+    /// (PostgreSQL's <c>numeric.c</c>, <c>set_var_from_str</c> and <c>make_result</c>).
+    /// </summary>
+    public static bool IsStorableJsonNumber(ReadOnlySpan<byte> number)
+    {
+        var i = number.Length > 0 && number[0] == '-' ? 1 : 0;
+        var start = i;
+        while (i < number.Length && char.IsAsciiDigit((char)number[i]))
+        {
+            i++;
+        }
+
+        var integer = number[start..i];
+        var fraction = ReadOnlySpan<byte>.Empty;
+        if (i < number.Length && number[i] == '.')
+        {
+            start = ++i;
+            while (i < number.Length && char.IsAsciiDigit((char)number[i]))
+            {
+                i++;
+            }
+
+            fraction = number[start..i];
+        }
+
+        const long MaxExponent = int.MaxValue / 2;
+        long exponent = 0;
+        if (i < number.Length && (number[i] | 0x20) == 'e')
+        {
+            var negative = number[++i] == '-';
+            i += number[i] is (byte)'-' or (byte)'+' ? 1 : 0;
+            for (; i < number.Length; i++)
+            {
+                exponent = exponent >= MaxExponent ? exponent : (exponent * 10) + (number[i] - '0');
+            }
+
+            if (exponent >= MaxExponent)
+            {
+                return false;
+            }
+
+            exponent = negative ? -exponent : exponent;
+        }
+
+        if (fraction.Length - exponent > NumericMaxScale)
+        {
+            return false;
+        }
+
+        var significant = integer.IndexOfAnyExcept((byte)'0');
+        if (significant >= 0)
+        {
+            return integer.Length - significant - 1 + exponent <= NumericMaxExponent;
+        }
+
+        significant = fraction.IndexOfAnyExcept((byte)'0');
+        return significant < 0 || -(significant + 1) + exponent <= NumericMaxExponent;
     }
 
     private static readonly JsonReaderOptions ReaderOptions = new() { MaxDepth = 256 };

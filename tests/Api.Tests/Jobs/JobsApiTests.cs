@@ -51,6 +51,8 @@ public class JobsApiTests(ApiHost api) : IClassFixture<ApiHost>
     [InlineData("""{"type":"echo_cached","payload":{"delay_ms":2.5}}""", "payload.delay_ms")]
     [InlineData("""{"type":"echo","priority":1000}""", "priority")]
     [InlineData("""{"type":"echo","idempotency_key":""}""", "idempotency_key")]
+    [InlineData("""{"type":"echo","payload":{"x":1e1000000}}""", "payload.x")] // beyond numeric: jsonb refused it with 22003, a 500
+    [InlineData("""{"type":"echo","payload":{"x":[-1e-1000000]}}""", "payload.x[0]")]
     public async Task Bad_requests_answer_400_problem_details_naming_the_field(string body, string field)
     {
         using var client = api.CreateClient(alice);
@@ -72,6 +74,26 @@ public class JobsApiTests(ApiHost api) : IClassFixture<ApiHost>
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    [Fact]
+    public async Task A_body_without_a_content_type_answers_415_problem_details()
+    {
+        using var client = api.CreateClient(alice);
+
+        using var bodiless = await client.PostAsync("/api/jobs", null);
+        using var untyped = new HttpRequestMessage(HttpMethod.Post, "/api/jobs") { Content = new ByteArrayContent("""{"type":"echo"}"""u8.ToArray()) };
+        using var withoutType = await client.SendAsync(untyped);
+        using var anonymous = await api.CreateClient().PostAsync("/api/jobs", null);
+
+        foreach (var response in new[] { bodiless, withoutType })
+        {
+            Assert.Equal(HttpStatusCode.UnsupportedMediaType, response.StatusCode);
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType); // FastEndpoints' own 415 had no body
+            Assert.Contains("application/json", (await JsonAsync(response)).GetProperty("detail").GetString());
+        }
+
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
 
     [Fact]
@@ -162,6 +184,13 @@ public class JobsApiTests(ApiHost api) : IClassFixture<ApiHost>
         Assert.Equal("application/problem+json", malformed.Content.Headers.ContentType?.MediaType);
         Assert.Equal(HttpStatusCode.NotFound, unknown.StatusCode);
         Assert.Equal("application/problem+json", unknown.Content.Headers.ContentType?.MediaType);
+
+        // One snake_case name for the trace, whether FastEndpoints (400) or ASP.NET Core (404) wrote the problem.
+        foreach (var problem in new[] { await JsonAsync(malformed), await JsonAsync(unknown) })
+        {
+            Assert.True(problem.TryGetProperty("trace_id", out _), problem.ToString());
+            Assert.False(problem.TryGetProperty("traceId", out _), problem.ToString());
+        }
     }
 
     [Fact]

@@ -92,6 +92,53 @@ public sealed class PostgresTextTests(MigratedDatabase database) : IClassFixture
         Assert.Null(PostgresText.FindUnstorableJsonString("""{"a":["b","\ud83d\ude00",{"c":"\"\\u0000\""}],"d":1}"""u8));
     }
 
+    [Theory]
+    [InlineData("""{"payload":{"x":1e1000000}}""", "payload.x")]
+    [InlineData("""{"a":[1,-1e-1000000]}""", "a[1]")]
+    [InlineData("""[0e1073741824]""", "[0]")]
+    public void FindUnstorableJsonString_names_a_number_jsonb_cannot_hold(string json, string expected)
+    {
+        Assert.True(PostgresText.MayHoldUnstorableJson(System.Text.Encoding.UTF8.GetBytes(json)));
+        Assert.Equal(expected, PostgresText.FindUnstorableJsonString(System.Text.Encoding.UTF8.GetBytes(json)));
+    }
+
+    [Theory]
+    [InlineData("""{"a":"b","n":[1,2.5,-3]}""", false)]
+    [InlineData("""{"a":"see"}""", false)]
+    [InlineData("""{"a":1e5}""", true)]
+    [InlineData("""{"a":"2E"}""", true)] // a digit before an e in a string only costs the full read
+    [InlineData("""{"a":"\u00e9"}""", true)]
+    public void MayHoldUnstorableJson_is_false_only_when_nothing_can_be_unstorable(string json, bool expected)
+    {
+        Assert.Equal(expected, PostgresText.MayHoldUnstorableJson(System.Text.Encoding.UTF8.GetBytes(json)));
+    }
+
+    public static TheoryData<string> Numbers =>
+    [
+        "0", "-0", "1.50", "-12.5e3", "1E+5", "123456789012345678901234567890", "1e400", "9.99e131071", "1e131071",
+        "1e131072", "10e131071", "0.1e131072", "0.01e131073", "1e-16383", "1e-16384", "0.5e-16382", "0.5e-16383",
+        "0e-16383", "0e-16384", "0e131072", "0e1073741823", "0e1073741824", "1e99999999999999999999", "-1e-1000000",
+        "1e1000000", "0." + new string('0', 16383), "0." + new string('0', 16384), "1." + new string('5', 16384),
+    ];
+
+    [Theory]
+    [MemberData(nameof(Numbers))]
+    public async Task IsStorableJsonNumber_agrees_with_PostgreSQL(string number)
+    {
+        bool stored;
+        try
+        {
+            await RoundTripAsync("ok", $$"""{"n":{{number}}}""");
+            stored = true;
+        }
+        catch (PostgresException error) when (error.SqlState == PostgresErrorCodes.NumericValueOutOfRange)
+        {
+            stored = false;
+        }
+
+        Assert.Equal(stored, PostgresText.IsStorableJsonNumber(System.Text.Encoding.UTF8.GetBytes(number)));
+    }
+
     [Fact]
     public async Task PostgreSQL_stores_what_Clean_and_CleanJson_return_and_refuses_the_input()
     {
