@@ -30,6 +30,8 @@ public static class QueueBench
     {
         // BENCH_QUEUE_AUDIT_ONLY=1 runs the audited mode alone (measuring the audit trail's cost).
         var auditOnly = Environment.GetEnvironmentVariable("BENCH_QUEUE_AUDIT_ONLY") is "1";
+        // BENCH_QUEUE_ENQUEUE_ONLY=1 runs the two enqueue lines alone (typed, then raw), with no processing.
+        var enqueueOnly = Environment.GetEnvironmentVariable("BENCH_QUEUE_ENQUEUE_ONLY") is "1";
         if (!auditOnly)
         {
             await RunTypedEnqueueAsync(serverConnectionString, jobs);
@@ -54,6 +56,11 @@ public static class QueueBench
                     ["per_s"] = Math.Round(jobs / enqueueSeconds),
                     ["cost"] = afterEnqueue.PerJob(beforeEnqueue, jobs),
                 });
+            }
+
+            if (enqueueOnly)
+            {
+                return;
             }
 
             using var host = BuildWorkersHost(database.ConnectionString, audit);
