@@ -30,6 +30,8 @@ public static class QueueBench
     {
         // BENCH_QUEUE_AUDIT_ONLY=1 runs the audited mode alone (measuring the audit trail's cost).
         var auditOnly = Environment.GetEnvironmentVariable("BENCH_QUEUE_AUDIT_ONLY") is "1";
+        // BENCH_QUEUE_ENQUEUE_ONLY=1 runs the two enqueue lines alone (typed, then raw), with no processing.
+        var enqueueOnly = Environment.GetEnvironmentVariable("BENCH_QUEUE_ENQUEUE_ONLY") is "1";
         if (!auditOnly)
         {
             await RunTypedEnqueueAsync(serverConnectionString, jobs);
@@ -54,6 +56,11 @@ public static class QueueBench
                     ["per_s"] = Math.Round(jobs / enqueueSeconds),
                     ["cost"] = afterEnqueue.PerJob(beforeEnqueue, jobs),
                 });
+            }
+
+            if (enqueueOnly)
+            {
+                return;
             }
 
             using var host = BuildWorkersHost(database.ConnectionString, audit);
@@ -215,6 +222,12 @@ public static class QueueBench
         await RunCost.EnableStatementsAsync(dataSource);
         await using var connection = await dataSource.OpenConnectionAsync();
         await JobQueueClient.EnqueueManyAsync(connection, null, [new EchoArgs()]); // warm-up (JIT, statement), not counted
+        // BENCH_TYPED_WARMUP=N: N more untimed batches of 1,000 first (separates the JIT's share of the client CPU).
+        var warmups = int.TryParse(Environment.GetEnvironmentVariable("BENCH_TYPED_WARMUP"), out var n) ? n : 0;
+        for (var w = 0; w < warmups; w++)
+        {
+            await JobQueueClient.EnqueueManyAsync(connection, null, Enumerable.Range(0, EnqueueBatch).Select(_ => (IJobArgs)new EchoArgs()).ToArray());
+        }
 
         var before = await RunCost.TakeAsync(dataSource);
         var stopwatch = Stopwatch.StartNew();

@@ -28,8 +28,9 @@ public sealed record JobChange(
 public static class JobNotifications
 {
     /// <summary>
-    /// Wakes the claim loops of one queue: the payload is the queue's name as plain text. Sent once per statement and
-    /// queue by the enqueue trigger (<c>notify_job_enqueued</c>), <c>release_jobs</c> and <c>rescue_expired_jobs</c>.
+    /// Wakes the claim loops of one queue: the payload is the queue's name as plain text. Sent for due jobs once per
+    /// queue and transaction by <c>create_jobs_bulk</c> and the enqueue row trigger (<c>notify_job_enqueued</c>, 032),
+    /// and by <c>release_jobs</c> and <c>rescue_expired_jobs</c>.
     /// </summary>
     public const string QueueWakeupChannel = "job_queue_wakeup";
 

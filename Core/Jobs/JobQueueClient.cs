@@ -1,7 +1,9 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -42,7 +44,9 @@ public static class JobQueueClient
     /// Enqueues every job of <paramref name="jobs"/> (any mix of job types) in one round trip: one
     /// <c>create_jobs_bulk</c> statement per job type, batched. Returns how many jobs were created. Options apply to
     /// all of them (unset ones from each type's definition). A batch has no idempotency keys and does not consult the
-    /// result cache: enqueue one at a time for either.
+    /// result cache: enqueue one at a time for either. The jobs' ids are generated here, UUIDv7 ascending in the
+    /// order of <paramref name="jobs"/> (<see cref="JobIds"/>), so each of the batch's index entries keyed by the id
+    /// lands at the right edge of its btree.
     /// </summary>
     /// <exception cref="ArgumentException"><paramref name="options"/> sets an idempotency key, or an args type is not listed in <see cref="JobTypes"/>.</exception>
     public static async Task<int> EnqueueManyAsync(
@@ -55,24 +59,34 @@ public static class JobQueueClient
             throw new ArgumentException("A batch enqueue takes no idempotency key; enqueue one job at a time for that.", nameof(options));
         }
 
+        var payloads = new ArrayBufferWriter<byte>(256);
+        var groups = SerializeByType(jobs, payloads);
+        if (groups.Count == 0)
+        {
+            return 0;
+        }
+
         await using var batch = new NpgsqlBatch(connection, transaction);
-        foreach (var (definition, payloads) in SerializeByType(jobs))
+        foreach (var group in groups)
         {
             var command = new NpgsqlBatchCommand(
                 """
                 SELECT create_jobs_bulk(
                     p_user_id => @user_id, p_job_type => @job_type, p_payloads => @payloads, p_queue => @queue,
-                    p_priority => @priority, p_run_at => @run_at, p_max_attempts => @max_attempts,
+                    p_priority => @priority, p_ids => @ids, p_run_at => @run_at, p_max_attempts => @max_attempts,
                     p_timeout_seconds => @timeout_seconds, p_trace_parent => @trace_parent, p_trace_state => @trace_state)
                 """);
-            command.Parameters.Add(new NpgsqlParameter("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { Value = payloads });
-            AddOptions(command.Parameters, Cataloged(definition), options);
-            batch.BatchCommands.Add(command);
-        }
+            var slices = new ReadOnlyMemory<byte>[group.Payloads.Count];
+            var written = payloads.WrittenMemory;
+            for (var i = 0; i < slices.Length; i++)
+            {
+                slices[i] = written[group.Payloads[i]];
+            }
 
-        if (batch.BatchCommands.Count == 0)
-        {
-            return 0;
+            command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>[]>("payloads", NpgsqlDbType.Array | NpgsqlDbType.Jsonb) { TypedValue = slices });
+            command.Parameters.Add(new NpgsqlParameter<Guid[]>("ids", NpgsqlDbType.Array | NpgsqlDbType.Uuid) { TypedValue = JobIds.Ascending(slices.Length) });
+            AddOptions(command.Parameters, Cataloged(group.Definition), options);
+            batch.BatchCommands.Add(command);
         }
 
         var created = 0;
@@ -89,46 +103,46 @@ public static class JobQueueClient
         return created;
     }
 
+    /// <summary>One job type's payloads in a batch: its definition and where each payload is in the shared buffer.</summary>
+    private sealed record PayloadGroup(JobTypeDefinition Definition, List<Range> Payloads);
+
     /// <summary>
-    /// The payload JSON of every job, grouped by job type in order of first appearance: one pass, each payload
-    /// serialized once with its runtime type's cached contract (<see cref="JobPayload.Serialize(IJobArgs, Type)"/>).
+    /// Writes the payload JSON (UTF-8) of every job into <paramref name="buffer"/>, grouped by job type in order of
+    /// first appearance: one pass, each payload serialized once with its runtime type's cached contract
+    /// (<see cref="JobPayload.Options"/>), no string per payload.
     /// </summary>
-    private static List<(JobTypeDefinition Definition, List<string> Payloads)> SerializeByType(IEnumerable<IJobArgs> jobs)
+    private static List<PayloadGroup> SerializeByType(IEnumerable<IJobArgs> jobs, ArrayBufferWriter<byte> buffer)
     {
-        var groups = new List<(JobTypeDefinition Definition, List<string> Payloads)>(2);
+        var groups = new List<PayloadGroup>(2);
         var capacity = jobs.TryGetNonEnumeratedCount(out var count) ? count : 0;
-        List<string>? current = null;
-        JobTypeDefinition? currentDefinition = null;
+        using var writer = new Utf8JsonWriter(buffer);
+        PayloadGroup? current = null;
         Type? currentType = null;
+        JsonTypeInfo? typeInfo = null;
         foreach (var args in jobs)
         {
             var type = args.GetType();
             if (type != currentType)
             {
-                var definition = args.JobType;
                 currentType = type;
-                if (!ReferenceEquals(definition, currentDefinition))
+                typeInfo = JobPayload.Options.GetTypeInfo(type);
+                var definition = args.JobType;
+                if (current is null || !ReferenceEquals(current.Definition, definition))
                 {
-                    currentDefinition = definition;
-                    current = null;
-                    foreach (var group in groups)
-                    {
-                        if (ReferenceEquals(group.Definition, definition))
-                        {
-                            current = group.Payloads;
-                            break;
-                        }
-                    }
-
+                    current = groups.Find(g => ReferenceEquals(g.Definition, definition));
                     if (current is null)
                     {
-                        current = new List<string>(groups.Count == 0 ? capacity : 0);
-                        groups.Add((definition, current));
+                        current = new PayloadGroup(definition, new List<Range>(groups.Count == 0 ? capacity : 0));
+                        groups.Add(current);
                     }
                 }
             }
 
-            current!.Add(JobPayload.Serialize(args, type));
+            var start = buffer.WrittenCount;
+            JsonSerializer.Serialize(writer, args, typeInfo!);
+            writer.Flush();
+            writer.Reset();
+            current!.Payloads.Add(start..buffer.WrittenCount);
         }
 
         return groups;

@@ -52,6 +52,24 @@ public class JobPayloadTests
     }
 
     [Fact]
+    public void A_property_at_its_parameters_default_is_left_out_and_reads_back_the_same()
+    {
+        Assert.Equal("{}", JobPayload.Serialize(new EchoArgs()));
+        Assert.Equal("""{"fail_times":2}""", JobPayload.Serialize(new EchoArgs(FailTimes: 2)));
+        Assert.Equal(new EchoArgs(), JobPayload.Bind<EchoArgs>(JsonDocument.Parse("{}").RootElement).Args);
+        Assert.Equal(new EchoArgs(FailTimes: 2), JobPayload.Bind<EchoArgs>(JsonDocument.Parse("""{"fail_times":2}""").RootElement).Args);
+
+        // A required parameter (no default) is written whatever its value, or the payload would not bind back.
+        Assert.Equal("""{"slot":0}""", JobPayload.Serialize(new StripeReconcileArgs(0)));
+        Assert.Equal(0, JobPayload.Bind<StripeReconcileArgs>(JsonDocument.Parse("""{"slot":0}""").RootElement).Args!.Slot);
+        Assert.Equal($$"""{"webhook_event_id":"{{Guid.Empty}}"}""", JobPayload.Serialize(new StripeWebhookArgs(Guid.Empty)));
+        var webhook = new StripeWebhookArgs(Guid.NewGuid(), "evt_1", Replay: true);
+        var json = JobPayload.Serialize(webhook);
+        Assert.Equal($$"""{"webhook_event_id":"{{webhook.WebhookEventId}}","stripe_event_id":"evt_1","replay":true}""", json);
+        Assert.Equal(webhook, JobPayload.Bind<StripeWebhookArgs>(JsonDocument.Parse(json).RootElement).Args);
+    }
+
+    [Fact]
     public void Every_job_type_is_listed_once_under_its_own_name()
     {
         Assert.Equal(

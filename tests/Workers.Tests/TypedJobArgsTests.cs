@@ -86,6 +86,28 @@ public class TypedJobArgsTests(IngestionDatabase db) : IClassFixture<IngestionDa
     }
 
     [Fact]
+    public async Task A_typed_batch_keeps_its_order_in_the_ids_and_stores_default_args_as_an_empty_object()
+    {
+        await using (var connection = await db.DataSource.OpenConnectionAsync())
+        {
+            var jobs = Enumerable.Range(0, 300).Select(i => new EchoArgs(DelayMs: i)).ToArray();
+            Assert.Equal(300, await JobQueueClient.EnqueueManyAsync(connection, null, jobs, new EnqueueOptions { Queue = "typed-order" }));
+        }
+
+        // In the order given, so the batch's index entries keyed by the id arrive at the right edge of each btree.
+        Assert.Equal(300, await db.CountAsync(
+            """
+            SELECT count(*) FROM (
+                SELECT coalesce((payload->>'delay_ms')::int, 0) AS delay, row_number() OVER (ORDER BY id) - 1 AS position
+                FROM job_queue WHERE queue = 'typed-order') j
+            WHERE j.delay = j.position
+            """));
+        Assert.Equal(1, await db.CountAsync("SELECT count(*) FROM job_queue WHERE queue = 'typed-order' AND payload = '{}'::jsonb"));
+        Assert.Equal(300, await db.CountAsync(
+            "SELECT count(*) FROM job_queue WHERE queue = 'typed-order' AND substr(id::text, 15, 1) = '7' AND abs(extract(epoch FROM created_at) * 1000 - ('x' || left(replace(id::text, '-', ''), 12))::bit(48)::bigint) < 60000"));
+    }
+
+    [Fact]
     public async Task A_sync_enqueues_the_tagging_and_media_jobs_of_its_changed_items_in_one_round_trip()
     {
         server.Documents["/batch.xml"] = new FakeDocument(
