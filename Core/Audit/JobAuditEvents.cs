@@ -69,7 +69,8 @@ public sealed class JobActivity
 }
 
 /// <summary>
-/// One <c>job_log</c> row inside a <see cref="JobActivity"/>. The body omits null members (they read back as null).
+/// One <c>job_log</c> row inside a <see cref="JobActivity"/>. Members a row does not have (<c>Progress</c> outside
+/// <c>progressed</c>, the job's fields outside <c>enqueued</c>) are left out of the body and read back as null.
 /// </summary>
 public sealed class JobActivityEntry
 {

@@ -54,6 +54,11 @@ public sealed class JobAuditProjector(NpgsqlDataSource dataSource, IDocumentStor
         IReadOnlyList<OutboxEntry> ready, CancellationToken cancellationToken)
     {
         var (alias, dotnetType) = Appender.TypeOf(typeof(Platform.Core.Audit.JobActivity));
+        await using (var utc = new NpgsqlCommand("SET LOCAL TimeZone = 'UTC'", connection, transaction))
+        {
+            await utc.ExecuteNonQueryAsync(cancellationToken); // the events' "At" is JSON of a timestamptz: +00:00
+        }
+
         var appended = await BulkEventAppender.AppendFromQueryAsync(connection, transaction, appendSql, parameters =>
         {
             parameters.AddWithValue("after", lastId);

@@ -25,8 +25,10 @@ public class JobLogEventsTests(QueueDatabase db) : IClassFixture<QueueDatabase>
             options.Connection(db.ConnectionString);
             AuditStore.Configure(options);
         });
+        // The projector's sessions in a time zone that is not UTC: the events' times must still be UTC (+00:00).
+        await using var kolkata = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Timezone = "Asia/Kolkata" }.ConnectionString);
         var projector = new JobAuditProjector(
-            db.DataSource, store, new SchemaReadiness(db.DataSource, NullLogger<SchemaReadiness>.Instance), NullLogger<JobAuditProjector>.Instance);
+            kolkata, store, new SchemaReadiness(kolkata, NullLogger<SchemaReadiness>.Instance), NullLogger<JobAuditProjector>.Instance);
         var job = await db.EnqueueAsync(EchoArgs.Kind, new { tag = "fields" }, queue: "audit-fields");
 
         // Every other event of the log, with the awkward values a body must carry: quotes, a backslash, non-ASCII text,
