@@ -102,6 +102,8 @@ public static class QueueBench
 
             var total = stopwatch.Elapsed.TotalSeconds;
             var afterAll = audit ? await RunCost.TakeAsync(dataSource) : afterProcess;
+            // Marten event rows written per job (each costs the server an mt_events row, its index entries and key check).
+            var auditEvents = audit ? await ScalarAsync(dataSource, $"SELECT count(*) FROM {AuditStore.Schema}.mt_events") : 0;
             BenchReport.Print("queue.process", system, new JsonObject
             {
                 ["audit"] = audit,
@@ -112,6 +114,7 @@ public static class QueueBench
                 // Until every job completed; with the audit on, the projection's share until then is in it too.
                 ["cost"] = afterProcess.PerJob(beforeProcess, jobs),
                 ["cost_until_projected"] = audit ? afterAll.PerJob(beforeProcess, jobs) : null,
+                ["audit_events_per_job"] = audit ? Math.Round((double)auditEvents / jobs, 3) : null,
             });
             if (Environment.GetEnvironmentVariable("BENCH_STATEMENTS") is "1")
             {

@@ -13,7 +13,10 @@ public static class AuditStore
 {
     public const string Schema = "audit";
 
-    /// <summary>The event names the API shows, by event type.</summary>
+    /// <summary>
+    /// The event names the API shows, by event type. A <see cref="JobActivity"/> has none of its own: each of its
+    /// entries carries one of these names (<see cref="JobAuditTrail"/>).
+    /// </summary>
     public static readonly IReadOnlyDictionary<Type, string> EventNames = new Dictionary<Type, string>
     {
         [typeof(JobEnqueued)] = "enqueued",
@@ -52,6 +55,8 @@ public static class AuditStore
         {
             options.Events.AddEventType(type);
         }
+
+        options.Events.AddEventType(typeof(JobActivity));
 
         options.Schema.For<AuditCheckpoint>().Identity(c => c.Id);
     }

@@ -6,7 +6,9 @@ namespace Platform.Workers.Audit;
 
 /// <summary>
 /// Projects <c>job_log</c> (written in the same transaction as every job state change) into Marten's event store,
-/// one stream per job (stream id = job id), one event per row (<see cref="JobLogEvents"/>).
+/// one stream per job (stream id = job id), one <see cref="Platform.Core.Audit.JobActivity"/> event per job per batch
+/// holding that batch's rows of the job in log order (<see cref="JobLogEvents"/>); read back as one entry per row by
+/// <see cref="Platform.Core.Audit.JobAuditTrail"/>.
 /// <para>
 /// The batch reads only the ids of the next rows (to find gaps, see <see cref="OutboxProjector"/>); the events
 /// themselves are built and appended by the server in one statement straight from <c>job_log</c>
@@ -20,9 +22,8 @@ public sealed class JobAuditProjector(NpgsqlDataSource dataSource, IDocumentStor
 
     private readonly string appendSql = BulkEventAppender.Statement(JobLogEvents.Input);
 
-    private string[]? events;
-    private string[]? aliases;
-    private string[]? dotnetTypes;
+    private readonly string[] logEvents = JobLogEvents.Names.Keys.ToArray();
+    private readonly string[] names = JobLogEvents.Names.Values.ToArray();
 
     protected override string CheckpointId => Checkpoint;
 
@@ -45,31 +46,32 @@ public sealed class JobAuditProjector(NpgsqlDataSource dataSource, IDocumentStor
     }
 
     /// <summary>
-    /// One statement appends the events of every row with an id in (<paramref name="lastId"/>, last ready id]. A gap
-    /// the batch gave up waiting for and that has committed since is projected too: the checkpoint moves past it.
+    /// One statement appends one event per job for every row with an id in (<paramref name="lastId"/>, last ready id].
+    /// A gap the batch gave up waiting for and that has committed since is projected too: the checkpoint moves past it.
     /// </summary>
+    /// <exception cref="InvalidOperationException">Fewer events than jobs in <paramref name="ready"/> (an archived stream).</exception>
     protected override async Task AppendAsync(NpgsqlConnection connection, NpgsqlTransaction transaction, long lastId,
         IReadOnlyList<OutboxEntry> ready, CancellationToken cancellationToken)
     {
-        if (events is null)
+        var (alias, dotnetType) = Appender.TypeOf(typeof(Platform.Core.Audit.JobActivity));
+        await using (var utc = new NpgsqlCommand("SET LOCAL TimeZone = 'UTC'", connection, transaction))
         {
-            var types = JobLogEvents.Types.Select(t => (t.Key, Appender.TypeOf(t.Value))).ToList();
-            aliases = types.Select(t => t.Item2.Alias).ToArray();
-            dotnetTypes = types.Select(t => t.Item2.DotNetType).ToArray();
-            events = types.Select(t => t.Key).ToArray();
+            await utc.ExecuteNonQueryAsync(cancellationToken); // the events' "At" is JSON of a timestamptz: +00:00
         }
 
         var appended = await BulkEventAppender.AppendFromQueryAsync(connection, transaction, appendSql, parameters =>
         {
             parameters.AddWithValue("after", lastId);
             parameters.AddWithValue("upto", ready[^1].Id);
-            parameters.AddWithValue("events", events);
-            parameters.AddWithValue("aliases", aliases!);
-            parameters.AddWithValue("dotnet_types", dotnetTypes!);
+            parameters.AddWithValue("events", logEvents);
+            parameters.AddWithValue("names", names);
+            parameters.AddWithValue("alias", alias);
+            parameters.AddWithValue("dotnet_type", dotnetType);
         }, cancellationToken);
-        if (appended < ready.Count)
+        var jobs = ready.Select(r => r.Streams[0]).Distinct().Count();
+        if (appended < jobs)
         {
-            throw new InvalidOperationException($"Appended {appended} of {ready.Count} job audit events (an archived stream?).");
+            throw new InvalidOperationException($"Appended {appended} job audit events for {jobs} jobs (an archived stream?).");
         }
     }
 }

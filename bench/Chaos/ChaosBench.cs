@@ -135,6 +135,7 @@ public static class ChaosBench
             await connection.OpenAsync();
             var ledger = await Ledger.ReadAsync(connection, run.AcceptedJobs, run.AckedWebhooks, killed.ToHashSet());
             var rates = await Ledger.CompletionsPerSecondAsync(connection);
+            var audit = await AuditVerdict.ReadAsync(database.ConnectionString, run.AcceptedJobs.Keys.ToList(), TimeSpan.FromSeconds(60));
             var system = BenchReport.System(database.ServerVersion);
             foreach (var fault in faults.OrderBy(f => f.Started))
             {
@@ -168,6 +169,8 @@ public static class ChaosBench
                 ["executions_beyond_crashes"] = ledger.ExecutionsBeyondCrashes,
                 ["webhooks_acked_lost"] = ledger.WebhooksAckedLost,
                 ["webhooks_processed_twice"] = ledger.WebhooksProcessedTwice,
+                ["audit_caught_up"] = audit.CaughtUp,
+                ["audit_trails_wrong"] = audit.TrailsWrong,
                 ["http_500"] = run.Http500,
                 ["http_503_without_retry_after"] = run.Http503WithoutRetryAfter,
                 ["sse_streams_stuck"] = run.SseStreamsStuck,
@@ -178,6 +181,7 @@ public static class ChaosBench
                 ["load_average_end"] = LoadAverage(),
             });
             Console.WriteLine($"chaos: lost job ids (first 10): {string.Join(", ", ledger.LostSample)}");
+            Console.WriteLine($"chaos: job ids with a wrong audit trail (first 10): {string.Join(", ", audit.WrongSample)}");
             return 0;
         }
         finally

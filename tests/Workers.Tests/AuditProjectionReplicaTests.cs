@@ -1,3 +1,6 @@
+using Marten;
+using Microsoft.Extensions.DependencyInjection;
+using Platform.Core.Audit;
 using Platform.Core.Jobs;
 using Platform.Core.Jobs.Args;
 
@@ -5,7 +8,8 @@ namespace Platform.Workers.Tests;
 
 /// <summary>
 /// The audit projectors of several replicas under load: each batch is projected by one replica at a time (the tick's
-/// advisory lock is held until the batch has committed), so every <c>job_log</c> row becomes exactly one event.
+/// advisory lock is held until the batch has committed), so every <c>job_log</c> row becomes exactly one entry of its
+/// job's trail (<see cref="JobAuditTrail"/>).
 /// </summary>
 public sealed class AuditProjectionReplicaTests(QueueDatabase db) : IClassFixture<QueueDatabase>
 {
@@ -28,17 +32,37 @@ public sealed class AuditProjectionReplicaTests(QueueDatabase db) : IClassFixtur
 
         var ids = jobs.ToArray();
         var logRows = await db.CountAsync("SELECT count(*) FROM job_log WHERE job_id = ANY(@ids)", ("ids", ids));
+        var store = first.Services.GetRequiredService<IDocumentStore>();
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        long events;
+        long entries;
         do
         {
             await Task.Delay(250);
-            events = await db.CountAsync("SELECT count(*) FROM audit.mt_events WHERE stream_id = ANY(@ids)", ("ids", ids));
+            entries = await CountEntriesAsync(store, jobs);
         }
-        while (events < logRows && DateTime.UtcNow < deadline);
+        while (entries < logRows && DateTime.UtcNow < deadline);
 
         await Task.Delay(1000); // a duplicate, if any, would arrive now
-        events = await db.CountAsync("SELECT count(*) FROM audit.mt_events WHERE stream_id = ANY(@ids)", ("ids", ids));
-        Assert.Equal(logRows, events);
+        Assert.Equal(logRows, await CountEntriesAsync(store, jobs));
+        await using var session = store.QuerySession();
+        foreach (var id in jobs)
+        {
+            var trail = await JobAuditTrail.ReadAsync(session, id);
+            var logIds = await db.CountAsync("SELECT count(*) FROM job_log WHERE job_id = @id", ("id", id));
+            Assert.Equal(logIds, trail.Select(e => e.LogId).Distinct().Count());
+            Assert.True(trail.Zip(trail.Skip(1)).All(p => p.First.LogId < p.Second.LogId));
+        }
+    }
+
+    private static async Task<long> CountEntriesAsync(IDocumentStore store, IEnumerable<Guid> jobs)
+    {
+        await using var session = store.QuerySession();
+        var count = 0L;
+        foreach (var id in jobs)
+        {
+            count += (await JobAuditTrail.ReadAsync(session, id)).Count;
+        }
+
+        return count;
     }
 }

@@ -6,16 +6,16 @@ using Platform.Core.Jobs.Args;
 
 namespace Platform.Workers.Tests;
 
-/// <summary>The audit trail: every job_log row becomes exactly one event in the job's Marten stream.</summary>
+/// <summary>The audit trail: every job_log row becomes exactly one entry of the job's Marten stream (<see cref="JobAuditTrail"/>).</summary>
 public class JobAuditTests(QueueDatabase db) : IClassFixture<QueueDatabase>
 {
-    private async Task<IReadOnlyList<JobAuditEvent>> WaitForStreamAsync(IDocumentStore store, Guid jobId, int count)
+    private async Task<IReadOnlyList<JobAuditEntry>> WaitForStreamAsync(IDocumentStore store, Guid jobId, int count)
     {
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (true)
         {
             await using var session = store.QuerySession();
-            var events = (await session.Events.FetchStreamAsync(jobId)).Select(e => (JobAuditEvent)e.Data).ToList();
+            var events = await JobAuditTrail.ReadAsync(session, jobId);
             if (events.Count >= count || DateTime.UtcNow > deadline)
             {
                 return events;
@@ -43,11 +43,11 @@ public class JobAuditTests(QueueDatabase db) : IClassFixture<QueueDatabase>
         Assert.Equal(events.Select(e => e.LogId).Distinct().Count(), events.Count);
         Assert.Equal(
             ["enqueued", "claimed", "progressed", "progressed", "retried", "claimed", "progressed", "progressed", "succeeded"],
-            events.Select(e => AuditStore.EventNames[e.GetType()]));
-        var enqueuedEvent = Assert.IsType<JobEnqueued>(events[0]);
-        Assert.Equal(db.UserId, enqueuedEvent.UserId);
-        Assert.Equal("echo", enqueuedEvent.JobType);
-        var retried = Assert.IsType<JobRetried>(events[4]);
+            events.Select(e => e.Event));
+        Assert.Equal(Enumerable.Range(1, logRows).Select(v => (long)v), events.Select(e => e.Version));
+        Assert.Equal(db.UserId, events[0].UserId);
+        Assert.Equal("echo", events[0].JobType);
+        var retried = events[4];
         Assert.Equal(1, retried.Attempt);
         Assert.Contains("asked to fail", retried.Message);
         Assert.Equal(2, events[^1].Attempt);

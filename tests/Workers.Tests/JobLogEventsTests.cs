@@ -9,8 +9,9 @@ using Platform.Workers.Audit;
 namespace Platform.Workers.Tests;
 
 /// <summary>
-/// What each <c>job_log</c> row becomes in the job's Marten stream, field by field, as Marten reads it back: the
-/// projector builds the bodies in SQL (<see cref="JobLogEvents.Input"/>), so this pins them against the row.
+/// What each <c>job_log</c> row becomes in the job's Marten stream, field by field, as Marten reads it back and
+/// <see cref="JobAuditTrail"/> expands it: the projector builds the bodies in SQL (<see cref="JobLogEvents.Input"/>),
+/// so this pins them against the row.
 /// </summary>
 public class JobLogEventsTests(QueueDatabase db) : IClassFixture<QueueDatabase>
 {
@@ -24,8 +25,10 @@ public class JobLogEventsTests(QueueDatabase db) : IClassFixture<QueueDatabase>
             options.Connection(db.ConnectionString);
             AuditStore.Configure(options);
         });
+        // The projector's sessions in a time zone that is not UTC: the events' times must still be UTC (+00:00).
+        await using var kolkata = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Timezone = "Asia/Kolkata" }.ConnectionString);
         var projector = new JobAuditProjector(
-            db.DataSource, store, new SchemaReadiness(db.DataSource, NullLogger<SchemaReadiness>.Instance), NullLogger<JobAuditProjector>.Instance);
+            kolkata, store, new SchemaReadiness(kolkata, NullLogger<SchemaReadiness>.Instance), NullLogger<JobAuditProjector>.Instance);
         var job = await db.EnqueueAsync(EchoArgs.Kind, new { tag = "fields" }, queue: "audit-fields");
 
         // Every other event of the log, with the awkward values a body must carry: quotes, a backslash, non-ASCII text,
@@ -72,29 +75,29 @@ public class JobLogEventsTests(QueueDatabase db) : IClassFixture<QueueDatabase>
         Assert.Equal(JobLogEvents.Types.Count + 1, rows.Count); // every event once, and a second progress row
         await using var session = store.QuerySession();
         var stream = await session.Events.FetchStreamAsync(job.JobId);
-        Assert.Equal(rows.Count, stream.Count);
-        Assert.Equal(Enumerable.Range(1, rows.Count).Select(v => (long)v), stream.Select(e => e.Version));
-        foreach (var (row, @event) in rows.Zip(stream))
+        var trail = JobAuditTrail.Expand(stream);
+        Assert.Equal(rows.Count, trail.Count);
+        Assert.Equal(Enumerable.Range(1, rows.Count).Select(v => (long)v), trail.Select(e => e.Version));
+        foreach (var (row, entry) in rows.Zip(trail))
         {
-            var data = Assert.IsAssignableFrom<JobAuditEvent>(@event.Data);
-            Assert.Equal(JobLogEvents.Types[row.Event], data.GetType());
+            Assert.Equal(JobLogEvents.Names[row.Event], entry.Event);
             Assert.Equal(
-                (job.JobId, row.Id, row.Status, row.Attempt, row.WorkerId, row.Message),
-                (data.JobId, data.LogId, data.Status, data.Attempt, data.WorkerId, data.Message));
-            Assert.Equal(new DateTimeOffset(row.CreatedAt, TimeSpan.Zero), data.At);
-            Assert.Equal(TimeSpan.Zero, data.At.Offset);
-            if (data is JobProgressed progressed)
+                (row.Id, row.Status, row.Attempt, row.WorkerId, row.Message),
+                (entry.LogId, entry.Status, entry.Attempt, entry.WorkerId, entry.Message));
+            Assert.Equal(new DateTimeOffset(row.CreatedAt, TimeSpan.Zero), entry.At);
+            Assert.Equal(TimeSpan.Zero, entry.At.Offset);
+            Assert.Equal(row.Event == "progress" ? row.Progress ?? 0 : null, entry.Progress);
+            if (row.Event != "enqueued")
             {
-                Assert.Equal(row.Progress ?? 0, progressed.Progress);
+                Assert.Equal((null, null, null), (entry.JobType, entry.Queue, entry.UserId));
             }
         }
 
-        var enqueued = Assert.IsType<JobEnqueued>(stream[0].Data);
-        Assert.Equal(("echo", "audit-fields", (Guid?)db.UserId), (enqueued.JobType, enqueued.Queue, enqueued.UserId));
-        Assert.Contains(stream, e => e.Data is JobProgressed { Progress: 42 });
-        Assert.Contains(stream, e => e.Data is JobProgressed { Progress: 0 });
-        Assert.Contains(stream, e => ((JobAuditEvent)e.Data).Message == "say \"claimed\" \\ café 🚀");
-        Assert.Equal(rows.Count, (await session.Events.FetchStreamStateAsync(job.JobId))!.Version);
+        Assert.Equal(("echo", "audit-fields", (Guid?)db.UserId), (trail[0].JobType, trail[0].Queue, trail[0].UserId));
+        Assert.Contains(trail, e => e is { Event: "progressed", Progress: 42 });
+        Assert.Contains(trail, e => e is { Event: "progressed", Progress: 0 });
+        Assert.Contains(trail, e => e.Message == "say \"claimed\" \\ café 🚀");
+        Assert.Equal(stream.Count, (await session.Events.FetchStreamStateAsync(job.JobId))!.Version);
     }
 
     [Fact]
@@ -121,8 +124,9 @@ public class JobLogEventsTests(QueueDatabase db) : IClassFixture<QueueDatabase>
             p.AddWithValue("after", lastId - 1);
             p.AddWithValue("upto", lastId);
             p.AddWithValue("events", new[] { "claimed" }); // 'enqueued' left out: as if the log gained an event
-            p.AddWithValue("aliases", new[] { "job_claimed" });
-            p.AddWithValue("dotnet_types", new[] { "x" });
+            p.AddWithValue("names", new[] { "claimed" });
+            p.AddWithValue("alias", "job_activity");
+            p.AddWithValue("dotnet_type", "x");
         }, CancellationToken.None));
         Assert.Equal(PostgresErrorCodes.NotNullViolation, error.SqlState);
         Assert.NotEqual(Guid.Empty, job.JobId);

@@ -10,7 +10,8 @@ using Platform.Core.Jobs;
 namespace Platform.Api.Features.Jobs.GetJobAudit;
 
 /// <summary>
-/// <c>GET /api/jobs/{id}/audit</c>: the job's audit trail from the event store (one stream per job), oldest first.
+/// <c>GET /api/jobs/{id}/audit</c>: the job's audit trail from the event store (one stream per job), oldest first: one
+/// entry per <c>job_log</c> row, numbered 1..n, whichever shape the stream's events have (<see cref="JobAuditTrail"/>).
 /// Ownership is checked under RLS first. Events appear within a second or so of the change (they are projected).
 /// </summary>
 public sealed class Endpoint(NpgsqlDataSource dataSource, IQuerySession audit) : Endpoint<Request, Response>
@@ -33,16 +34,8 @@ public sealed class Endpoint(NpgsqlDataSource dataSource, IQuerySession audit) :
             }
         }
 
-        var events = await audit.Events.FetchStreamAsync(request.Id, token: ct);
-        var entries = events
-            .Where(e => e.Data is JobAuditEvent)
-            .Select(e =>
-            {
-                var data = (JobAuditEvent)e.Data;
-                return new AuditEntry(
-                    e.Version, AuditStore.EventNames[data.GetType()], data.At, data.Status, data.Attempt, data.WorkerId, data.Message,
-                    (data as JobProgressed)?.Progress);
-            })
+        var entries = (await JobAuditTrail.ReadAsync(audit, request.Id, ct))
+            .Select(e => new AuditEntry(e.Version, e.Event, e.At, e.Status, e.Attempt, e.WorkerId, e.Message, e.Progress))
             .ToList();
         HttpContext.Response.Headers.CacheControl = "no-store";
         await Send.OkAsync(new Response(request.Id, entries), ct);
