@@ -68,6 +68,18 @@ public sealed partial class UncachedPagesFixture : DiscoveryHost
         Hidden.Add(await data.ItemAsync(ada, "Ada draft", status: "draft", category: "science", tags: ["alpha", "beta", "aardvark"]));
         Hidden.Add(await data.ItemAsync(bo, "Bo removed", status: "removed", publishedAt: later, category: "science", tags: ["alpha", "beta", "aardvark"]));
         Hidden.Add(await data.ItemAsync(cy, "Cy private", publishedAt: later, category: "science", tags: ["alpha", "beta", "aardvark"]));
+        // 3,000 creators of one item each: as at full scale (100,000 creators, 10 items each on average), a generic
+        // plan expects a creator to have about one item, and ada is the prolific exception.
+        await data.ExecuteAsync("""
+            WITH creators AS (
+                INSERT INTO users (username, display_name, is_public, email)
+                SELECT 'many' || n, 'Many ' || n, true, 'many' || n || '@example.test' FROM generate_series(1, 3000) n
+                RETURNING id, username)
+            INSERT INTO content_item (creator_id, platform, external_id, title, url, status, published_at, category_id)
+            SELECT id, 'feed', 'many-' || username, 'One of many ' || username, 'https://feed.example/' || username, 'published',
+                   @published, (SELECT id FROM content_category WHERE slug = 'news')
+            FROM creators
+            """, ("published", Start.AddYears(-1)));
         await data.ExecuteAsync("ANALYZE");
     }
 }
