@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 using Npgsql;
 using NpgsqlTypes;
@@ -273,8 +274,11 @@ public sealed record FeedQuery(
             (_, false) => " ORDER BY tc.score DESC, tc.content_id",
             (_, true) => " ORDER BY tc.score, tc.content_id DESC",
         });
-        sql.Append(" LIMIT @limit");
-        command.Parameters.AddWithValue("limit", Limit + 1);
+        // The limit is part of the text, not a parameter: planned without its value (a generic plan assumes a tenth of
+        // the rows), a walk looked dearer than the custom plans, so a prepared tag walk was planned again on every
+        // execution (1.1 ms, five times what it takes to run). A creator's list above keeps it a parameter: its generic
+        // plan is chosen anyway, and the JSON API's 100 limits would be 100 prepared statements a connection.
+        sql.Append(" LIMIT ").Append((Limit + 1).ToString(CultureInfo.InvariantCulture));
         command.CommandText = sql.ToString();
         return command;
     }
