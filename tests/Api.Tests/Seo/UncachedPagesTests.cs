@@ -216,6 +216,12 @@ public sealed partial class UncachedPagesTests(UncachedPagesFixture api) : IClas
         var itemRowsRead = ScanOfItems().Matches(plan).Select(m => int.Parse(m.Groups["rows"].Value)).ToList();
         Assert.True(itemRowsRead.Count > 0, plan);
         Assert.True(itemRowsRead.All(rows => rows <= 11), $"read {string.Join(", ", itemRowsRead)} rows of content_item for a page of 10:\n{plan}");
+        // What makes it so for any creator and any plan: the page's limit sits right on her index scan, under no join.
+        var lines = plan.Split('\n');
+        var scan = Array.FindIndex(lines, l => ScanOfItems().IsMatch(l));
+        var depth = lines[scan].IndexOf("->", StringComparison.Ordinal);
+        var parent = lines.Take(scan).Last(l => l.Contains("->", StringComparison.Ordinal) && l.IndexOf("->", StringComparison.Ordinal) < depth);
+        Assert.True(parent.TrimStart().StartsWith("->  Limit", StringComparison.Ordinal), $"the scan of content_item is under {parent.Trim()}:\n{plan}");
     }
 
     /// <summary>A scan of content_item with its actual row count (auto_explain with analyze).</summary>
