@@ -22,6 +22,12 @@ public sealed class PublicPageTags(AnonymousDataSource anonymous, HybridCache ca
 {
     private static readonly string[] ResolutionTags = [DiscoveryCacheTags.Content];
 
+    /// <summary>
+    /// The tags when <c>Discovery:CacheEnabled</c> is false: nothing is cached, so nothing is tagged, and the name is not
+    /// resolved (a round trip that every uncached page made for nothing).
+    /// </summary>
+    private static readonly string[] Untagged = [];
+
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
     private readonly bool enabled = options.Value.CacheEnabled;
     private readonly HybridCacheEntryOptions entryOptions = new()
@@ -34,6 +40,11 @@ public sealed class PublicPageTags(AnonymousDataSource anonymous, HybridCache ca
     /// <summary>Tags of a page of the item <paramref name="slug"/> (lower-case): the item's and its creator's.</summary>
     public async ValueTask<string[]> ForItemAsync(string slug, CancellationToken ct)
     {
+        if (!enabled)
+        {
+            return Untagged;
+        }
+
         var owner = await ResolveAsync("slug:" + slug, """
             SELECT c.id, c.creator_id FROM content_item c WHERE c.slug = @name
             """, slug, ct, ResolutionTags);
@@ -52,25 +63,23 @@ public sealed class PublicPageTags(AnonymousDataSource anonymous, HybridCache ca
     /// <summary>Tags of a page of the creator <paramref name="username"/> (lower-case).</summary>
     public async ValueTask<string[]> ForCreatorAsync(string username, CancellationToken ct)
     {
+        if (!enabled)
+        {
+            return Untagged;
+        }
+
         var owner = await ResolveAsync("username:" + username, CreatorOwnerSql, username, ct, DiscoveryCacheTags.MissingCreatorPage(username));
         return owner.CreatorId is { } creator ? DiscoveryCacheTags.CreatorPage(creator) : DiscoveryCacheTags.MissingCreatorPage(username);
     }
 
-    private ValueTask<PageOwner> ResolveAsync(string key, string sql, string name, CancellationToken ct, string[] tags)
-    {
-        if (!enabled)
-        {
-            return QueryAsync(dataSource, sql, name, ct);
-        }
-
-        return cache.GetOrCreateAsync(
+    private ValueTask<PageOwner> ResolveAsync(string key, string sql, string name, CancellationToken ct, string[] tags) =>
+        cache.GetOrCreateAsync(
             "pub:owner:" + key,
             (dataSource, sql, name),
             static (s, token) => QueryAsync(s.dataSource, s.sql, s.name, token),
             entryOptions,
             tags,
             ct);
-    }
 
     private static async ValueTask<PageOwner> QueryAsync(NpgsqlDataSource dataSource, string sql, string name, CancellationToken ct)
     {

@@ -1,11 +1,15 @@
 using Npgsql;
+using Platform.Api.Features.Discovery.Shared;
 
 namespace Platform.Api.Features.Discovery.GetContent;
 
-/// <summary>One public item by slug (unique index content_item_slug_key), with its tags, live media and creator.</summary>
+/// <summary>
+/// One public item by slug (unique index content_item_slug_key), with its tags, live media and creator: two statements,
+/// sent as one prepared batch (<see cref="PreparedBatch"/>) alone or with a page's other statements.
+/// </summary>
 public static class ContentDetailQuery
 {
-    private const string Sql = """
+    private const string ItemSql = """
         SELECT c.id, c.slug, c.title, c.description, c.url, c.thumbnail_url, c.og_image_url, c.platform, c.external_id,
                cat.slug, cat.name, c.published_at, c.updated_at, c.duration_seconds, c.view_count, c.like_count,
                c.click_count, c.meta_title, c.meta_description, c.canonical_url,
@@ -14,26 +18,58 @@ public static class ContentDetailQuery
         FROM content_item c
         JOIN users u ON u.id = c.creator_id
         LEFT JOIN content_category cat ON cat.id = c.category_id
-        WHERE c.slug = @slug AND c.status = 'published' AND u.is_public AND u.username IS NOT NULL;
+        WHERE c.slug = @slug AND c.status = 'published' AND u.is_public AND u.username IS NOT NULL
+        """;
+
+    private const string MediaSql = """
         SELECT m.kind, m.url, m.width, m.height, m.content_type
         FROM content_media m
         JOIN content_item c ON c.id = m.content_id
         WHERE c.slug = @slug AND NOT m.is_dead
         ORDER BY m.position, m.created_at
-        LIMIT 50;
+        LIMIT 50
         """;
 
     public static async Task<Response?> ExecuteAsync(NpgsqlDataSource dataSource, string slug, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand(Sql);
-        command.Parameters.AddWithValue("slug", slug);
-        await using var r = await command.ExecuteReaderAsync(ct);
-        if (!await r.ReadAsync(ct))
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        return await ExecuteAsync(connection, slug, ct);
+    }
+
+    /// <summary>As <see cref="ExecuteAsync(NpgsqlDataSource, string, CancellationToken)"/>, on an open connection.</summary>
+    public static async Task<Response?> ExecuteAsync(NpgsqlConnection connection, string slug, CancellationToken ct)
+    {
+        await using var batch = new NpgsqlBatch(connection);
+        AddTo(batch, slug);
+        await using var reader = await batch.ExecutePreparedAsync(ct);
+        return await ReadAsync(reader, ct);
+    }
+
+    /// <summary>Adds the two statements to <paramref name="batch"/> (read them with <see cref="ReadAsync"/>).</summary>
+    public static void AddTo(NpgsqlBatch batch, string slug)
+    {
+        foreach (var sql in (ReadOnlySpan<string>)[ItemSql, MediaSql])
         {
+            var command = new NpgsqlBatchCommand(sql);
+            command.Parameters.AddWithValue("slug", slug);
+            batch.BatchCommands.Add(command);
+        }
+    }
+
+    /// <summary>
+    /// Reads the two result sets of <see cref="AddTo"/> where <paramref name="reader"/> stands, leaving it at the
+    /// last of them; null when the item is not public (its media are not read then).
+    /// </summary>
+    public static async Task<Response?> ReadAsync(NpgsqlDataReader reader, CancellationToken ct)
+    {
+        if (!await reader.ReadAsync(ct))
+        {
+            await reader.NextResultAsync(ct);
             return null;
         }
 
-        string? S(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        string? S(int i) => reader.IsDBNull(i) ? null : reader.GetString(i);
+        var r = reader;
         var id = r.GetGuid(0);
         var category = r.IsDBNull(9) ? null : new Category(r.GetString(9), r.GetString(10));
         var creator = new Creator(r.GetString(20), S(21), S(22), S(23), S(24));

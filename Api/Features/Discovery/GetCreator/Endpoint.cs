@@ -36,16 +36,15 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, P
             (username, cursor, limit, dataSource),
             static async (s, token) =>
             {
-                var profile = await CreatorProfileQuery.ExecuteAsync(s.dataSource, s.username, token);
-                if (profile is null)
+                var query = new FeedQuery("recent", null, null, null, s.username, TrendingWindows.Day, s.cursor, s.limit);
+                if (await CreatorProfileQuery.ExecuteAsync(s.dataSource, s.username, query, token) is not { } found)
                 {
                     return await PublicNames.MissAsync(
                         s.dataSource, PublicNames.Username, s.username, current => "/api/public/creators/" + Uri.EscapeDataString(current), token);
                 }
 
-                var page = await new FeedQuery("recent", null, null, null, profile.Username, TrendingWindows.Day, s.cursor, s.limit)
-                    .ExecuteAsync(s.dataSource, token);
-                return CachedResponse.Json(new Response(profile, page.Items, page.NextCursor));
+                var page = found.Content.ToPage();
+                return CachedResponse.Json(new Response(found.Profile, page.Items, page.NextCursor));
             },
             await pageTags.ForCreatorAsync(username, ct),
             ct);

@@ -44,33 +44,40 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, P
         var response = await cache.GetOrCreateAsync(
             $"seo:c:{baseUrl}:{slug}",
             (slug, baseUrl, dataSource, pages),
-            static async (s, token) => await ContentDetailQuery.ExecuteAsync(s.dataSource, s.slug, token) is { } item
-                ? await s.pages.RenderResponseAsync<ContentPage>(await LoadModelAsync(s.dataSource, item, s.baseUrl, token))
+            static async (s, token) => await LoadModelAsync(s.dataSource, s.slug, s.baseUrl, token) is { } model
+                ? await s.pages.RenderResponseAsync<ContentPage>(model)
                 : await PublicNames.MissAsync(s.dataSource, PublicNames.ContentSlug, s.slug, _ => string.Empty, token),
             await pageTags.ForItemAsync(slug, ct),
             ct);
         await SeoContext.WriteAsync(HttpContext, response, "page", HttpCaching.Detail, ct);
     }
 
-    private static async Task<ContentPageModel> LoadModelAsync(NpgsqlDataSource dataSource, Response item, string baseUrl, CancellationToken ct)
+    /// <summary>
+    /// The page's data in two round trips on one connection, both prepared (<see cref="PreparedBatch"/>): the item
+    /// (with media), then its creator's newest and the newest of its first tag together. Its second tag and its
+    /// category are asked for only while the related list is short, as before; null when the item is not public.
+    /// </summary>
+    private static async Task<ContentPageModel?> LoadModelAsync(NpgsqlDataSource dataSource, string slug, string baseUrl, CancellationToken ct)
     {
-        var fromCreator = (await new FeedQuery("recent", null, null, null, item.Creator.Username, TrendingWindows.Day, null, RelatedCount + 1)
-                .ExecuteAsync(dataSource, ct))
-            .Items.Where(c => c.Id != item.Id).Take(RelatedCount).ToList();
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        if (await ContentDetailQuery.ExecuteAsync(connection, slug, ct) is not { } item)
+        {
+            return null;
+        }
+
+        var fromCreatorQuery = new FeedQuery("recent", null, null, null, item.Creator.Username, TrendingWindows.Day, null, RelatedCount + 1);
         // Related: the newest items sharing its tags (the first few, in order), then its category, until the list is full.
+        var relatedQueries = item.Tags.Take(MaxRelatedTags).Select(tag => ((string?)null, (string?)tag))
+            .Append((item.Category?.Slug, null)).Where(f => f.Item1 is not null || f.Item2 is not null)
+            .Select(f => new FeedQuery("recent", f.Item1, f.Item2, null, null, TrendingWindows.Day, null, RelatedCount * 2 + 1))
+            .ToList();
+        var first = await FeedQuery.ExecuteBatchAsync(connection, [fromCreatorQuery, .. relatedQueries.Take(1)], ct);
+        var fromCreator = first[0].Items.Where(c => c.Id != item.Id).Take(RelatedCount).ToList();
         var related = new List<ContentCard>();
         var seen = fromCreator.Select(c => c.Id).Append(item.Id).ToHashSet();
-        var filters = item.Tags.Take(MaxRelatedTags).Select(tag => ((string?)null, (string?)tag))
-            .Append((item.Category?.Slug, null)).Where(f => f.Item1 is not null || f.Item2 is not null);
-        foreach (var (category, tag) in filters)
+        for (var i = 0; i < relatedQueries.Count && related.Count < RelatedCount; i++)
         {
-            if (related.Count >= RelatedCount)
-            {
-                break;
-            }
-
-            var page = await new FeedQuery("recent", category, tag, null, null, TrendingWindows.Day, null, RelatedCount * 2 + 1)
-                .ExecuteAsync(dataSource, ct);
+            var page = i == 0 ? first[1] : (await FeedQuery.ExecuteBatchAsync(connection, [relatedQueries[i]], ct))[0];
             related.AddRange(page.Items.Where(c => seen.Add(c.Id)).Take(RelatedCount - related.Count));
         }
 

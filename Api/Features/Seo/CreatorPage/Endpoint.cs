@@ -50,13 +50,13 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, P
             (username, baseUrl, paging, dataSource, pages),
             static async (s, token) =>
             {
-                var profile = await CreatorProfileQuery.ExecuteAsync(s.dataSource, s.username, token);
-                if (profile is null)
+                if (await CreatorProfileQuery.ExecuteAsync(s.dataSource, s.username, s.paging.Query(null, null, s.username), token)
+                    is not { } found)
                 {
                     return await PublicNames.MissAsync(s.dataSource, PublicNames.Username, s.username, current => "/@" + Uri.EscapeDataString(current), token);
                 }
 
-                var slice = await s.paging.Query(null, null, profile.Username).ExecuteSliceAsync(s.dataSource, token);
+                var (profile, slice) = found;
                 var basePath = Html.CreatorPath(profile.Username);
                 var (prev, next) = s.paging.Links(basePath, slice);
                 return await s.pages.RenderResponseAsync<CreatorPage>(
