@@ -136,8 +136,20 @@ public sealed class PostgresTextTests(MigratedDatabase database) : IClassFixture
             stored = false;
         }
 
-        Assert.Equal(stored, PostgresText.IsStorableJsonNumber(System.Text.Encoding.UTF8.GetBytes(number)));
+        var ours = PostgresText.IsStorableJsonNumber(System.Text.Encoding.UTF8.GetBytes(number));
+        if (ours)
+        {
+            Assert.True(stored, $"{number} is called storable but PostgreSQL refuses it (it would answer 500)");
+        }
+        else
+        {
+            // The rule keeps PostgreSQL 15's answer, so a payload accepted here is stored on every supported server;
+            // PostgreSQL 18 reads a zero with the largest exponent as 0 where 15 refuses it.
+            Assert.True(!stored || ServerDependentNumbers.Contains(number), $"{number} is refused but PostgreSQL stores it");
+        }
     }
+
+    private static readonly HashSet<string> ServerDependentNumbers = ["0e1073741823"];
 
     [Fact]
     public async Task PostgreSQL_stores_what_Clean_and_CleanJson_return_and_refuses_the_input()
