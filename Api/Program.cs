@@ -86,7 +86,7 @@ app.UseMiddleware<MissingContentTypeMiddleware>();
 app.MapJobStreaming();
 app.UseFastEndpoints(config =>
 {
-    config.Errors.UseProblemDetails();
+    config.Errors.UseProblemDetails(Problems.ShapeValidationProblems); // the type and trace_id of ASP.NET Core's problems
     config.Serializer.Options.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
 });
 app.UsePlatformOpenApi();

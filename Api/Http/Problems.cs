@@ -25,6 +25,34 @@ public static class Problems
         }
     }
 
+    /// <summary>
+    /// FastEndpoints' validation problems (its validators, <c>SendErrorsAsync</c> from a middleware) in the shape of
+    /// ASP.NET Core's: the <c>type</c> ASP.NET Core gives the status (<see cref="TypeFor"/>: RFC 9110 section 15.5.1 for
+    /// 400, where FastEndpoints cites the obsoleted RFC 7231) and the <c>trace_id</c> it writes (<see cref="TraceId"/>,
+    /// a W3C <c>traceparent</c>, where FastEndpoints writes Kestrel's connection-based request id, <c>0HN…:00000001</c>).
+    /// Their <c>errors</c> list names each field (<c>name</c>, <c>reason</c>) as before.
+    /// </summary>
+    public static void ShapeValidationProblems(FastEndpoints.ErrorOptions.ProblemDetailsConfig problems)
+    {
+        problems.TypeTransformer = problem => TypeFor(problem.Status);
+        problems.ResponseBuilder = (failures, context, status) =>
+            new FastEndpoints.ProblemDetails(failures, context.Request.Path, TraceId(context), status);
+    }
+
+    /// <summary>
+    /// The <c>type</c> ASP.NET Core writes for <paramref name="status"/> (a section of RFC 9110, e.g.
+    /// <c>https://tools.ietf.org/html/rfc9110#section-15.5.1</c> for 400), or <c>about:blank</c> (RFC 9457 section 4.2.1)
+    /// for a status it has none for.
+    /// </summary>
+    public static string TypeFor(int status) => TypedResults.Problem(statusCode: status).ProblemDetails.Type ?? "about:blank";
+
+    /// <summary>
+    /// The trace id ASP.NET Core's problems carry: the current activity's id (W3C <c>traceparent</c>,
+    /// <c>00-{trace id}-{span id}-{flags}</c>, the trace the logs and spans of the request carry), else the request's
+    /// <see cref="HttpContext.TraceIdentifier"/>.
+    /// </summary>
+    public static string TraceId(HttpContext context) => System.Diagnostics.Activity.Current?.Id ?? context.TraceIdentifier;
+
     /// <summary>403: the plan's limit is reached (extensions <c>entitlement</c>, <c>tier</c>, <c>limit</c>, <c>used</c>, <c>upgrade</c>).</summary>
     public const string PlanLimitType = "https://platform.local/problems/plan-limit";
 

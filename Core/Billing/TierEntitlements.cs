@@ -117,25 +117,57 @@ public static class TierEntitlements
     {
         var tier = await EffectiveTierAsync(connection, transaction, userId, cancellationToken);
         var used = await CountAsync(
-            connection, transaction, "SELECT count(*) FROM platform_account WHERE user_id = @user AND is_active", userId, null, cancellationToken);
+            connection, transaction, "SELECT count(*) FROM platform_account WHERE user_id = @user AND is_active", userId, cancellationToken);
         return new EntitlementCheck(PlatformAccounts, tier, For(tier).MaxPlatformAccounts, used);
     }
 
     /// <summary>May the user have one more job pending or running (optionally counting only some job types, e.g. syncs)?</summary>
     public static async Task<EntitlementCheck> CheckConcurrentJobsAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid userId, IReadOnlyCollection<string>? jobTypes = null,
+        CancellationToken cancellationToken = default) =>
+        (await CheckConcurrentJobsAsync(connection, transaction, [userId], jobTypes, cancellationToken))[userId];
+
+    /// <summary>
+    /// <see cref="CheckConcurrentJobsAsync(NpgsqlConnection, NpgsqlTransaction?, Guid, IReadOnlyCollection{string}?, CancellationToken)"/>
+    /// for many users in one statement (a schedule tick applies the caps in memory): each user's effective tier and
+    /// their jobs pending or running (only <paramref name="jobTypes"/> when given). Every user of
+    /// <paramref name="userIds"/> has an entry; a user without a subscription row has the free tier's.
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<Guid, EntitlementCheck>> CheckConcurrentJobsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyCollection<Guid> userIds, IReadOnlyCollection<string>? jobTypes = null,
         CancellationToken cancellationToken = default)
     {
-        var tier = await EffectiveTierAsync(connection, transaction, userId, cancellationToken);
-        var used = await CountAsync(
+        var checks = new Dictionary<Guid, EntitlementCheck>(userIds.Count);
+        if (userIds.Count == 0)
+        {
+            return checks;
+        }
+
+        var typeFilter = jobTypes is null ? string.Empty : "AND j.job_type = ANY (@types)";
+        await using var command = new NpgsqlCommand(
+            $"""
+            SELECT u.id, s.tier, s.status,
+                   (SELECT count(*) FROM job_queue j
+                    WHERE j.user_id = u.id AND j.status IN ('pending', 'processing') {typeFilter})
+            FROM unnest(@users) AS u(id)
+            LEFT JOIN subscription s ON s.user_id = u.id
+            """,
             connection,
-            transaction,
-            "SELECT count(*) FROM job_queue WHERE user_id = @user AND status IN ('pending', 'processing')"
-                + (jobTypes is null ? string.Empty : " AND job_type = ANY (@types)"),
-            userId,
-            jobTypes?.ToArray(),
-            cancellationToken);
-        return new EntitlementCheck(ConcurrentJobs, tier, For(tier).MaxConcurrentJobs, used);
+            transaction);
+        command.Parameters.AddWithValue("users", userIds.Distinct().ToArray());
+        if (jobTypes is not null)
+        {
+            command.Parameters.AddWithValue("types", jobTypes.ToArray());
+        }
+
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var tier = reader.IsDBNull(1) ? Free : EffectiveTier(reader.GetString(1), reader.GetString(2));
+            checks[reader.GetGuid(0)] = new EntitlementCheck(ConcurrentJobs, tier, For(tier).MaxConcurrentJobs, (int)reader.GetInt64(3));
+        }
+
+        return checks;
     }
 
     /// <summary>
@@ -161,15 +193,10 @@ public static class TierEntitlements
     };
 
     private static async Task<int> CountAsync(
-        NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, Guid userId, string[]? types, CancellationToken cancellationToken)
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, string sql, Guid userId, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(sql, connection, transaction);
         command.Parameters.AddWithValue("user", userId);
-        if (types is not null)
-        {
-            command.Parameters.AddWithValue("types", types);
-        }
-
         return (int)(long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -18,7 +19,8 @@ namespace Platform.Core.Data;
 /// so every cut here is at a text-element boundary (UAX #29 extended grapheme clusters, <see cref="StringInfo"/>).
 /// JSON text carries the same characters as escapes (<c>\u0000</c>, <c>\ud800</c>), which <c>jsonb</c> refuses with
 /// 22P05 ("unsupported Unicode escape sequence"): <see cref="CleanJson"/> and <see cref="FindUnstorableJsonString"/>
-/// read those escapes (RFC 8259 section 7) as PostgreSQL would.
+/// read those escapes (RFC 8259 section 7) as PostgreSQL would, and JSON numbers as <c>jsonb</c>'s <c>numeric</c>
+/// does (<see cref="IsStorableJsonNumber"/>).
 /// </remarks>
 public static class PostgresText
 {
@@ -118,16 +120,20 @@ public static class PostgresText
 
     /// <summary>
     /// JSON text that <c>jsonb</c> can store: every string value and property name goes through <see cref="Clean"/>
-    /// (<c>\u0000</c> escapes removed, unpaired <c>\uD800</c>-<c>\uDFFF</c> escapes become U+FFFD), everything else
-    /// (structure, numbers as written, member order) is kept. Returns the same instance when nothing needs cleaning.
-    /// Text that is not JSON is returned cleaned as text (its parser will refuse it, not this method).
+    /// (<c>\u0000</c> escapes removed, unpaired <c>\uD800</c>-<c>\uDFFF</c> escapes become U+FFFD), and a number
+    /// <c>jsonb</c> cannot hold (<see cref="IsStorableJsonNumber"/>: <c>1e1000000</c>) becomes a string of the number as
+    /// written (<c>"1e1000000"</c>), so the value is kept, readable, instead of the whole document refused with SQLSTATE
+    /// 22003. Everything else (structure, other numbers as written, member order) is kept. Returns the same instance when
+    /// nothing needs cleaning. Text that is not JSON is returned cleaned as text (its parser will refuse it, not this method).
+    /// For what others send (Stripe events, a model's answer, job results); a client's own request body with such
+    /// values is refused instead (<see cref="FindUnstorableJsonString"/>).
     /// </summary>
     public static string? CleanJson(string? json)
     {
         var text = Clean(json);
-        if (text is null || !text.Contains("\\u", StringComparison.Ordinal))
+        if (text is null || (!text.Contains("\\u", StringComparison.Ordinal) && !MayHoldUnstorableNumber(text.AsSpan())))
         {
-            return text; // only an escape can carry U+0000 or an unpaired surrogate once the text itself is clean
+            return text; // once the text itself is clean, only an escape can carry U+0000 or an unpaired surrogate
         }
 
         var utf8 = Encoding.UTF8.GetBytes(text);
@@ -152,6 +158,7 @@ public static class PostgresText
                         case JsonTokenType.EndArray: writer.WriteEndArray(); break;
                         case JsonTokenType.PropertyName: writer.WritePropertyName(Clean(ReadString(ref reader))!); break;
                         case JsonTokenType.String: writer.WriteStringValue(Clean(ReadString(ref reader))); break;
+                        case JsonTokenType.Number when !IsStorableJsonNumber(reader.ValueSpan): writer.WriteStringValue(reader.ValueSpan); break;
                         default: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break; // numbers, true, false, null
                     }
                 }
@@ -250,20 +257,29 @@ public static class PostgresText
     /// (no <c>\u</c> escape, valid UTF-8, no number with an exponent, too short for a fraction of more than
     /// <see cref="NumericMaxScale"/> digits), so the common request body is not parsed twice; true when it may.
     /// </summary>
-    public static bool MayHoldUnstorableJson(ReadOnlySpan<byte> utf8Json)
+    public static bool MayHoldUnstorableJson(ReadOnlySpan<byte> utf8Json) =>
+        utf8Json.IndexOf("\\u"u8) >= 0 || !System.Text.Unicode.Utf8.IsValid(utf8Json) || MayHoldUnstorableNumber(utf8Json);
+
+    /// <summary>
+    /// False when no number in <paramref name="json"/> (UTF-8 bytes or UTF-16 text) can be beyond <c>numeric</c>: too
+    /// short for more than <see cref="NumericMaxScale"/> digits after the point, and no exponent (a digit followed by e
+    /// or E; also found in strings such as "2e", which only costs a full read).
+    /// </summary>
+    private static bool MayHoldUnstorableNumber<T>(ReadOnlySpan<T> json)
+        where T : IBinaryInteger<T>
     {
-        if (utf8Json.Length > NumericMaxScale || utf8Json.IndexOf("\\u"u8) >= 0 || !System.Text.Unicode.Utf8.IsValid(utf8Json))
+        if (json.Length > NumericMaxScale)
         {
             return true;
         }
 
-        // An exponent: a digit followed by e or E (also found in strings such as "2e", which only costs the parse).
+        T lower = T.CreateTruncating('e'), upper = T.CreateTruncating('E'), zero = T.CreateTruncating('0'), nine = T.CreateTruncating('9');
         var offset = 0;
         int found;
-        while ((found = utf8Json[offset..].IndexOfAny((byte)'e', (byte)'E')) >= 0)
+        while ((found = json[offset..].IndexOfAny(lower, upper)) >= 0)
         {
             offset += found + 1;
-            if (offset > 1 && char.IsAsciiDigit((char)utf8Json[offset - 2]))
+            if (offset > 1 && json[offset - 2] >= zero && json[offset - 2] <= nine)
             {
                 return true;
             }

@@ -19,7 +19,7 @@ public record EnqueueOptions
     /// <summary>Not claimable before this instant; null: now.</summary>
     public DateTimeOffset? RunAt { get; init; }
 
-    /// <summary>A second enqueue with the same key (same user and type) returns the first job. Single enqueue only.</summary>
+    /// <summary>A second enqueue with the same key (same user and type) returns the first job. Not for <see cref="JobQueueClient.EnqueueManyAsync"/>.</summary>
     public string? IdempotencyKey { get; init; }
 
     public int? MaxAttempts { get; init; }

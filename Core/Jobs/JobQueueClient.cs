@@ -12,7 +12,8 @@ namespace Platform.Core.Jobs;
 /// <summary>
 /// Enqueues jobs on the caller's connection and transaction, so a job is created exactly when the caller's own writes
 /// commit (transactional enqueue). One job: <c>create_job(...)</c> (idempotency keys and result caching enforced by the
-/// database function). Many: <c>create_jobs_bulk(...)</c>, one statement per job type, all sent in one round trip.
+/// database function). Many: <c>create_jobs_bulk(...)</c>, one statement per job type, all sent in one round trip; or,
+/// each with its own owner and idempotency key, one <c>create_job</c> per job in one round trip.
 /// Typed args (<see cref="IJobArgs{TSelf}"/>) are serialized by <see cref="JobPayload"/>.
 /// </summary>
 public static class JobQueueClient
@@ -148,29 +149,80 @@ public static class JobQueueClient
         return groups;
     }
 
+    /// <summary>
+    /// Enqueues each job of <paramref name="jobs"/> with its own options (owner, idempotency key, ...) in one round trip:
+    /// one <c>create_job</c> per job, sent as one batch, so each keeps everything a single enqueue does (an idempotency
+    /// key already used answers its existing job, <see cref="EnqueueResult.Created"/> false; the result cache). For
+    /// schedules that enqueue many keyed jobs of many owners per tick; <see cref="EnqueueManyAsync"/> is the cheaper
+    /// path for many jobs without keys. Returns one result per job, in order (none and no round trip for none).
+    /// </summary>
+    /// <exception cref="ArgumentException">An args type is not listed in <see cref="JobTypes"/>.</exception>
+    public static async Task<EnqueueResult[]> EnqueueEachAsync(
+        NpgsqlConnection connection, NpgsqlTransaction? transaction, IReadOnlyList<(IJobArgs Args, EnqueueOptions Options)> jobs,
+        CancellationToken cancellationToken = default)
+    {
+        var results = new EnqueueResult[jobs.Count];
+        if (jobs.Count == 0)
+        {
+            return results;
+        }
+
+        await using var batch = new NpgsqlBatch(connection, transaction);
+        foreach (var (args, options) in jobs)
+        {
+            var command = new NpgsqlBatchCommand(CreateJobSql);
+            AddCreateJobParameters(command.Parameters, Cataloged(args.JobType), JobPayload.Serialize(args), options);
+            batch.BatchCommands.Add(command);
+        }
+
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        for (var i = 0; i < results.Length; i++)
+        {
+            if (i > 0)
+            {
+                await reader.NextResultAsync(cancellationToken);
+            }
+
+            results[i] = await ReadEnqueueResultAsync(reader, cancellationToken);
+        }
+
+        return results;
+    }
+
+    private const string CreateJobSql =
+        """
+        SELECT id, status, created FROM create_job(
+            p_user_id => @user_id, p_job_type => @job_type, p_payload => @payload, p_queue => @queue,
+            p_priority => @priority, p_run_at => @run_at, p_idempotency_key => @idempotency_key,
+            p_max_attempts => @max_attempts, p_cache_key => @cache_key, p_timeout_seconds => @timeout_seconds,
+            p_trace_parent => @trace_parent, p_trace_state => @trace_state)
+        """;
+
     private static async Task<EnqueueResult> CreateJobAsync(
         NpgsqlConnection connection, NpgsqlTransaction? transaction, JobTypeDefinition definition, string payloadJson, EnqueueOptions options,
         CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(
-            """
-            SELECT id, status, created FROM create_job(
-                p_user_id => @user_id, p_job_type => @job_type, p_payload => @payload, p_queue => @queue,
-                p_priority => @priority, p_run_at => @run_at, p_idempotency_key => @idempotency_key,
-                p_max_attempts => @max_attempts, p_cache_key => @cache_key, p_timeout_seconds => @timeout_seconds,
-                p_trace_parent => @trace_parent, p_trace_state => @trace_state)
-            """,
-            connection,
-            transaction);
-        command.Parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = payloadJson });
-        command.Parameters.Add(new NpgsqlParameter("idempotency_key", NpgsqlDbType.Text) { Value = (object?)options.IdempotencyKey ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter("cache_key", NpgsqlDbType.Text)
+        await using var command = new NpgsqlCommand(CreateJobSql, connection, transaction);
+        AddCreateJobParameters(command.Parameters, definition, payloadJson, options);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await ReadEnqueueResultAsync(reader, cancellationToken);
+    }
+
+    /// <summary>The parameters of <see cref="CreateJobSql"/>: the payload, the idempotency and result-cache keys, and the options.</summary>
+    private static void AddCreateJobParameters(NpgsqlParameterCollection parameters, JobTypeDefinition definition, string payloadJson, EnqueueOptions options)
+    {
+        parameters.Add(new NpgsqlParameter("payload", NpgsqlDbType.Jsonb) { Value = payloadJson });
+        parameters.Add(new NpgsqlParameter("idempotency_key", NpgsqlDbType.Text) { Value = (object?)options.IdempotencyKey ?? DBNull.Value });
+        parameters.Add(new NpgsqlParameter("cache_key", NpgsqlDbType.Text)
         {
             Value = definition.CacheTtl is null ? DBNull.Value : CacheKey(payloadJson),
         });
-        AddOptions(command.Parameters, definition, options);
+        AddOptions(parameters, definition, options);
+    }
 
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+    /// <summary>The row <c>create_job</c> answers, at the reader's current result.</summary>
+    private static async Task<EnqueueResult> ReadEnqueueResultAsync(NpgsqlDataReader reader, CancellationToken cancellationToken)
+    {
         await reader.ReadAsync(cancellationToken);
         var status = reader.GetString(1);
         var created = reader.GetBoolean(2);

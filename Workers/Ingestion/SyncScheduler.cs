@@ -51,11 +51,15 @@ public sealed class SyncScheduler(NpgsqlDataSource dataSource, IOptions<Ingestio
         await LeaderLock.TryRunAsync(
             dataSource, Key, (connection, transaction, ct) => ScheduleAsync(connection, transaction, options, includeMediaRecheck, ct), cancellationToken) ?? 0;
 
-    /// <summary>The due syncs (and, when asked, this hour's media re-checks) in the caller's transaction; how many jobs were created.</summary>
+    /// <summary>
+    /// The due syncs (and, when asked, this hour's media re-checks) in the caller's transaction; how many jobs were
+    /// created. A fixed number of round trips however many accounts are due: the due accounts, their users' plan caps,
+    /// the enqueues, the advance (and the media re-check's select and enqueues).
+    /// </summary>
     private static async Task<int> ScheduleAsync(
         NpgsqlConnection connection, NpgsqlTransaction transaction, IngestionOptions options, bool includeMediaRecheck, CancellationToken cancellationToken)
     {
-        var due = new List<(Guid Id, Guid UserId, string Platform, DateTimeOffset Slot)>();
+        var due = new List<DueAccount>();
         await using (var select = new NpgsqlCommand(
             """
             SELECT id, user_id, platform, next_sync_at FROM platform_account
@@ -71,50 +75,78 @@ public sealed class SyncScheduler(NpgsqlDataSource dataSource, IOptions<Ingestio
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                due.Add((reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3)));
+                due.Add(new DueAccount(reader.GetGuid(0), reader.GetGuid(1), reader.GetString(2), reader.GetFieldValue<DateTimeOffset>(3)));
             }
         }
 
-        var created = 0;
-        foreach (var account in due)
-        {
-            // The plan caps how many of a user's syncs may be pending or running at once; over it the account stays
-            // due and is looked at again next tick (the jobs enqueued above in this transaction count too).
-            var allowance = await TierEntitlements.CheckConcurrentJobsAsync(
-                connection, transaction, account.UserId, AccountSync.Kinds, cancellationToken);
-            if (!allowance.Allowed)
-            {
-                continue;
-            }
-
-            var job = await JobQueueClient.EnqueueAsync(connection, transaction, AccountSync.For(account.Platform, account.Id), new EnqueueOptions
-            {
-                UserId = account.UserId,
-                IdempotencyKey = $"sync:{account.Id}:{account.Slot.ToUnixTimeSeconds()}",
-            }, cancellationToken);
-            created += job.Created ? 1 : 0;
-
-            await using var advance = new NpgsqlCommand(
-                """
-                UPDATE platform_account
-                SET next_sync_at = now() + coalesce(sync_interval, @interval),
-                    sync_state = sync_state || jsonb_build_object('last_job_id', @job::text)
-                WHERE id = @id
-                """,
-                connection,
-                transaction);
-            advance.Parameters.AddWithValue("id", account.Id);
-            advance.Parameters.AddWithValue("job", job.JobId);
-            advance.Parameters.AddWithValue("interval", options.DefaultSyncInterval);
-            await advance.ExecuteNonQueryAsync(cancellationToken);
-        }
-
+        var created = due.Count == 0 ? 0 : await EnqueueSyncsAsync(connection, transaction, options, due, cancellationToken);
         if (includeMediaRecheck)
         {
             created += await ScheduleMediaRechecksAsync(connection, transaction, options, cancellationToken);
         }
 
         return created;
+    }
+
+    /// <summary>An account whose <c>next_sync_at</c> (its slot) has come.</summary>
+    private sealed record DueAccount(Guid Id, Guid UserId, string Platform, DateTimeOffset Slot);
+
+    /// <summary>
+    /// Enqueues the syncs of <paramref name="due"/> that their users' plans allow and moves those accounts'
+    /// <c>next_sync_at</c> on, recording each one's job (created now, or the slot's existing one) in
+    /// <c>sync_state.last_job_id</c>; how many jobs were created. Three round trips whatever the count.
+    /// </summary>
+    private static async Task<int> EnqueueSyncsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IngestionOptions options, List<DueAccount> due, CancellationToken cancellationToken)
+    {
+        // The plan caps how many of a user's syncs may be pending or running at once: read for every due user in one
+        // statement and applied here in slot order, each sync this tick adds counting against its user's cap. Over it
+        // the account stays due and is looked at again next tick. (A slot whose job already exists counts once more
+        // here, so at worst another account of that user waits a tick.)
+        var caps = new Dictionary<Guid, EntitlementCheck>(await TierEntitlements.CheckConcurrentJobsAsync(
+            connection, transaction, due.Select(account => account.UserId).Distinct().ToList(), AccountSync.Kinds, cancellationToken));
+        var allowed = new List<DueAccount>(due.Count);
+        foreach (var account in due)
+        {
+            var cap = caps[account.UserId];
+            if (cap.Allowed)
+            {
+                caps[account.UserId] = cap with { Used = cap.Used + 1 };
+                allowed.Add(account);
+            }
+        }
+
+        if (allowed.Count == 0)
+        {
+            return 0;
+        }
+
+        var jobs = await JobQueueClient.EnqueueEachAsync(
+            connection,
+            transaction,
+            allowed.Select(account => (AccountSync.For(account.Platform, account.Id), new EnqueueOptions
+            {
+                UserId = account.UserId,
+                IdempotencyKey = $"sync:{account.Id}:{account.Slot.ToUnixTimeSeconds()}",
+            })).ToList(),
+            cancellationToken);
+
+        await using var advance = new NpgsqlCommand(
+            """
+            UPDATE platform_account a
+            SET next_sync_at = now() + coalesce(a.sync_interval, @interval),
+                sync_state = a.sync_state || jsonb_build_object('last_job_id', s.job_id::text)
+            FROM unnest(@ids, @jobs) AS s(id, job_id)
+            WHERE a.id = s.id
+            """,
+            connection,
+            transaction);
+        advance.Parameters.AddWithValue("ids", allowed.Select(account => account.Id).ToArray());
+        advance.Parameters.AddWithValue("jobs", jobs.Select(job => job.JobId).ToArray());
+        advance.Parameters.AddWithValue("interval", options.DefaultSyncInterval);
+        await advance.ExecuteNonQueryAsync(cancellationToken);
+
+        return jobs.Count(job => job.Created);
     }
 
     /// <summary>
@@ -151,17 +183,14 @@ public sealed class SyncScheduler(NpgsqlDataSource dataSource, IOptions<Ingestio
         }
 
         var hour = DateTime.UtcNow.ToString("yyyy-MM-ddTHH", System.Globalization.CultureInfo.InvariantCulture);
-        var created = 0;
-        var chunks = contentIds.Chunk(IContentBatchArgs.MaxContentIds).ToList();
-        for (var i = 0; i < chunks.Count; i++)
-        {
-            var job = await JobQueueClient.EnqueueAsync(connection, transaction, new RefreshMediaArgs(chunks[i]), new EnqueueOptions
-            {
-                IdempotencyKey = $"media-recheck:{hour}:{i}",
-            }, cancellationToken);
-            created += job.Created ? 1 : 0;
-        }
-
+        var jobs = await JobQueueClient.EnqueueEachAsync(
+            connection,
+            transaction,
+            contentIds.Chunk(IContentBatchArgs.MaxContentIds)
+                .Select((chunk, i) => ((IJobArgs)new RefreshMediaArgs(chunk), new EnqueueOptions { IdempotencyKey = $"media-recheck:{hour}:{i}" }))
+                .ToList(),
+            cancellationToken);
+        var created = jobs.Count(job => job.Created);
         return created;
     }
 }

@@ -28,6 +28,20 @@ public class JobPayloadTests
         Assert.Equal(message, Assert.Contains(field, errors));
     }
 
+    [Theory]
+    [InlineData(EchoArgs.Kind)]
+    [InlineData(EchoCachedArgs.Kind)]
+    public void Every_delay_echo_accepts_ends_inside_its_time_limit(string type)
+    {
+        Assert.True(JobTypes.TryGet(type, out var definition));
+        var timeoutMs = (long)definition.Timeout.TotalMilliseconds;
+
+        // The documented range (README: delay_ms 0-600,000) is accepted, and no accepted delay reaches the timeout,
+        // which would fail the job and retry it.
+        Assert.Empty(JobTypes.CheckPayload(type, JsonDocument.Parse("""{"delay_ms":600000,"progress_steps":100}""").RootElement));
+        Assert.Contains("payload.delay_ms", JobTypes.CheckPayload(type, JsonDocument.Parse($$"""{"delay_ms":{{timeoutMs}}}""").RootElement));
+    }
+
     [Fact]
     public void Content_batches_over_the_limit_fit_the_types_but_not_the_rules()
     {

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Npgsql;
 using NpgsqlTypes;
@@ -150,6 +151,26 @@ public sealed class PostgresTextTests(MigratedDatabase database) : IClassFixture
     }
 
     private static readonly HashSet<string> ServerDependentNumbers = ["0e1073741823"];
+
+    [Theory]
+    [MemberData(nameof(Numbers))]
+    public async Task CleanJson_keeps_a_number_jsonb_holds_and_stores_any_other_as_the_string_written(string number)
+    {
+        var json = $$"""{"n":{{number}},"s":"1e5"}""";
+
+        var clean = PostgresText.CleanJson(json)!;
+        var (_, stored) = await RoundTripAsync("ok", clean);
+
+        if (PostgresText.IsStorableJsonNumber(System.Text.Encoding.UTF8.GetBytes(number)))
+        {
+            Assert.Same(json, clean);
+        }
+        else
+        {
+            Assert.Equal($$"""{"n":"{{number}}","s":"1e5"}""", clean);
+            Assert.Equal(number, JsonDocument.Parse(stored).RootElement.GetProperty("n").GetString());
+        }
+    }
 
     [Fact]
     public async Task PostgreSQL_stores_what_Clean_and_CleanJson_return_and_refuses_the_input()

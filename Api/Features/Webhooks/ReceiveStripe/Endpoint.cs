@@ -14,7 +14,11 @@ namespace Platform.Api.Features.Webhooks.ReceiveStripe;
 /// the answer is 503 with <c>Retry-After: 1</c> and nothing is stored (Stripe re-delivers). A duplicate answers 200 and changes nothing;
 /// a type the platform does not act on is stored as ignored and acknowledged. Anything unverifiable or not a Stripe
 /// event is refused with 400 and nothing is stored; so is a signed event PostgreSQL refuses as data
-/// (<see cref="StripeWebhookStore.IsUnstorableEvent"/>: a number <c>jsonb</c> cannot hold, say), never a 500. Any API version is accepted: processing re-reads the objects.
+/// (<see cref="StripeWebhookStore.IsUnstorableEvent"/>: an id too long to index, say), never a 500. The signature is
+/// checked over the raw bytes before anything is cleaned; the payload is then stored as
+/// <see cref="Platform.Core.Data.PostgresText.CleanJson"/> makes it (a number <c>jsonb</c> cannot hold, <c>1e1000000</c>,
+/// kept as the string written), so such an event is acknowledged and processed, not refused and lost. Any API version
+/// is accepted: processing re-reads the objects.
 /// Refusals count against the client's budget of unsigned requests (<see cref="UnsignedWebhookLimiter"/>): over it
 /// the answer is 429 with <c>Retry-After</c>; correctly signed events never take from it. Only refusals within the budget
 /// are logged (a warning with the client address key), so an unsigned flood costs no log volume past the budget.
