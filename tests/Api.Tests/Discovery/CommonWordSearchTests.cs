@@ -129,12 +129,15 @@ public sealed class CommonWordSearchTests(CommonWordSearchFixture api) : IClassF
             await role.ExecuteNonQueryAsync();
         }
 
+        var common = await CommonLexemes.ReadAsync(connection, CancellationToken.None);
+
         async Task<(bool Ran, bool Skipped)> NodeAsync(string q, string? category, string node)
         {
             plans.Clear();
-            var response = await SearchQuery.ExecuteAsync(connection, q, category, 20, CancellationToken.None);
+            var response = await SearchQuery.ExecuteAsync(connection, q, category, 20, common, CancellationToken.None);
             Assert.NotEmpty(response.Items);
             var plan = Assert.Single(plans, p => p.Contains("content_item", StringComparison.Ordinal));
+            Assert.DoesNotContain("pg_statistic", plan, StringComparison.Ordinal); // the statistics come from CommonLexemes, not every query
             var lines = plan.Split('\n').Where(l => l.Contains(node, StringComparison.Ordinal)).ToList();
             return (lines.Any(l => !l.Contains("never executed", StringComparison.Ordinal)), lines.Any(l => l.Contains("never executed", StringComparison.Ordinal)));
         }
@@ -149,5 +152,57 @@ public sealed class CommonWordSearchTests(CommonWordSearchFixture api) : IClassF
         Assert.Equal((false, true), await NodeAsync("tutorial", "fitness", gin));
         Assert.Equal((true, false), await NodeAsync("unicorn", null, gin));
         Assert.Equal((false, true), await NodeAsync("unicorn", null, walk));
+    }
+
+    /// <summary>
+    /// The best candidates are joined to the card columns best first and the join stops at the limit: of 100 visible
+    /// "pizza" matches (the GIN path) and limit 5, five rows are looked up, not the 4 × 5 candidates kept for hidden ones.
+    /// </summary>
+    [Fact]
+    public async Task The_card_join_stops_after_the_limit_of_visible_results()
+    {
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        await using (var off = new NpgsqlCommand("SET enable_hashjoin = off; SET enable_mergejoin = off; SET enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync(); // the plan of the full-scale seed on 300 rows: index lookups by id
+        }
+
+        var common = await CommonLexemes.ReadAsync(connection, CancellationToken.None);
+        var plans = await AutoExplain.EnableAsync(connection, analyze: true);
+
+        var response = await SearchQuery.ExecuteAsync(connection, "pizza", null, 5, common, CancellationToken.None);
+
+        Assert.Equal(5, response.Items.Count);
+        var plan = Assert.Single(plans, p => p.Contains("content_item", StringComparison.Ordinal));
+        var lookup = Assert.Single(plan.Split('\n'), l => l.Contains("on content_item c ", StringComparison.Ordinal));
+        Assert.Matches(@"rows=1 loops=5\)", lookup);
+    }
+
+    [Fact]
+    public async Task The_common_lexemes_are_the_statistics_words_in_at_least_4_percent_and_are_reread_only_after_the_interval()
+    {
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        var time = new ManualTime { Now = CommonWordSearchFixture.Start };
+        var common = new CommonLexemes(time);
+
+        var lexemes = await common.GetAsync(connection, CancellationToken.None);
+
+        Assert.Contains("tutori", lexemes); // in 190 of 300 rows
+        Assert.Contains("kettlebel", lexemes); // 150
+        Assert.DoesNotContain("unicorn", lexemes); // 3
+        await connection.CloseAsync();
+        time.Now += CommonLexemes.RefreshInterval - TimeSpan.FromSeconds(1);
+        Assert.Same(lexemes, await common.GetAsync(connection, CancellationToken.None)); // not read: the connection is closed
+        time.Now += TimeSpan.FromSeconds(1);
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await common.GetAsync(connection, CancellationToken.None));
+    }
+
+    private sealed class ManualTime : TimeProvider
+    {
+        public DateTimeOffset Now { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => Now;
     }
 }

@@ -11,7 +11,7 @@ namespace Platform.Api.Features.Discovery.Search;
 /// <c>GET /api/public/search?q=</c>: ranked full-text search with a typo-tolerant fallback. Anonymous, cached by the
 /// bounded query (<see cref="SearchQuery.Bound"/>), rate-limited per client by <see cref="RateLimits.SearchPolicy"/>.
 /// </summary>
-public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) : Endpoint<Request>
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, CommonLexemes common) : Endpoint<Request>
 {
     private readonly NpgsqlDataSource dataSource = anonymous.DataSource;
 
@@ -34,8 +34,8 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache) :
         var limit = request.Limit ?? 20;
         var response = await cache.GetOrCreateAsync(
             $"search:{category}:{limit}:{q}",
-            (q, category, limit, dataSource),
-            static async (s, token) => CachedResponse.Json(await SearchQuery.ExecuteAsync(s.dataSource, s.q, s.category, s.limit, token)),
+            (q, category, limit, dataSource, common),
+            static async (s, token) => CachedResponse.Json(await SearchQuery.ExecuteAsync(s.dataSource, s.common, s.q, s.category, s.limit, token)),
             CacheTags,
             ct);
         await HttpCaching.WriteAsync(HttpContext, response, HttpCaching.Lists, ct);

@@ -121,7 +121,9 @@ public static class SearchQuery
         return PostgresText.Truncate(builder.ToString(), MaxQueryLength)!.Trim().ToLowerInvariant();
     }
 
-    public static async Task<Response> ExecuteAsync(NpgsqlDataSource dataSource, string q, string? category, int limit, CancellationToken ct)
+    /// <summary>The search on one connection of <paramref name="dataSource"/>, with the common lexemes of <paramref name="common"/>.</summary>
+    public static async Task<Response> ExecuteAsync(
+        NpgsqlDataSource dataSource, CommonLexemes common, string q, string? category, int limit, CancellationToken ct)
     {
         if (q.Length == 0)
         {
@@ -130,15 +132,17 @@ public static class SearchQuery
 
         // One connection for the whole search.
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await ExecuteAsync(connection, q, category, limit, ct);
+        return await ExecuteAsync(connection, q, category, limit, await common.GetAsync(connection, ct), ct);
     }
 
     /// <summary>
     /// The search on an open connection (a role that may read public content). Its statements are prepared: planned
     /// once per connection, not per request (the plan does not depend on the text, which reaches the tsquery through
-    /// the query CTE).
+    /// the query CTE). <paramref name="commonLexemes"/>: the lexemes in at least <see cref="CommonFraction"/> of the rows
+    /// (<see cref="CommonLexemes"/>); a query all of whose lexemes are in it takes the walk.
     /// </summary>
-    public static async Task<Response> ExecuteAsync(NpgsqlConnection connection, string q, string? category, int limit, CancellationToken ct)
+    public static async Task<Response> ExecuteAsync(
+        NpgsqlConnection connection, string q, string? category, int limit, string[] commonLexemes, CancellationToken ct)
     {
         if (q.Length == 0)
         {
@@ -146,7 +150,7 @@ public static class SearchQuery
         }
 
         var sql = FullTextSql(category);
-        var hits = await RunAsync(connection, sql, q, category, limit, ct);
+        var hits = await RunAsync(connection, sql, q, category, limit, commonLexemes, ct);
         if (hits.Count > 0 || q.Length < 3)
         {
             return new Response(q, "fulltext", hits);
@@ -160,19 +164,20 @@ public static class SearchQuery
             return new Response(q, "fuzzy", [], null);
         }
 
-        return new Response(q, "fuzzy", await RunAsync(connection, sql, corrected, category, limit, ct), corrected);
+        return new Response(q, "fuzzy", await RunAsync(connection, sql, corrected, category, limit, commonLexemes, ct), corrected);
     }
 
     // Two ways to the candidates, chosen per query in the statement itself (one round trip):
-    // * recent: when the planner's statistics (pg_stats.most_common_elems of content_item.search_vector, kept by
-    //   ANALYZE) say every word of the query is in at least CommonFraction of the rows, walk the feed's recency index
+    // * recent: when every lexeme of the query is common (@common: CommonLexemes, PostgreSQL's statistics of
+    //   content_item.search_vector read at most every few minutes, not per query), walk the feed's recency index
     //   (idx_content_item_feed_recent, or idx_content_item_feed_category) newest first, test each row with @@ and
     //   stop at limit * 4 matches: a common word is found within a few hundred rows, where its GIN bitmap would hold
     //   tens of thousands. The walk reads at most WalkBudget rows (words that are common alone can be rare together).
     // * indexed: otherwise, or when the walk found fewer than limit * 4, the GIN index (idx_content_item_search_vector)
     //   as before, reading at most CandidateCap matches.
-    // The best limit * 4 candidates by ts_rank are then joined to the card columns and checked for visibility (a
-    // private creator's hits are dropped there, hence 4x the limit).
+    // The best limit * 4 candidates by ts_rank are then joined, best first, to the card columns and checked for
+    // visibility (a private creator's hits are dropped there, hence 4x the limit); ordered by best's own columns, the
+    // join stops after the first limit visible ones instead of fetching and sorting all limit * 4.
     private const string TitleWeights = "{a}"; // search_vector's title lexemes carry weight A (migration 001)
 
     private static string FullTextSql(string? category)
@@ -183,10 +188,8 @@ public static class SearchQuery
         return $"""
             WITH query AS (SELECT websearch_to_tsquery('english', @q) AS tsq),
             common AS (
-                SELECT coalesce(min(coalesce(s.most_common_elem_freqs[array_position(s.most_common_elems::text::text[], l.lexeme)], 0)), 0)
-                           >= {CommonFraction.ToString(System.Globalization.CultureInfo.InvariantCulture)} AS yes
+                SELECT coalesce(bool_and(l.lexeme = ANY (@common)), false) AS yes
                 FROM unnest(tsvector_to_array(to_tsvector('english', @q))) AS l(lexeme)
-                LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = 'content_item' AND s.attname = 'search_vector'
             ),
             walk AS (
                 SELECT c.id, c.published_at, c.search_vector @@ query.tsq AS hit,
@@ -221,13 +224,13 @@ public static class SearchQuery
                 SELECT id, published_at, rank FROM indexed
             ),
             best AS (
-                SELECT id, rank FROM candidates ORDER BY rank DESC, published_at DESC, id DESC LIMIT @limit * 4
+                SELECT id, published_at, rank FROM candidates ORDER BY rank DESC, published_at DESC, id DESC LIMIT @limit * 4
             )
             SELECT {ContentCardReader.Columns}, best.rank
             FROM best
             JOIN {ContentCardReader.From} ON c.id = best.id
             WHERE {ContentCardReader.Visible}
-            ORDER BY best.rank DESC, c.published_at DESC, c.id DESC
+            ORDER BY best.rank DESC, best.published_at DESC, best.id DESC
             LIMIT @limit
             """;
     }
@@ -277,11 +280,12 @@ public static class SearchQuery
     }
 
     private static async Task<List<SearchHit>> RunAsync(
-        NpgsqlConnection connection, string sql, string q, string? category, int limit, CancellationToken ct)
+        NpgsqlConnection connection, string sql, string q, string? category, int limit, string[] commonLexemes, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(sql, connection);
         command.Parameters.AddWithValue("q", q);
         command.Parameters.AddWithValue("limit", limit);
+        command.Parameters.AddWithValue("common", commonLexemes);
         if (category is not null)
         {
             command.Parameters.AddWithValue("category", category);

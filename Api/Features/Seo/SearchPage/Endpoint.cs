@@ -16,7 +16,7 @@ public sealed record SearchModel(string BaseUrl, string Query, Response Results)
 /// typo fallback) as a page, <c>noindex</c> (result pages are not for search engines). Any text is a valid query
 /// (too long is cut, control characters dropped), so no input is an error; rate-limited like the JSON search.
 /// </summary>
-public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, SeoContext seo, PageRenderer pages) : EndpointWithoutRequest
+public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, CommonLexemes common, SeoContext seo, PageRenderer pages) : EndpointWithoutRequest
 {
     public const int ResultCount = 24;
 
@@ -39,9 +39,9 @@ public sealed class Endpoint(AnonymousDataSource anonymous, PublicCache cache, S
         var baseUrl = seo.BaseUrl(HttpContext);
         var response = await cache.GetOrCreateAsync(
             $"site:search:{baseUrl}:{q}",
-            (q, baseUrl, dataSource, pages),
+            (q, baseUrl, dataSource, common, pages),
             static async (s, token) => await s.pages.RenderResponseAsync<SearchPage>(
-                new SearchModel(s.baseUrl, s.q, await SearchQuery.ExecuteAsync(s.dataSource, s.q, null, ResultCount, token))),
+                new SearchModel(s.baseUrl, s.q, await SearchQuery.ExecuteAsync(s.dataSource, s.common, s.q, null, ResultCount, token))),
             CacheTags,
             ct);
         await SeoContext.WriteAsync(HttpContext, response, "page", HttpCaching.Lists, ct);
