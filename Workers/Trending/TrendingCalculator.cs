@@ -15,7 +15,8 @@ public sealed record TrendingResult(bool Ran, long ClicksRolledUp, int RowsChang
 /// computes a tick; the schedule, <see cref="TrendingService"/>, takes it as every periodic task does) rolls new clicks
 /// up into <c>content_click_hourly</c> and <c>content_item.click_count</c>, then runs <c>refresh_trending()</c> for 24h
 /// and 7d; after the commit <see cref="PublishAsync"/> tells the Api replicas (Redis pub/sub) that trending lists are
-/// stale and brings the search's typo dictionary up to date (<c>refresh_search_words()</c>, its own lock). The formula
+/// stale, brings the search's typo dictionary up to date (<c>refresh_search_words()</c>, its own lock) and cuts the
+/// search's table of the newest items back to <see cref="TrendingOptions.SearchRecentItems"/>. The formula
 /// is in 003's SQL and README.
 /// </summary>
 public sealed class TrendingCalculator(
@@ -87,7 +88,7 @@ public sealed class TrendingCalculator(
 
     /// <summary>
     /// After the computation committed: tell the Api replicas that trending lists are stale (when anything changed),
-    /// then bring the search's typo dictionary up to date.
+    /// then bring the search's typo dictionary up to date and trim its table of the newest items.
     /// </summary>
     public async Task PublishAsync(long clicksRolledUp, int rowsChanged, CancellationToken ct)
     {
@@ -96,10 +97,12 @@ public sealed class TrendingCalculator(
             await AnnounceAsync(clicksRolledUp > 0);
         }
 
-        // The search's typo dictionary: words of titles changed since the last tick (a full recount once a day).
-        await using var words = dataSource.CreateCommand("SELECT refresh_search_words()");
+        // The search's typo dictionary: words of titles changed since the last tick (a full recount once a day); and
+        // its table of the newest items cut back to its size (the rows inserted since the last tick, in one delete).
+        await using var words = dataSource.CreateCommand("SELECT refresh_search_words(), trim_search_recent(@keep)");
+        words.Parameters.AddWithValue("keep", options.Value.SearchRecentItems);
         words.CommandTimeout = 600;
-        await words.ExecuteScalarAsync(ct);
+        await words.ExecuteNonQueryAsync(ct);
         logger.LogDebug("Trending: {Clicks} clicks rolled up, {Rows} trending rows changed", clicksRolledUp, rowsChanged);
     }
 

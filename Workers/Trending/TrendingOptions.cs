@@ -21,4 +21,11 @@ public sealed class TrendingOptions
 
     /// <summary>Clicks younger than this wait for the next tick (see rollup_content_clicks()).</summary>
     public int SettleSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// Newest published items kept in <c>search_recent</c> (migration 033) by <c>trim_search_recent</c> on every tick:
+    /// the search ranks a word's matches among them first and reads the index of all items only when they hold fewer
+    /// than 4 × the page. Larger: more words served there, and a larger bitmap for each.
+    /// </summary>
+    public int SearchRecentItems { get; set; } = 50_000;
 }

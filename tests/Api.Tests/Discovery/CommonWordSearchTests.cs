@@ -131,10 +131,10 @@ public sealed class CommonWordSearchTests(CommonWordSearchFixture api) : IClassF
 
         var common = await CommonLexemes.ReadAsync(connection, CancellationToken.None);
 
-        async Task<(bool Ran, bool Skipped)> NodeAsync(string q, string? category, string node)
+        async Task<(bool Ran, bool Skipped)> NodeAsync(string q, string? category, string node, string[]? commonLexemes = null)
         {
             plans.Clear();
-            var response = await SearchQuery.ExecuteAsync(connection, q, category, 20, common, CancellationToken.None);
+            var response = await SearchQuery.ExecuteAsync(connection, q, category, 20, commonLexemes ?? common, CancellationToken.None);
             Assert.NotEmpty(response.Items);
             var plan = Assert.Single(plans, p => p.Contains("content_item", StringComparison.Ordinal));
             Assert.DoesNotContain("pg_statistic", plan, StringComparison.Ordinal); // the statistics come from CommonLexemes, not every query
@@ -146,17 +146,63 @@ public sealed class CommonWordSearchTests(CommonWordSearchFixture api) : IClassF
         // a sequential scan; at scale they are the recency index and the GIN index).
         const string gin = "on content_item matching";
         const string walk = "on content_item newest";
+        const string fresh = "on search_recent r";
         Assert.Equal((true, false), await NodeAsync("tutorial", null, walk));
         Assert.Equal((false, true), await NodeAsync("tutorial", null, gin));
         Assert.Equal((true, false), await NodeAsync("tutorial", "fitness", walk));
         Assert.Equal((false, true), await NodeAsync("tutorial", "fitness", gin));
         Assert.Equal((true, false), await NodeAsync("unicorn", null, gin));
         Assert.Equal((false, true), await NodeAsync("unicorn", null, walk));
+        Assert.Equal((true, false), await NodeAsync("unicorn", null, fresh)); // 3 among the newest: too few, then all
+        // "pizza" (100 of 300 rows) as if it were not common (at scale: a topic word in 1 % of a million items): 100
+        // matches among the newest, enough for the page.
+        Assert.Equal((true, false), await NodeAsync("pizza", null, fresh, commonLexemes: []));
+        Assert.Equal((false, true), await NodeAsync("pizza", null, gin, commonLexemes: []));
+        Assert.Equal((false, true), await NodeAsync("pizza", null, walk, commonLexemes: []));
+    }
+
+    /// <summary>
+    /// A word with enough matches overall but fewer than 4 × the page among the newest items (search_recent cut back to
+    /// 10 rows, then refilled) is ranked over the index of all items: the full ranking's results.
+    /// </summary>
+    [Fact]
+    public async Task A_word_too_rare_among_the_newest_items_is_ranked_over_all_items()
+    {
+        await using var connection = new NpgsqlConnection(api.ConnectionString);
+        await connection.OpenAsync();
+        var expected = await FullRankingAsync("pizza", null, 20);
+        await using (var trim = new NpgsqlCommand("SELECT trim_search_recent(10)", connection))
+        {
+            await trim.ExecuteScalarAsync();
+        }
+
+        try
+        {
+            var plans = await AutoExplain.EnableAsync(connection, analyze: true);
+            plans.Clear();
+
+            var response = await SearchQuery.ExecuteAsync(connection, "pizza", null, 20, [], CancellationToken.None);
+
+            Assert.Equal(expected, [.. response.Items.Select(i => i.Content.Slug)]);
+            var plan = Assert.Single(plans, p => p.Contains("content_item", StringComparison.Ordinal));
+            Assert.Contains(plan.Split('\n'), l => l.Contains("on content_item matching", StringComparison.Ordinal) && !l.Contains("never executed", StringComparison.Ordinal));
+        }
+        finally
+        {
+            await using var refill = new NpgsqlCommand(
+                """
+                INSERT INTO search_recent (id, published_at, category_id, search_vector)
+                SELECT id, published_at, category_id, search_vector FROM content_item WHERE status = 'published'
+                ON CONFLICT (id) DO NOTHING
+                """,
+                connection);
+            await refill.ExecuteNonQueryAsync();
+        }
     }
 
     /// <summary>
     /// The best candidates are joined to the card columns best first and the join stops at the limit: of 100 visible
-    /// "pizza" matches (the GIN path) and limit 5, five rows are looked up, not the 4 × 5 candidates kept for hidden ones.
+    /// "pizza" matches and limit 5, five rows are looked up, not the 4 × 5 candidates kept for hidden ones.
     /// </summary>
     [Fact]
     public async Task The_card_join_stops_after_the_limit_of_visible_results()

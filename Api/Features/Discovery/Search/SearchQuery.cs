@@ -13,7 +13,9 @@ namespace Platform.Api.Features.Discovery.Search;
 /// row reads: for a query of common words (each in at least <see cref="CommonFraction"/> of the rows by PostgreSQL's
 /// own statistics) the newest ones, read newest first from the recency index until 4 × limit of them match in the title
 /// or 16 × limit at all (at most <see cref="WalkBudget"/> rows); otherwise (or when that finds fewer than 4 × limit)
-/// at most <see cref="CandidateCap"/> matches of the GIN index idx_content_item_search_vector. What one query may cost
+/// at most <see cref="CandidateCap"/> matches among the newest items (the GIN index of <c>search_recent</c>, migration
+/// 033: the newest <c>Trending:SearchRecentItems</c>, default 50,000), and only when those are fewer than 4 × limit at
+/// most <see cref="CandidateCap"/> matches of the GIN index of all items (idx_content_item_search_vector). What one query may cost
 /// is further bounded by <see cref="Bound"/> (distinct words, at most <see cref="MaxWords"/>, at most
 /// <see cref="MaxOrTerms"/> <c>or</c>s) and by correcting at most <see cref="MaxCorrectedWords"/> words; the anonymous
 /// role's <c>statement_timeout</c> bounds the rest.
@@ -173,8 +175,11 @@ public static class SearchQuery
     //   (idx_content_item_feed_recent, or idx_content_item_feed_category) newest first, test each row with @@ and
     //   stop at limit * 4 matches: a common word is found within a few hundred rows, where its GIN bitmap would hold
     //   tens of thousands. The walk reads at most WalkBudget rows (words that are common alone can be rare together).
-    // * indexed: otherwise, or when the walk found fewer than limit * 4, the GIN index (idx_content_item_search_vector)
-    //   as before, reading at most CandidateCap matches.
+    // * fresh: otherwise, the GIN index of the newest items only (search_recent, migration 033: the newest 50,000 or
+    //   so), reading at most CandidateCap matches: a word in about 1 % of items has a few hundred matches there, where
+    //   the whole index's bitmap would hold thousands (built in full before the first row is read).
+    // * indexed: when those found fewer than limit * 4 (a rare word), the GIN index of all items
+    //   (idx_content_item_search_vector), reading at most CandidateCap matches.
     // The best limit * 4 candidates by ts_rank are then joined, best first, to the card columns and checked for
     // visibility (a private creator's hits are dropped there, hence 4x the limit); ordered by best's own columns, the
     // join stops after the first limit visible ones instead of fetching and sorting all limit * 4.
@@ -211,15 +216,24 @@ public static class SearchQuery
                       WINDOW newest AS (ORDER BY w.published_at DESC, w.id DESC ROWS UNBOUNDED PRECEDING)) counted
                 WHERE counted.titles <= @limit * 4 AND counted.matches <= @limit * 16 AND counted.hit
             ),
+            fresh AS (
+                SELECT r.id, r.published_at, ts_rank(r.search_vector, query.tsq) AS rank
+                FROM search_recent r, query
+                WHERE (SELECT count(*) FROM recent) < @limit * 4
+                  AND numnode(query.tsq) > 0 AND r.search_vector @@ query.tsq {InCategory("r")}
+                LIMIT {CandidateCap}
+            ),
             indexed AS (
                 SELECT matching.id, matching.published_at, ts_rank(matching.search_vector, query.tsq) AS rank
                 FROM content_item matching, query
-                WHERE (SELECT count(*) FROM recent) < @limit * 4
+                WHERE (SELECT count(*) FROM recent) < @limit * 4 AND (SELECT count(*) FROM fresh) < @limit * 4
                   AND numnode(query.tsq) > 0 AND matching.search_vector @@ query.tsq AND matching.status = 'published' {InCategory("matching")}
                 LIMIT {CandidateCap}
             ),
             candidates AS (
                 SELECT id, published_at, rank FROM recent WHERE (SELECT count(*) FROM recent) >= @limit * 4
+                UNION ALL
+                SELECT id, published_at, rank FROM fresh WHERE (SELECT count(*) FROM fresh) >= @limit * 4
                 UNION ALL
                 SELECT id, published_at, rank FROM indexed
             ),
