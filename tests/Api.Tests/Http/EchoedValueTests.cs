@@ -92,6 +92,31 @@ public sealed class EchoedValueTests(ApiHost api) : IClassFixture<ApiHost>
         Assert.StartsWith(LongValue[..32], error.GetProperty("name").GetString());
     }
 
+    public static TheoryData<string, string?> UnstorableNames => new()
+    {
+        // path (the long value replaces {v}), JSON body
+        { "/api/jobs?{v}%00=1", null },
+        { "/api/jobs", """{"type":"echo","payload":{"{v}":"\u0000"}}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnstorableNames))]
+    public async Task A_long_name_holding_unstorable_text_is_cited_by_a_short_prefix(string path, string? body)
+    {
+        using var client = api.CreateClient(user);
+
+        using var response = await client.PostAsync(
+            path.Replace("{v}", LongValue, StringComparison.Ordinal),
+            new StringContent(body?.Replace("{v}", LongValue, StringComparison.Ordinal) ?? "{}", Encoding.UTF8, "application/json"));
+        var text = await response.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        AssertShortAndNotReflected(text);
+        var error = Assert.Single(JsonDocument.Parse(text).RootElement.GetProperty("errors").EnumerateArray());
+        Assert.EndsWith("…", error.GetProperty("name").GetString());
+    }
+
     private async Task<(HttpStatusCode Status, string? ContentType, string Body)> SendAsync(string who, string method, string path)
     {
         using var client = who switch
