@@ -87,6 +87,7 @@ app.MapJobStreaming();
 app.UseFastEndpoints(config =>
 {
     config.Errors.UseProblemDetails(Problems.ShapeValidationProblems); // the type and trace_id of ASP.NET Core's problems
+    config.Binding.FailureMessage = Problems.BindingFailure; // a value that does not bind is cited, not reflected whole
     config.Serializer.Options.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
 });
 app.UsePlatformOpenApi();

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Primitives;
 using Platform.Core.Billing;
+using Platform.Core.Data;
 
 namespace Platform.Api.Http;
 
@@ -30,13 +32,58 @@ public static class Problems
     /// ASP.NET Core's: the <c>type</c> ASP.NET Core gives the status (<see cref="TypeFor"/>: RFC 9110 section 15.5.1 for
     /// 400, where FastEndpoints cites the obsoleted RFC 7231) and the <c>trace_id</c> it writes (<see cref="TraceId"/>,
     /// a W3C <c>traceparent</c>, where FastEndpoints writes Kestrel's connection-based request id, <c>0HN…:00000001</c>).
-    /// Their <c>errors</c> list names each field (<c>name</c>, <c>reason</c>) as before.
+    /// Their <c>errors</c> list names each field (<c>name</c>, <c>reason</c>) as before. The <c>instance</c> is the request
+    /// path (URI-escaped) with each segment cited (<see cref="Cite"/>) and the whole cut to <see cref="CitedPathMaxLength"/>:
+    /// a route value of any length must not come back in full (<c>/api/jobs/1234…/audit</c>).
     /// </summary>
     public static void ShapeValidationProblems(FastEndpoints.ErrorOptions.ProblemDetailsConfig problems)
     {
         problems.TypeTransformer = problem => TypeFor(problem.Status);
         problems.ResponseBuilder = (failures, context, status) =>
-            new FastEndpoints.ProblemDetails(failures, context.Request.Path, TraceId(context), status);
+            new FastEndpoints.ProblemDetails(failures, Instance(context), TraceId(context), status);
+    }
+
+    /// <summary>
+    /// The most UTF-16 code units of a client's value (a route or query value, a field name) a problem cites
+    /// (<see cref="Cite"/>): enough to recognise the value, too few to make the Api reflect, or its logs keep, a large text.
+    /// </summary>
+    public const int CitedValueMaxLength = 64;
+
+    /// <summary>The most UTF-16 code units of the request path a validation problem's <c>instance</c> cites (before escaping; each segment at most <see cref="CitedValueMaxLength"/>).</summary>
+    public const int CitedPathMaxLength = 256;
+
+    /// <summary>What <see cref="Cite"/> ends a cut value with (U+2026), so a reader knows the value went on.</summary>
+    public const string CutMarker = "\u2026";
+
+    /// <summary>
+    /// <paramref name="value"/>, a client's text, as a problem may quote it: made storable and cut to at most
+    /// <paramref name="maxLength"/> UTF-16 code units at a text-element boundary, ending in <see cref="CutMarker"/> when
+    /// cut (<see cref="PostgresText.Truncate"/>); empty for null. A problem names the parameter and cites the value, never
+    /// reflects it whole: the value may be thousands of characters (a route segment, a query value).
+    /// </summary>
+    public static string Cite(string? value, int maxLength = CitedValueMaxLength) =>
+        PostgresText.Truncate(value, maxLength, CutMarker) ?? string.Empty;
+
+    /// <summary>
+    /// FastEndpoints' <see cref="FastEndpoints.BindingOptions.FailureMessage"/>: the reason of a route, query, header or
+    /// form value that does not convert to its property's type, with the value cited (<see cref="Cite"/>; several values
+    /// of one name joined by commas), e.g. <c>Value [12ab…] is not valid for a [Guid] property.</c> FastEndpoints' own
+    /// message quotes the whole value.
+    /// </summary>
+    public static string BindingFailure(Type type, string name, StringValues attempted) =>
+        $"Value [{Cite(attempted.ToString())}] is not valid for a [{(Nullable.GetUnderlyingType(type) ?? type).Name}] property.";
+
+    private static string Instance(HttpContext context)
+    {
+        var path = context.Request.Path.Value ?? string.Empty;
+        var segments = path.Split('/');
+        if (path.Length <= CitedPathMaxLength && segments.All(segment => segment.Length <= CitedValueMaxLength))
+        {
+            return context.Request.Path.ToString();
+        }
+
+        var cited = Cite(string.Join('/', segments.Select(segment => Cite(segment))), CitedPathMaxLength);
+        return new PathString(cited.StartsWith('/') ? cited : "/" + cited).ToString(); // "/" + a combining mark is one text element
     }
 
     /// <summary>

@@ -10,7 +10,7 @@ namespace Platform.Api.Http;
 /// UTF-16 surrogates (see <see cref="PostgresText"/>) and JSON strings that are not UTF-8, in route values, query
 /// parameters and JSON bodies (string values and property names, <c>\u0000</c>/<c>\ud800</c> escapes included, and
 /// numbers beyond <c>numeric</c>'s range such as <c>1e1000000</c>; the field is named by its JSON path, e.g.
-/// <c>payload.items[1]</c>). A client that sends them has a bug, and silently
+/// <c>payload.items[1]</c>; a name or path is cited by <see cref="Problems.Cite"/>, never reflected whole). A client that sends them has a bug, and silently
 /// changing its data would hide it; text the platform receives from others (Stripe events, feeds, remote errors) is
 /// cleaned instead, where it is stored. An endpoint that makes some input storable itself says so with
 /// <see cref="TextCleanedByEndpoint"/> (the Stripe webhook's body, whose signature covers the exact bytes; the search
@@ -33,7 +33,7 @@ public sealed class StorableTextMiddleware(RequestDelegate next)
         {
             if (value is string text && !PostgresText.IsStorable(text) && exempt?.Parameters.Contains(name) != true)
             {
-                failures.Add(new ValidationFailure(PostgresText.Clean(name), Reason));
+                failures.Add(new ValidationFailure(Problems.Cite(name), Reason));
             }
         }
 
@@ -42,7 +42,7 @@ public sealed class StorableTextMiddleware(RequestDelegate next)
             if ((!PostgresText.IsStorable(name) || values.Any(v => v is not null && !PostgresText.IsStorable(v)))
                 && exempt?.Parameters.Contains(name) != true)
             {
-                failures.Add(new ValidationFailure(PostgresText.Clean(name), Reason));
+                failures.Add(new ValidationFailure(Problems.Cite(name), Reason));
             }
         }
 
@@ -51,7 +51,7 @@ public sealed class StorableTextMiddleware(RequestDelegate next)
             var field = await FindUnstorableBodyFieldAsync(context.Request);
             if (field is not null)
             {
-                failures.Add(new ValidationFailure(field, BodyReason));
+                failures.Add(new ValidationFailure(Problems.Cite(field), BodyReason));
             }
         }
 

@@ -35,7 +35,7 @@ public sealed class ProfilePatch
     {
         foreach (var field in request.Unknown?.Keys ?? Enumerable.Empty<string>())
         {
-            errors.Add((field, "is not a profile field (username, display_name, bio, avatar_url, website_url, social_links, is_public)"));
+            errors.Add((Http.Problems.Cite(field), "is not a profile field (username, display_name, bio, avatar_url, website_url, social_links, is_public)"));
         }
 
         var patch = new ProfilePatch

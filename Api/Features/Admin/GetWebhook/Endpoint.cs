@@ -23,7 +23,7 @@ public sealed class Endpoint(NpgsqlDataSource dataSource) : Endpoint<Request, We
         var stored = id is null ? null : await WebhookEventResponse.LoadAsync(connection, id.Value, ct);
         if (stored is null)
         {
-            await Send.ResultAsync(Problems.NotFound($"No stored Stripe event {request.Id}."));
+            await Send.ResultAsync(Problems.NotFound($"No stored Stripe event {Problems.Cite(request.Id)}."));
             return;
         }
 

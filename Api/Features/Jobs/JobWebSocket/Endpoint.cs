@@ -24,7 +24,7 @@ public static class Endpoint
     {
         if (!Guid.TryParse(id, out var jobId))
         {
-            return TypedResults.Problem(detail: $"'{id}' is not a job id.", statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
+            return TypedResults.Problem(detail: $"'{Problems.Cite(id)}' is not a job id.", statusCode: StatusCodes.Status400BadRequest, title: "Bad request");
         }
 
         if (!context.WebSockets.IsWebSocketRequest)
