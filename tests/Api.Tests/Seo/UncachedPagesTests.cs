@@ -160,13 +160,17 @@ public sealed partial class UncachedPagesTests(UncachedPagesFixture api) : IClas
     /// <summary>
     /// Round trips to PostgreSQL per uncached request (each a command the driver traces), once the pooled connections have
     /// prepared their statements: the item page two (the item; its creator's and its first tag's newest together), the
-    /// JSON item one, a profile page or JSON one (profile, count and the page of items together).
+    /// JSON item one, a profile page or JSON one (profile, count and the page of items together), the home page one
+    /// (trending, newest, featured and categories together), a search one (its common words are read every 5 minutes).
     /// </summary>
     [Theory]
     [InlineData("item page", 2)]
     [InlineData("item json", 1)]
     [InlineData("profile page", 1)]
     [InlineData("profile json", 1)]
+    [InlineData("home page", 1)]
+    [InlineData("search json", 1)]
+    [InlineData("search page", 1)]
     public async Task An_uncached_request_makes_few_round_trips(string what, int roundTrips)
     {
         using var client = api.CreateClient();
@@ -175,6 +179,9 @@ public sealed partial class UncachedPagesTests(UncachedPagesFixture api) : IClas
             "item page" => "/c/" + api.Ada[5].Slug,
             "item json" => "/api/public/content/" + api.Ada[5].Slug,
             "profile page" => "/@ada",
+            "home page" => "/",
+            "search json" => "/api/public/search?q=alpha",
+            "search page" => "/search?q=alpha",
             _ => "/api/public/creators/ada",
         };
         for (var i = 0; i < 3; i++)

@@ -1,4 +1,5 @@
 using Npgsql;
+using Platform.Api.Features.Discovery.Shared;
 
 namespace Platform.Api.Features.Discovery.ListFeaturedCreators;
 
@@ -15,17 +16,28 @@ public static class FeaturedCreatorsQuery
             .DistinctBy(e => e.Username, StringComparer.OrdinalIgnoreCase)
             .ToList();
 
+    private const string ScheduleSql = """
+        SELECT u.username, u.display_name, u.avatar_url, u.bio, f.position, f.featured_from, f.featured_until
+        FROM featured_creator f
+        JOIN users u ON u.id = f.user_id
+        WHERE u.is_public AND u.username IS NOT NULL AND (f.featured_until IS NULL OR f.featured_until > now())
+        ORDER BY f.position, f.featured_from, f.id
+        LIMIT 1000
+        """;
+
     public static async ValueTask<FeaturedSchedule> LoadScheduleAsync(NpgsqlDataSource dataSource, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand("""
-            SELECT u.username, u.display_name, u.avatar_url, u.bio, f.position, f.featured_from, f.featured_until
-            FROM featured_creator f
-            JOIN users u ON u.id = f.user_id
-            WHERE u.is_public AND u.username IS NOT NULL AND (f.featured_until IS NULL OR f.featured_until > now())
-            ORDER BY f.position, f.featured_from, f.id
-            LIMIT 1000
-            """);
+        await using var command = dataSource.CreateCommand(ScheduleSql);
         await using var reader = await command.ExecuteReaderAsync(ct);
+        return await ReadScheduleAsync(reader, ct);
+    }
+
+    /// <summary>The schedule's query as one statement of a page's <see cref="PreparedBatch"/>; read it with <see cref="ReadScheduleAsync"/>.</summary>
+    public static NpgsqlBatchCommand ScheduleStatement() => new(ScheduleSql);
+
+    /// <summary>Reads the schedule where <paramref name="reader"/> stands (<see cref="ScheduleStatement"/>'s result).</summary>
+    public static async Task<FeaturedSchedule> ReadScheduleAsync(NpgsqlDataReader reader, CancellationToken ct)
+    {
         var entries = new List<FeaturedCreator>();
         while (await reader.ReadAsync(ct))
         {
