@@ -178,8 +178,11 @@ public static class SearchQuery
     // * fresh: otherwise, the GIN index of the newest items only (search_recent, migration 033: the newest 50,000 or
     //   so), reading at most CandidateCap matches: a word in about 1 % of items has a few hundred matches there, where
     //   the whole index's bitmap would hold thousands (built in full before the first row is read).
+    //   It holds only public creators' items (migration 034), so a private creator's matches cannot fill its count.
     // * indexed: when those found fewer than limit * 4 (a rare word), the GIN index of all items
-    //   (idx_content_item_search_vector), reading at most CandidateCap matches.
+    //   (idx_content_item_search_vector), reading at most CandidateCap matches of public creators (one users probe
+    //   each: else a private creator's higher-ranked matches could fill every one of best's limit * 4 slots and leave
+    //   the page empty).
     // The best limit * 4 candidates by ts_rank are then joined, best first, to the card columns and checked for
     // visibility (a private creator's hits are dropped there, hence 4x the limit); ordered by best's own columns, the
     // join stops after the first limit visible ones instead of fetching and sorting all limit * 4.
@@ -228,6 +231,7 @@ public static class SearchQuery
                 FROM content_item matching, query
                 WHERE (SELECT count(*) FROM recent) < @limit * 4 AND (SELECT count(*) FROM fresh) < @limit * 4
                   AND numnode(query.tsq) > 0 AND matching.search_vector @@ query.tsq AND matching.status = 'published' {InCategory("matching")}
+                  AND EXISTS (SELECT 1 FROM users creator WHERE creator.id = matching.creator_id AND creator.is_public AND creator.username IS NOT NULL)
                 LIMIT {CandidateCap}
             ),
             candidates AS (
