@@ -13,7 +13,8 @@ public class SearchRecentTests(MigratedDatabase db) : IClassFixture<MigratedData
     /// <summary>A creator whose items visitors may see: public, with a username (034 holds no one else's items).</summary>
     private async Task<Guid> PublicCreatorAsync()
     {
-        var creator = await PublicCreatorAsync();
+        var creator = Guid.NewGuid();
+        await db.ScalarAsync<int>($"SELECT 1 FROM ensure_user('{creator}')");
         await db.ScalarAsync<int>($"UPDATE users SET username = 'sr_{creator:N}', is_public = true WHERE id = '{creator}'");
         return creator;
     }
@@ -81,8 +82,11 @@ public class SearchRecentTests(MigratedDatabase db) : IClassFixture<MigratedData
         var creator = await PublicCreatorAsync();
         var other = Guid.NewGuid();
         await db.ScalarAsync<int>($"SELECT 1 FROM ensure_user('{other}')"); // private, no username
-        var item = await AddItemAsync(creator, "Zeppelin flights");
-        var hidden = await AddItemAsync(other, "Zeppelin secrets");
+        // Newer than every other row of this database: turning public copies back only items not older than the
+        // oldest row held, which the trim test may have moved a year ahead.
+        var future = $"'{DateTimeOffset.UtcNow.AddYears(5):O}'::timestamptz";
+        var item = await AddItemAsync(creator, "Zeppelin flights", publishedAt: future);
+        var hidden = await AddItemAsync(other, "Zeppelin secrets", publishedAt: future);
         Assert.True(await HeldAsync(item));
         Assert.False(await HeldAsync(hidden));
 
@@ -101,6 +105,7 @@ public class SearchRecentTests(MigratedDatabase db) : IClassFixture<MigratedData
         Assert.False(await HeldAsync(item));
         await db.ScalarAsync<int>($"UPDATE content_item SET creator_id = '{creator}' WHERE id = '{hidden}'");
         Assert.True(await HeldAsync(hidden));
+        await db.ScalarAsync<int>($"DELETE FROM content_item WHERE id IN ('{item}', '{hidden}')"); // the trim test's rows stay the newest
     }
 
     /// <summary>
