@@ -13,9 +13,10 @@ namespace Platform.Api.Features.Discovery.Search;
 /// row reads: for a query of common words (each in at least <see cref="CommonFraction"/> of the rows by PostgreSQL's
 /// own statistics) the newest ones, read newest first from the recency index until 4 × limit of them match in the title
 /// or 16 × limit at all (at most <see cref="WalkBudget"/> rows); otherwise (or when that finds fewer than 4 × limit)
-/// at most <see cref="CandidateCap"/> matches among the newest items (the GIN index of <c>search_recent</c>, migration
-/// 033: the newest <c>Trending:SearchRecentItems</c>, default 50,000), and only when those are fewer than 4 × limit at
-/// most <see cref="CandidateCap"/> matches of the GIN index of all items (idx_content_item_search_vector). What one query may cost
+/// at most <see cref="CandidateCap"/> matches among the newest items of public creators (the GIN index of
+/// <c>search_recent</c>, migrations 033 and 034: the newest <c>Trending:SearchRecentItems</c>, default 50,000), and only
+/// when those are fewer than 4 × limit at most <see cref="CandidateCap"/> matches of public creators in the GIN index of
+/// all items (idx_content_item_search_vector); the best 4 × limit are checked for visibility. What one query may cost
 /// is further bounded by <see cref="Bound"/> (distinct words, at most <see cref="MaxWords"/>, at most
 /// <see cref="MaxOrTerms"/> <c>or</c>s) and by correcting at most <see cref="MaxCorrectedWords"/> words; the anonymous
 /// role's <c>statement_timeout</c> bounds the rest.
