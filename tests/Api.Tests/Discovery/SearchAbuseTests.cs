@@ -76,6 +76,35 @@ public sealed class SearchAbuseTests(SearchAbuseFixture api) : IClassFixture<Sea
         Assert.All(Slugs(again), s => Assert.StartsWith("zeppelin-zeppelin-zeppelin-", s));
     }
 
+    /// <summary>
+    /// The same through the walk of the newest items (the path of a common word: "zeppelin" passed as common): the
+    /// private creator's eighty newest matches used to fill the walk's count and every candidate slot.
+    /// </summary>
+    [Fact]
+    public async Task A_private_creators_matches_do_not_crowd_out_the_public_ones_on_the_newest_items_walk()
+    {
+        await api.Data.ExecuteAsync("UPDATE users SET is_public = false WHERE id = @id", ("id", api.Stuffer));
+        try
+        {
+            await using var connection = new Npgsql.NpgsqlConnection(api.ConnectionString);
+            await connection.OpenAsync();
+            await using (var role = new Npgsql.NpgsqlCommand("SET ROLE app_anonymous", connection))
+            {
+                await role.ExecuteNonQueryAsync();
+            }
+
+            var response = await Platform.Api.Features.Discovery.Search.SearchQuery.ExecuteAsync(
+                connection, "zeppelin", null, 17, ["zeppelin"], CancellationToken.None);
+
+            Assert.Equal("fulltext", response.Mode);
+            Assert.Equal(api.PublicSlugs, [.. response.Items.Select(i => i.Content.Slug)]);
+        }
+        finally
+        {
+            await api.Data.ExecuteAsync("UPDATE users SET is_public = true WHERE id = @id", ("id", api.Stuffer));
+        }
+    }
+
     [Theory]
     [InlineData("limit=0")]
     [InlineData("limit=-1")]
