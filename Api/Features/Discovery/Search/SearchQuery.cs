@@ -177,15 +177,15 @@ public static class SearchQuery
     //   stop at limit * 4 matches: a common word is found within a few hundred rows, where its GIN bitmap would hold
     //   tens of thousands. The walk reads at most WalkBudget rows (words that are common alone can be rare together).
     //   A match counts only when its creator is public (one users probe per match): else a private creator's newest
-    //   matches could fill the count and best's slots and leave the page empty. The probe is a scalar subquery (an
-    //   EXISTS was planned as a hash of all users: 27 ms), in a subquery kept whole and ordered (OFFSET 0 computes
-    //   hit once per row; the ORDER BY, which the index walk already gives, lets the count stop early).
+    //   matches could fill the count and best's slots and leave the page empty (ContentCardReader.CreatorIsPublic), in
+    //   a subquery kept whole and ordered (OFFSET 0 computes hit once per row; the ORDER BY, which the index walk
+    //   already gives, lets the count stop early).
     // * fresh: otherwise, the GIN index of the newest items only (search_recent, migration 033: the newest 50,000 or
     //   so), reading at most CandidateCap matches: a word in about 1 % of items has a few hundred matches there, where
     //   the whole index's bitmap would hold thousands (built in full before the first row is read).
     //   It holds only public creators' items (migration 034), so a private creator's matches cannot fill its count.
     // * indexed: when those found fewer than limit * 4 (a rare word), the GIN index of all items
-    //   (idx_content_item_search_vector), reading at most CandidateCap matches of public creators (one users probe
+    //   (idx_content_item_search_vector), reading at most CandidateCap matches of public creators (the same probe
     //   each: else a private creator's higher-ranked matches could fill every one of best's limit * 4 slots and leave
     //   the page empty).
     // The best limit * 4 candidates by ts_rank are then joined, best first, to the card columns and checked for
@@ -209,9 +209,7 @@ public static class SearchQuery
                        w.hit AND ts_filter(w.search_vector, '{TitleWeights}') @@ w.tsq AS title_hit,
                        CASE WHEN w.hit THEN ts_rank(w.search_vector, w.tsq) END AS rank
                 FROM (SELECT c.id, c.published_at, c.search_vector, query.tsq,
-                             c.search_vector @@ query.tsq AND coalesce((
-                                 SELECT creator.is_public AND creator.username IS NOT NULL
-                                 FROM users creator WHERE creator.id = c.creator_id), false) AS hit
+                             c.search_vector @@ query.tsq AND {ContentCardReader.CreatorIsPublic("c")} AS hit
                       FROM (SELECT newest.id, newest.published_at, newest.search_vector, newest.creator_id
                             FROM content_item newest
                             WHERE newest.status = 'published' {InCategory("newest")}
@@ -242,7 +240,7 @@ public static class SearchQuery
                 FROM content_item matching, query
                 WHERE (SELECT count(*) FROM recent) < @limit * 4 AND (SELECT count(*) FROM fresh) < @limit * 4
                   AND numnode(query.tsq) > 0 AND matching.search_vector @@ query.tsq AND matching.status = 'published' {InCategory("matching")}
-                  AND EXISTS (SELECT 1 FROM users creator WHERE creator.id = matching.creator_id AND creator.is_public AND creator.username IS NOT NULL)
+                  AND {ContentCardReader.CreatorIsPublic("matching")}
                 LIMIT {CandidateCap}
             ),
             candidates AS (

@@ -35,6 +35,14 @@ public static class ContentCardReader
     /// <summary>What anonymous visitors may see (the <c>public_content</c> view's filter; matches the partial feed indexes).</summary>
     public const string Visible = "c.status = 'published' AND u.is_public AND u.username IS NOT NULL";
 
+    /// <summary>
+    /// <see cref="Visible"/>'s creator half for an item row <paramref name="item"/> not joined to <c>users</c>: true when
+    /// its creator is public with a username. A scalar subquery, so it is one primary-key probe per row it is evaluated
+    /// for, last among the row's conditions (an <c>EXISTS</c> may be planned as a hash of every user: 27-55 ms at 100,000).
+    /// </summary>
+    public static string CreatorIsPublic(string item) =>
+        $"coalesce((SELECT creator.is_public AND creator.username IS NOT NULL FROM users creator WHERE creator.id = {item}.creator_id), false)";
+
     public static ContentCard Read(DbDataReader r, int offset = 0) => new(
         r.GetGuid(offset),
         r.GetString(offset + 1),
